@@ -1,0 +1,317 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  type BackendAcquireRequest,
+  type LockBackend,
+  LockLostError,
+  LockManager,
+  LockNotAcquiredError,
+  LockTimeoutError,
+  currentLock,
+} from '@dlock/core';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+
+export interface ConformanceOptions {
+  /** Shown in the test names. */
+  readonly name: string;
+  /**
+   * A new backend talking to the shared store; called once per simulated server, so two calls
+   * must see the same locks (two clients of one Redis, two backends sharing a MemoryLockStore).
+   */
+  readonly createBackend: () => LockBackend | Promise<LockBackend>;
+  /** Whether the backend returns fencing tokens. Default true. */
+  readonly fencing?: boolean;
+  /** A lease short enough to expire during a test, long enough for one round trip. Default 400 ms. */
+  readonly shortLeaseMs?: number;
+}
+
+/**
+ * The behaviour every dlock backend must share. Call it inside a test file:
+ *
+ * @example
+ * runLockBackendConformance({ name: 'memory', createBackend: () => new MemoryLockBackend({ store }) });
+ */
+export function runLockBackendConformance(options: ConformanceOptions): void {
+  const shortLeaseMs = options.shortLeaseMs ?? 400;
+  const fencing = options.fencing ?? true;
+  const open: { close(): Promise<void> }[] = [];
+  const runId = randomUUID().slice(0, 8);
+  let keyCounter = 0;
+  const freshKey = (label: string) => `conformance:${runId}:${label}:${++keyCounter}`;
+
+  async function backend(): Promise<LockBackend> {
+    const created = await options.createBackend();
+    open.push(created);
+    return created;
+  }
+  async function manager(): Promise<LockManager> {
+    const created = new LockManager({ backends: { main: await backend() } });
+    open.push(created);
+    return created;
+  }
+  function request(key: string, overrides: Partial<BackendAcquireRequest> = {}): BackendAcquireRequest {
+    return {
+      key,
+      token: randomUUID(),
+      leaseMs: 10_000,
+      waitMs: 0,
+      signal: new AbortController().signal,
+      ...overrides,
+    };
+  }
+
+  afterEach(async () => {
+    await Promise.allSettled(open.splice(0).map((item) => item.close()));
+  });
+  afterAll(async () => {
+    await Promise.allSettled(open.splice(0).map((item) => item.close()));
+  });
+
+  describe(`LockBackend conformance: ${options.name}`, () => {
+    describe('backend contract', () => {
+      it('a free key is taken in one attempt; a held key is refused to a try-once caller', async () => {
+        const [a, b] = [await backend(), await backend()];
+        const key = freshKey('try-once');
+        const held = await a.acquire(request(key));
+        expect(held).not.toBeNull();
+        expect(held!.expiresAt).toBeGreaterThan(Date.now());
+        expect(await b.acquire(request(key))).toBeNull();
+        expect(await held!.release()).toBe(true);
+        const next = await b.acquire(request(key));
+        expect(next).not.toBeNull();
+        expect(await next!.release()).toBe(true);
+      });
+
+      it('release is single-use: a second release reports false and frees nothing', async () => {
+        const [a, b] = [await backend(), await backend()];
+        const key = freshKey('double-release');
+        const first = (await a.acquire(request(key)))!;
+        expect(await first.release()).toBe(true);
+        const second = (await b.acquire(request(key)))!;
+        expect(await first.release()).toBe(false);
+        expect(await a.acquire(request(key))).toBeNull();
+        expect(await second.release()).toBe(true);
+      });
+
+      it('a lock whose lease ran out is taken by the next caller; the late holder cannot release or extend it', async () => {
+        const [a, b, c] = [await backend(), await backend(), await backend()];
+        const key = freshKey('expiry');
+        const stale = (await a.acquire(request(key, { leaseMs: shortLeaseMs })))!;
+        await sleep(shortLeaseMs + 300);
+        const fresh = await b.acquire(request(key));
+        expect(fresh).not.toBeNull();
+        expect(await stale.release()).toBe(false);
+        expect(await stale.extend(10_000)).toBe(false);
+        expect(await c.acquire(request(key))).toBeNull();
+        expect(await fresh!.release()).toBe(true);
+      });
+
+      it('extend keeps a lock well past its first lease', async () => {
+        const [a, b] = [await backend(), await backend()];
+        const key = freshKey('extend');
+        const held = (await a.acquire(request(key, { leaseMs: shortLeaseMs })))!;
+        for (let i = 0; i < 4; i++) {
+          await sleep(shortLeaseMs / 2);
+          expect(await held.extend(shortLeaseMs)).toBe(true);
+          expect(await b.acquire(request(key))).toBeNull();
+        }
+        expect(await held.release()).toBe(true);
+      });
+
+      it.skipIf(!fencing)('fencing tokens strictly increase per key across clients', async () => {
+        const [a, b] = [await backend(), await backend()];
+        const key = freshKey('fencing');
+        const seen: number[] = [];
+        for (let i = 0; i < 6; i++) {
+          const lock = (await (i % 2 ? a : b).acquire(request(key)))!;
+          expect(typeof lock.fencingToken).toBe('number');
+          seen.push(lock.fencingToken!);
+          await lock.release();
+        }
+        for (let i = 1; i < seen.length; i++) expect(seen[i]).toBeGreaterThan(seen[i - 1]!);
+      });
+
+      it('a waiter gets the lock when the holder releases, and not before', async () => {
+        const [a, b] = [await backend(), await backend()];
+        const key = freshKey('handoff');
+        const held = (await a.acquire(request(key)))!;
+        const events: string[] = [];
+        let contended = 0;
+        const waiting = b
+          .acquire(request(key, { waitMs: 10_000, onContended: () => contended++ }))
+          .then((lock) => {
+            events.push('acquired');
+            return lock;
+          });
+        await sleep(200);
+        events.push('releasing');
+        await held.release();
+        const lock = await waiting;
+        expect(lock).not.toBeNull();
+        expect(events).toEqual(['releasing', 'acquired']);
+        expect(contended).toBe(1);
+        await lock!.release();
+      });
+
+      it('a waiter gives up after waitMs with null', async () => {
+        const [a, b] = [await backend(), await backend()];
+        const key = freshKey('wait-timeout');
+        const held = (await a.acquire(request(key)))!;
+        const startedAt = Date.now();
+        expect(await b.acquire(request(key, { waitMs: 500 }))).toBeNull();
+        const waited = Date.now() - startedAt;
+        expect(waited).toBeGreaterThanOrEqual(450);
+        expect(waited).toBeLessThan(5_000);
+        await held.release();
+      });
+
+      it('a waiter takes over when the holder dies silently (lease runs out, nobody releases)', async () => {
+        const [a, b] = [await backend(), await backend()];
+        const key = freshKey('dead-holder');
+        const acquiredAt = Date.now();
+        await a.acquire(request(key, { leaseMs: shortLeaseMs }));
+        const lock = await b.acquire(request(key, { waitMs: 10_000 }));
+        expect(lock).not.toBeNull();
+        expect(Date.now() - acquiredAt).toBeGreaterThanOrEqual(shortLeaseMs - 50);
+        await lock!.release();
+      });
+
+      it('aborting the signal stops waiting promptly', async () => {
+        const [a, b] = [await backend(), await backend()];
+        const key = freshKey('abort');
+        const held = (await a.acquire(request(key)))!;
+        const controller = new AbortController();
+        const startedAt = Date.now();
+        const waiting = b.acquire(request(key, { waitMs: 30_000, signal: controller.signal }));
+        setTimeout(() => controller.abort(new Error('caller gave up')), 100);
+        await expect(waiting).rejects.toBeDefined();
+        expect(Date.now() - startedAt).toBeLessThan(5_000);
+        await held.release();
+        const after = (await b.acquire(request(key)))!;
+        expect(after).not.toBeNull();
+        await after.release();
+      });
+
+      it('close() ends waiting callers instead of leaving them hanging', async () => {
+        const [a, b] = [await backend(), await backend()];
+        const key = freshKey('close');
+        const held = (await a.acquire(request(key)))!;
+        const waiting = b.acquire(request(key, { waitMs: 30_000 }));
+        const settled = waiting.then(
+          (lock) => ({ lock }),
+          (error: unknown) => ({ error }),
+        );
+        await sleep(100);
+        const startedAt = Date.now();
+        await b.close();
+        const outcome = await settled;
+        expect(Date.now() - startedAt).toBeLessThan(5_000);
+        if ('lock' in outcome) expect(outcome.lock).toBeNull();
+        await held.release();
+      });
+
+      it('holds many distinct keys at once', async () => {
+        const [a, b] = [await backend(), await backend()];
+        const keys = Array.from({ length: 50 }, () => freshKey('many'));
+        const locks = await Promise.all(keys.map((key) => a.acquire(request(key))));
+        expect(locks.every((lock) => lock !== null)).toBe(true);
+        expect(await b.acquire(request(keys[17]!))).toBeNull();
+        expect(await Promise.all(locks.map((lock) => lock!.release()))).toEqual(keys.map(() => true));
+      });
+    });
+
+    describe('through LockManager', () => {
+      it('excludes concurrent callers of several managers: a non-atomic counter ends exact', async () => {
+        const managers = [await manager(), await manager(), await manager()];
+        const key = freshKey('counter');
+        let counter = 0;
+        let inside = 0;
+        let maxInside = 0;
+        await Promise.all(
+          Array.from({ length: 30 }, (_, i) =>
+            managers[i % managers.length]!.withLock(key, { retry: { waitMs: 30_000 } }, async () => {
+              inside++;
+              maxInside = Math.max(maxInside, inside);
+              const read = counter;
+              await sleep(2);
+              counter = read + 1;
+              inside--;
+            }),
+          ),
+        );
+        expect(counter).toBe(30);
+        expect(maxInside).toBe(1);
+      });
+
+      it('try-once rejects with LockNotAcquiredError while another manager holds the key', async () => {
+        const [a, b] = [await manager(), await manager()];
+        const key = freshKey('not-acquired');
+        await a.withLock(key, {}, async () => {
+          await expect(b.withLock(key, {}, async () => 'ran')).rejects.toBeInstanceOf(LockNotAcquiredError);
+        });
+      });
+
+      it('waiting rejects with LockTimeoutError after retry.waitMs', async () => {
+        const [a, b] = [await manager(), await manager()];
+        const key = freshKey('timeout');
+        await a.withLock(key, {}, async () => {
+          await expect(b.withLock(key, { retry: { waitMs: 300 } }, async () => 'ran')).rejects.toBeInstanceOf(
+            LockTimeoutError,
+          );
+        });
+      });
+
+      it('renews the lease while the critical section runs longer than leaseMs', async () => {
+        const [a, b] = [await manager(), await manager()];
+        const key = freshKey('renewal');
+        await a.withLock(key, { leaseMs: shortLeaseMs }, async (scope) => {
+          for (let i = 0; i < 4; i++) {
+            await sleep(shortLeaseMs / 2);
+            await expect(b.withLock(key, {}, async () => 'ran')).rejects.toBeInstanceOf(LockNotAcquiredError);
+          }
+          expect(scope.signal.aborted).toBe(false);
+        });
+      });
+
+      it('a handle that is not renewed loses its lock at lease end: signal aborts, release rejects, the new holder keeps it', async () => {
+        const [a, b] = [await manager(), await manager()];
+        const key = freshKey('lost');
+        const lost: string[] = [];
+        a.on('lost', (event) => lost.push(event.key));
+        const stale = await a.acquire(key, { leaseMs: shortLeaseMs });
+        await sleep(shortLeaseMs + 300);
+        expect(stale.signal.aborted).toBe(true);
+        expect(stale.signal.reason).toBeInstanceOf(LockLostError);
+        const fresh = await b.acquire(key);
+        await expect(stale.release()).rejects.toBeInstanceOf(LockLostError);
+        await expect(a.withLock(key, {}, async () => 'ran')).rejects.toBeInstanceOf(LockNotAcquiredError);
+        expect(lost).toEqual([key]);
+        await fresh.release();
+      });
+
+      it.skipIf(!fencing)('currentLock() exposes the fencing token inside withLock', async () => {
+        const m = await manager();
+        const key = freshKey('current');
+        const tokens: (number | undefined)[] = [];
+        for (let i = 0; i < 2; i++) {
+          await m.withLock(key, {}, async () => {
+            tokens.push(currentLock()?.fencingToken);
+          });
+        }
+        expect(tokens[1]).toBeGreaterThan(tokens[0]!);
+      });
+
+      it('opposite key orders [a, b] and [b, a] on two managers never deadlock', async () => {
+        const [a, b] = [await manager(), await manager()];
+        const first = freshKey('order-a');
+        const second = freshKey('order-b');
+        const runs = Array.from({ length: 10 }, (_, i) =>
+          (i % 2 ? a : b).withLock(i % 2 ? [first, second] : [second, first], { retry: { waitMs: 20_000 } }, () =>
+            sleep(5),
+          ),
+        );
+        await expect(Promise.all(runs)).resolves.toHaveLength(10);
+      });
+    });
+  });
+}

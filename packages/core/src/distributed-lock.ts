@@ -1,0 +1,165 @@
+import { getDefaultLockManager } from './default-manager.js';
+import { InvalidLockKeyError } from './errors.js';
+import { parseKeyTemplate, validateLockKey } from './key-template.js';
+import type { LockManager } from './lock-manager.js';
+import { type LockOptions, resolveTiming } from './lock-options.js';
+import { reflectMetadata } from './reflect-metadata-api.js';
+
+/** A key function: receives the decorated method's arguments, returns one key or several. */
+export type LockKeyFunction<A extends readonly unknown[] = never[]> = (...args: A) => string | readonly string[];
+
+/** Either a template (`'stock:{0}'`, `'order:{1.id}'`) or a key function. */
+export type LockKey = string | LockKeyFunction;
+
+export interface DistributedLockOptions<K extends LockKey = LockKey> extends LockOptions {
+  /**
+   * `'stock:{0}'` (first argument), `'cart:{0.user.id}'` (property path), or a function of the
+   * method's arguments returning one key or an array of keys (taken in sorted order).
+   */
+  readonly key: K;
+  /** Manager to use. Default: the one given to `setDefaultLockManager`, looked up at call time. */
+  readonly manager?: LockManager;
+}
+
+/** What `getDistributedLockMetadata` returns for a decorated method. */
+export interface DistributedLockMetadata extends LockOptions {
+  readonly key: LockKey;
+  readonly methodName: string;
+}
+
+declare const keyMismatch: unique symbol;
+/** Makes a decorator application fail to compile when the key function cannot take the method's arguments. */
+type KeyFitsMethod<K, A extends readonly unknown[]> = K extends string
+  ? unknown
+  : K extends (...args: A) => unknown
+    ? unknown
+    : { readonly [keyMismatch]: 'the key function parameters do not match the decorated method' };
+
+type AsyncMethod<This, A extends unknown[], R> = (this: This, ...args: A) => Promise<R>;
+
+/** The decorator returned by {@link DistributedLock}: TC39 standard form and legacy `experimentalDecorators` form. */
+export interface DistributedLockDecorator<K extends LockKey> {
+  <This, A extends unknown[], R>(
+    method: AsyncMethod<This, A, R>,
+    context: ClassMethodDecoratorContext<This, AsyncMethod<This, A, R>> & KeyFitsMethod<K, A>,
+  ): AsyncMethod<This, A, R>;
+  <A extends unknown[], R>(
+    target: object,
+    propertyKey: string | symbol,
+    descriptor: TypedPropertyDescriptor<(...args: A) => Promise<R>> & KeyFitsMethod<K, A>,
+  ): TypedPropertyDescriptor<(...args: A) => Promise<R>>;
+}
+
+const METADATA_KEY = Symbol.for('dlock:distributed-lock');
+
+/**
+ * Hold a distributed lock while the decorated async method runs.
+ *
+ * @example
+ * class StockService {
+ *   @DistributedLock({ key: 'stock:{0}', retry: { waitMs: 5_000 } })
+ *   async decrease(productId: string, quantity: number) { ... }
+ *
+ *   @DistributedLock({ key: (order: Order) => order.items.map((item) => `stock:${item.productId}`) })
+ *   async reserve(order: Order) { ... }
+ * }
+ */
+export function DistributedLock<const K extends LockKey>(options: DistributedLockOptions<K>): DistributedLockDecorator<K> {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError('@DistributedLock(options): options must be an object with at least a key.');
+  }
+  const resolveKeys = compileKey(options.key);
+  resolveTiming(options);
+  if (options.backend !== undefined) options.manager?.assertBackend(options.backend);
+  const reflect = reflectMetadata();
+  const { key, retry, leaseMs, backend, manager } = options;
+  const lockOptions: LockOptions = { retry, leaseMs, backend };
+
+  function wrap(method: unknown, methodName: string): (...args: unknown[]) => Promise<unknown> {
+    if (typeof method !== 'function') {
+      throw new TypeError(`@DistributedLock can only decorate methods; "${methodName}" is not a method.`);
+    }
+    const wrapped = async function (this: unknown, ...args: unknown[]): Promise<unknown> {
+      const keys = resolveKeys(args);
+      return (manager ?? getDefaultLockManager()).withLock(keys, lockOptions, () => {
+        const result: unknown = method.apply(this, args);
+        if (!isPromiseLike(result)) {
+          throw new TypeError(`@DistributedLock method "${methodName}" must return a Promise (make it async).`);
+        }
+        return result;
+      });
+    };
+    Object.defineProperty(wrapped, 'name', { value: method.name, configurable: true });
+    for (const metadataKey of reflect.getOwnMetadataKeys(method)) {
+      reflect.defineMetadata(metadataKey, reflect.getOwnMetadata(metadataKey, method), wrapped);
+    }
+    const metadata: DistributedLockMetadata = Object.freeze({ key, retry, leaseMs, backend, methodName });
+    reflect.defineMetadata(METADATA_KEY, metadata, wrapped);
+    return wrapped;
+  }
+
+  function decorate(...args: unknown[]): unknown {
+    const [target, second, descriptor] = args;
+    if (isStandardContext(second)) {
+      if (second.kind !== 'method') {
+        throw new TypeError(`@DistributedLock can only decorate methods, not a ${second.kind} ("${String(second.name)}").`);
+      }
+      return wrap(target, String(second.name));
+    }
+    const propertyKey = second as string | symbol;
+    const property = descriptor as PropertyDescriptor | undefined;
+    if (!property || typeof property.value !== 'function' || property.get || property.set) {
+      throw new TypeError(
+        `@DistributedLock can only decorate methods; "${String(propertyKey)}" is a ${property?.get || property?.set ? 'getter/setter' : 'field'}.`,
+      );
+    }
+    property.value = wrap(property.value, String(propertyKey));
+    reflect.defineMetadata(METADATA_KEY, reflect.getMetadata(METADATA_KEY, property.value), target as object, propertyKey);
+    return property;
+  }
+  return decorate as DistributedLockDecorator<K>;
+}
+
+/**
+ * The options a method was decorated with, or `undefined`.
+ *
+ * @example
+ * getDistributedLockMetadata(StockService.prototype, 'decrease')?.key // 'stock:{0}'
+ */
+export function getDistributedLockMetadata(target: object, methodName: string | symbol): DistributedLockMetadata | undefined {
+  const reflect = reflectMetadata();
+  const owner = typeof target === 'function' && !(methodName in target) ? (target.prototype as object) : target;
+  const onProperty = reflect.getMetadata(METADATA_KEY, owner, methodName);
+  if (onProperty) return onProperty as DistributedLockMetadata;
+  const method = (owner as Record<string | symbol, unknown>)[methodName];
+  return typeof method === 'function' ? (reflect.getMetadata(METADATA_KEY, method) as DistributedLockMetadata | undefined) : undefined;
+}
+
+function compileKey(key: unknown): (args: readonly unknown[]) => string | string[] {
+  if (typeof key === 'string') {
+    const template = parseKeyTemplate(key);
+    return (args) => template.resolve(args);
+  }
+  if (typeof key === 'function') {
+    return (args) => {
+      const result: unknown = key(...args);
+      if (typeof result === 'string') return validateLockKey(result);
+      if (Array.isArray(result)) {
+        if (result.length === 0) throw new InvalidLockKeyError('The key function returned an empty array.');
+        return result.map((item) => validateLockKey(item));
+      }
+      throw new InvalidLockKeyError(`The key function must return a string or an array of strings, got ${result === null ? 'null' : typeof result}.`);
+    };
+  }
+  throw new InvalidLockKeyError(
+    `@DistributedLock key must be a template string like 'stock:{0}' or a function of the arguments, got ${key === null ? 'null' : typeof key}.`,
+  );
+}
+
+function isStandardContext(value: unknown): value is { kind: string; name: string | symbol } {
+  return typeof value === 'object' && value !== null && typeof (value as { kind?: unknown }).kind === 'string';
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}

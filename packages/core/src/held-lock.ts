@@ -1,0 +1,111 @@
+import type { LockBackend, BackendLock } from './lock-backend.js';
+import type { HeldLockEntry, LockInfo } from './lock-context.js';
+import { LockLostError } from './errors.js';
+import { LeaseWatch } from './lease-watch.js';
+
+export interface HeldLockInit {
+  readonly manager: object;
+  readonly key: string;
+  readonly backendName: string;
+  readonly backend: LockBackend;
+  readonly token: string;
+  readonly leaseMs: number;
+  readonly backendLock: BackendLock;
+  readonly renew: boolean;
+  readonly onLost: (lock: HeldLock) => void;
+}
+
+/** A lock this process holds in the store: its lease watch, its abort signal, its loss. */
+export class HeldLock implements HeldLockEntry {
+  readonly manager: object;
+  readonly key: string;
+  readonly backend: string;
+  readonly token: string;
+  readonly leaseMs: number;
+  readonly backendLock: BackendLock;
+  readonly acquiredAt = Date.now();
+  readonly #controller = new AbortController();
+  readonly #watch: LeaseWatch;
+  #expiresAt: number;
+  #released = false;
+  #lostError: LockLostError | undefined;
+
+  constructor(init: HeldLockInit) {
+    this.manager = init.manager;
+    this.key = init.key;
+    this.backend = init.backendName;
+    this.token = init.token;
+    this.leaseMs = init.leaseMs;
+    this.backendLock = init.backendLock;
+    this.#expiresAt = init.backendLock.expiresAt;
+    this.#watch = new LeaseWatch(
+      {
+        lock: init.backendLock,
+        leaseMs: init.leaseMs,
+        renew: init.renew,
+        onRenewed: (expiresAt) => {
+          this.#expiresAt = expiresAt;
+        },
+        onLost: (cause) => {
+          if (this.markLost('its lease ran out before it could be renewed', cause)) init.onLost(this);
+        },
+      },
+      this.#expiresAt,
+    );
+  }
+
+  get fencingToken(): number | undefined {
+    return this.backendLock.fencingToken;
+  }
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+  get expiresAt(): number {
+    return this.#expiresAt;
+  }
+  get released(): boolean {
+    return this.#released;
+  }
+  get lostError(): LockLostError | undefined {
+    return this.#lostError;
+  }
+
+  /** A live, read-only view for user code (`expiresAt` follows renewals). */
+  info(): LockInfo {
+    const lock = this;
+    return {
+      key: lock.key,
+      backend: lock.backend,
+      get fencingToken() {
+        return lock.fencingToken;
+      },
+      get signal() {
+        return lock.signal;
+      },
+      get expiresAt() {
+        return lock.expiresAt;
+      },
+    };
+  }
+
+  /** Record a manual extension. */
+  extended(expiresAt: number): void {
+    this.#expiresAt = expiresAt;
+    this.#watch.extended(expiresAt);
+  }
+
+  /** Mark the lock lost and abort its signal. Returns false if it was already lost or released. */
+  markLost(detail: string, cause?: unknown): boolean {
+    if (this.#lostError) return false;
+    this.#watch.stop();
+    this.#lostError = new LockLostError(this.key, this.backend, detail, cause);
+    this.#controller.abort(this.#lostError);
+    return true;
+  }
+
+  /** Stop renewing and hide the lock from the async context before it is released in the store. */
+  retire(): void {
+    this.#watch.stop();
+    this.#released = true;
+  }
+}

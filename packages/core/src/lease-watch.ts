@@ -1,0 +1,88 @@
+import type { BackendLock } from './lock-backend.js';
+
+export interface LeaseRenewerOptions {
+  readonly lock: BackendLock;
+  readonly leaseMs: number;
+  /** Renew at all? A handle from `acquire()` without `autoRenew` only watches its expiry. */
+  readonly renew: boolean;
+  /** Called after every successful renewal with the new local expiry. */
+  readonly onRenewed: (expiresAt: number) => void;
+  /** Called once when the lock is found gone, or its lease ran out before a renewal succeeded. */
+  readonly onLost: (cause: unknown) => void;
+}
+
+const MIN_RETRY_DELAY_MS = 10;
+
+/**
+ * Keeps one held lock alive: renews the lease every `leaseMs / 3`, retries a failed renewal while
+ * the lease lasts, and declares the lock lost when the lease runs out first. The expiry watchdog
+ * is separate from the renewal call so that a renewal that hangs (store unreachable, commands
+ * queued offline) still ends in `onLost` on time. Never throws, never leaves a rejected promise.
+ */
+export class LeaseWatch {
+  readonly #options: LeaseRenewerOptions;
+  #renewTimer: NodeJS.Timeout | undefined;
+  #expiryTimer: NodeJS.Timeout | undefined;
+  #stopped = false;
+  #lastRenewalError: unknown;
+
+  constructor(options: LeaseRenewerOptions, expiresAt: number) {
+    this.#options = options;
+    this.#armExpiry(expiresAt);
+    if (options.renew) this.#scheduleRenewal(options.leaseMs / 3);
+  }
+
+  /** Stop renewing and watching (the scope ended or the lock is being released). */
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#renewTimer);
+    clearTimeout(this.#expiryTimer);
+  }
+
+  /** Tell the watch the lease was extended by hand (`handle.extend`). */
+  extended(expiresAt: number): void {
+    if (!this.#stopped) this.#armExpiry(expiresAt);
+  }
+
+  #armExpiry(expiresAt: number): void {
+    clearTimeout(this.#expiryTimer);
+    if (!Number.isFinite(expiresAt)) return;
+    this.#expiryTimer = unrefTimer(() => this.#lose(this.#lastRenewalError), expiresAt - Date.now());
+  }
+
+  #scheduleRenewal(delayMs: number): void {
+    if (this.#stopped) return;
+    this.#renewTimer = unrefTimer(() => void this.#renew(), delayMs);
+  }
+
+  #lose(cause: unknown): void {
+    if (this.#stopped) return;
+    this.stop();
+    this.#options.onLost(cause);
+  }
+
+  async #renew(): Promise<void> {
+    const { lock, leaseMs, onRenewed } = this.#options;
+    const sentAt = Date.now();
+    try {
+      const stillOurs = await lock.extend(leaseMs);
+      if (this.#stopped) return;
+      if (!stillOurs) return this.#lose(undefined);
+      const expiresAt = sentAt + leaseMs;
+      this.#armExpiry(expiresAt);
+      onRenewed(expiresAt);
+      this.#scheduleRenewal(leaseMs / 3);
+    } catch (error) {
+      this.#lastRenewalError = error;
+      // Store unreachable: retry while the lease lasts; the expiry watchdog reports the loss.
+      this.#scheduleRenewal(Math.max(MIN_RETRY_DELAY_MS, leaseMs / 6));
+    }
+  }
+}
+
+function unrefTimer(callback: () => void, delayMs: number): NodeJS.Timeout {
+  const timer = setTimeout(callback, Math.max(0, delayMs));
+  // Lease bookkeeping must never keep a process alive on its own: the critical section does that.
+  timer.unref();
+  return timer;
+}

@@ -1,0 +1,68 @@
+/**
+ * The contract between `@dlock/core` and a store. A backend only talks to its store: it does not
+ * validate keys, queue local callers, renew leases or track reentrancy; the {@link LockManager}
+ * does all of that the same way for every backend.
+ *
+ * Waiting lives in the backend because each store waits differently: a spin backend retries with
+ * backoff, a pub/sub backend sleeps until a release message, MySQL blocks inside `GET_LOCK`.
+ *
+ * @example
+ * class MyBackend implements LockBackend {
+ *   async acquire(request: BackendAcquireRequest) { ... return lock or null ... }
+ *   async close() {}
+ * }
+ */
+export interface LockBackend {
+  /**
+   * Try to take `request.key` for `request.token`.
+   *
+   * - `waitMs === 0`: exactly one attempt.
+   * - `waitMs > 0`: keep trying until the lock is taken or `waitMs` has passed.
+   *
+   * Resolves to the held lock, or `null` when the lock stayed taken. Rejects when the store
+   * fails (ideally with a `LockBackendError`) or when `request.signal` aborts (any reason; the
+   * manager reports aborts as `LockAbortedError`).
+   */
+  acquire(request: BackendAcquireRequest): Promise<BackendLock | null>;
+  /** Stop waiting callers and free resources the backend created itself (not the client it was given). */
+  close(): Promise<void>;
+}
+
+export interface BackendAcquireRequest {
+  /** Validated key, with the manager's `keyPrefix` already applied. The backend may add its own prefix. */
+  readonly key: string;
+  /** Random owner token (UUID). Only a holder presenting it may extend or release. */
+  readonly token: string;
+  /** How long the store keeps the lock if its holder stops renewing it. Positive, finite. */
+  readonly leaseMs: number;
+  /** How long to keep trying; 0 means one attempt. Finite, >= 0. */
+  readonly waitMs: number;
+  /** Aborts waiting (caller gave up, or the manager is closing). */
+  readonly signal: AbortSignal;
+  /** Call once when the first attempt found the lock taken and the backend starts waiting. */
+  readonly onContended?: (() => void) | undefined;
+}
+
+/** A lock the backend holds in its store for one owner token. */
+export interface BackendLock {
+  /**
+   * A per-key integer strictly greater than any returned before for that key, or `undefined`
+   * when the store cannot provide one.
+   */
+  readonly fencingToken?: number | undefined;
+  /**
+   * Epoch ms (local clock) after which the store may have dropped the lock. Compute it from the
+   * moment the successful attempt was SENT, so it is never later than the store's real expiry.
+   */
+  readonly expiresAt: number;
+  /**
+   * Reset the lease to `leaseMs` from now. Resolves `true` if the lock was still ours, `false` if it
+   * was lost (never touching a lock held under another token). Rejects if the store is unreachable.
+   */
+  extend(leaseMs: number): Promise<boolean>;
+  /**
+   * Release the lock. Resolves `true` if it was ours and is now free, `false` if it was already
+   * lost (the new holder's lock is left intact). Rejects if the store is unreachable.
+   */
+  release(): Promise<boolean>;
+}

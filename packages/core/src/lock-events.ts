@@ -1,0 +1,38 @@
+import type { LockError } from './errors.js';
+
+interface LockEventBase {
+  /** The key as the caller gave it (before the manager's `keyPrefix`). */
+  readonly key: string;
+  readonly backend: string;
+}
+
+export interface LockAcquiredEvent extends LockEventBase {
+  /** Time from the call to the lock being held, local queue included. */
+  readonly waitedMs: number;
+  readonly fencingToken: number | undefined;
+}
+export interface LockReleasedEvent extends LockEventBase {
+  readonly heldMs: number;
+}
+export interface LockContendedEvent extends LockEventBase {}
+export interface LockTimeoutEvent extends LockEventBase {
+  readonly waitedMs: number;
+}
+export interface LockLostEvent extends LockEventBase {
+  readonly heldMs: number;
+  readonly error: LockError;
+}
+
+/** Events of a {@link LockManager}, for metrics and logs. Listeners must not throw. */
+export interface LockManagerEvents {
+  /** A lock was taken in the store (re-entries are not reported). */
+  acquired: [LockAcquiredEvent];
+  /** A lock was released in the store. */
+  released: [LockReleasedEvent];
+  /** A caller found the key taken and started to wait. */
+  contended: [LockContendedEvent];
+  /** A caller gave up after `retry.waitMs`. */
+  timeout: [LockTimeoutEvent];
+  /** A held lock was lost (lease ran out, store dropped it, connection died). */
+  lost: [LockLostEvent];
+}

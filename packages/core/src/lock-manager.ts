@@ -1,0 +1,484 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import {
+  InvalidLockKeyError,
+  InvalidLockOptionsError,
+  LockAbortedError,
+  LockBackendError,
+  LockError,
+  LockLostError,
+  LockNotAcquiredError,
+  LockTimeoutError,
+} from './errors.js';
+import { HeldLock } from './held-lock.js';
+import { validateLockKey } from './key-template.js';
+import type { LockBackend } from './lock-backend.js';
+import { type LockInfo, findHeldLock, runWithHeldLocks } from './lock-context.js';
+import type { LockManagerEvents } from './lock-events.js';
+import {
+  type AcquireOptions,
+  type CallLockOptions,
+  type LockDefaults,
+  type LockOptions,
+  assertPositiveMs,
+  resolveTiming,
+} from './lock-options.js';
+import { LocalKeyQueue } from './local-key-queue.js';
+
+/** What a {@link LockRoute} sees to pick a backend. */
+export interface LockRouteRequest {
+  /** The keys of the call, sorted. */
+  readonly keys: readonly string[];
+  /** 0 for a single attempt. */
+  readonly waitMs: number;
+  readonly leaseMs: number;
+}
+
+/** Picks a backend name for a call that does not name one. */
+export type LockRoute = (request: LockRouteRequest) => string;
+
+/**
+ * The recommended mix: a lock that must not wait spins once (cheapest), a lock that waits sleeps on
+ * pub/sub (no polling load while it waits).
+ */
+export const recommendedRoute: LockRoute = ({ waitMs }) => (waitMs > 0 ? 'pubsub' : 'spin');
+
+export interface LockManagerOptions {
+  /** Backends by name, e.g. `{ spin, pubsub, mysql }`. */
+  readonly backends: Readonly<Record<string, LockBackend>>;
+  /**
+   * Picks the backend when a call names none. Default: the only backend if there is one,
+   * otherwise {@link recommendedRoute} (no retry -> "spin", retry -> "pubsub").
+   */
+  readonly route?: LockRoute;
+  /** Prepended to every key, e.g. `"shop:"`, so several apps can share a store. */
+  readonly keyPrefix?: string;
+  /** Defaults for `retry`, `leaseMs` and `waitMs`. */
+  readonly defaults?: LockDefaults;
+}
+
+/** What the function given to {@link LockManager.withLock} receives. */
+export interface LockScope {
+  /** One entry per key, in acquisition order. */
+  readonly locks: readonly LockInfo[];
+  /** Aborts as soon as any lock of this scope is lost. */
+  readonly signal: AbortSignal;
+}
+
+/** A lock taken with {@link LockManager.acquire}. Release it in a `finally`. */
+export interface LockHandle {
+  readonly key: string;
+  readonly backend: string;
+  /** Random owner token; the store only lets this token extend or release the lock. */
+  readonly token: string;
+  readonly fencingToken: number | undefined;
+  /** Aborts if the lock is lost. */
+  readonly signal: AbortSignal;
+  /** Epoch ms when the lease runs out unless extended. */
+  readonly expiresAt: number;
+  /** Release the lock. Rejects with `LockLostError` if it was lost meanwhile. Calling it again does nothing. */
+  release(): Promise<void>;
+  /** Reset the lease to `leaseMs` (default: the lease it was taken with) from now. */
+  extend(leaseMs?: number): Promise<void>;
+}
+
+interface LockPlan {
+  readonly keys: readonly string[];
+  readonly backendName: string;
+  readonly backend: LockBackend;
+  readonly waitMs: number;
+  readonly leaseMs: number;
+  readonly signal: AbortSignal | undefined;
+}
+
+const MANAGER_CLOSED_REASON = 'the lock manager was closed';
+
+/**
+ * Takes, renews and releases locks through named backends. One instance per process (per app);
+ * it queues callers of this process for the same key so that only one of them talks to the store.
+ *
+ * @example
+ * const manager = new LockManager({ backends: { spin, pubsub } });
+ * await manager.withLock('stock:42', { retry: { waitMs: 5_000 } }, async () => {
+ *   await decreaseStock(42);
+ * });
+ */
+export class LockManager extends EventEmitter<LockManagerEvents> {
+  readonly #backends: ReadonlyMap<string, LockBackend>;
+  readonly #route: LockRoute;
+  readonly #keyPrefix: string;
+  readonly #defaults: LockDefaults;
+  readonly #localQueue = new LocalKeyQueue();
+  readonly #held = new Set<HeldLock>();
+  readonly #closing = new AbortController();
+  #closed: Promise<void> | undefined;
+
+  constructor(options: LockManagerOptions) {
+    super();
+    const entries = Object.entries(options?.backends ?? {});
+    if (entries.length === 0) {
+      throw new InvalidLockOptionsError('LockManager needs at least one backend: new LockManager({ backends: { name: backend } }).');
+    }
+    for (const [name, backend] of entries) {
+      if (typeof backend?.acquire !== 'function' || typeof backend.close !== 'function') {
+        throw new InvalidLockOptionsError(`Backend "${name}" does not implement LockBackend (acquire, close).`, { backend: name });
+      }
+    }
+    this.#backends = new Map(entries);
+    const onlyBackend = entries.length === 1 ? entries[0]![0] : undefined;
+    this.#route = options.route ?? (onlyBackend ? () => onlyBackend : recommendedRoute);
+    this.#keyPrefix = options.keyPrefix ?? '';
+    if (typeof this.#keyPrefix !== 'string') throw new InvalidLockOptionsError('keyPrefix must be a string.');
+    this.#defaults = options.defaults ?? {};
+    resolveTiming({}, this.#defaults);
+    if (this.#defaults.waitMs !== undefined) assertPositiveMs('defaults.waitMs', this.#defaults.waitMs);
+  }
+
+  /** Backend names this manager knows. */
+  get backendNames(): readonly string[] {
+    return [...this.#backends.keys()];
+  }
+
+  /**
+   * Validate options and keys exactly as a call would, without touching the store.
+   * The decorator uses it to fail at decoration time for a misspelled backend.
+   */
+  assertBackend(name: string): void {
+    if (!this.#backends.has(name)) {
+      throw new InvalidLockOptionsError(
+        `Unknown lock backend "${name}"; this manager has: ${this.backendNames.map((n) => `"${n}"`).join(', ')}.`,
+        { backend: name },
+      );
+    }
+  }
+
+  /**
+   * Run `fn` while holding every key. Several keys are taken in sorted order (so `[a, b]` and
+   * `[b, a]` cannot deadlock) and released in reverse. The lease is renewed while `fn` runs.
+   *
+   * @throws LockNotAcquiredError without `retry`, if a key is held elsewhere.
+   * @throws LockTimeoutError if `retry.waitMs` passes first.
+   * @throws LockLostError after `fn` settles, if a lock was lost meanwhile (`scope.signal` aborted at the loss).
+   */
+  async withLock<T>(
+    keys: string | readonly string[],
+    options: CallLockOptions,
+    fn: (scope: LockScope) => Promise<T> | T,
+  ): Promise<T> {
+    if (typeof fn !== 'function') throw new TypeError('withLock(keys, options, fn): fn must be a function.');
+    const plan = this.#plan(keys, options);
+    const taken = await this.#acquireAll(plan, true);
+    const fresh = freshLocks(taken);
+    const scope: LockScope = {
+      locks: taken.map(({ lock }) => lock.info()),
+      signal: combineSignals(taken.map(({ lock }) => lock.signal)),
+    };
+
+    let outcome: { ok: true; value: T } | { ok: false; error: unknown };
+    try {
+      outcome = { ok: true, value: await runWithHeldLocks(fresh, () => fn(scope)) };
+    } catch (error) {
+      outcome = { ok: false, error };
+    }
+    const lost = await this.#releaseAll(fresh);
+    if (lost) {
+      if (!outcome.ok && lost.cause === undefined) Object.defineProperty(lost, 'cause', { value: outcome.error });
+      throw lost;
+    }
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
+  }
+
+  /**
+   * Take one lock and return a handle. Unlike `withLock`, the lease is NOT renewed unless
+   * `autoRenew: true`, so a forgotten handle expires; `handle.extend()` renews by hand.
+   *
+   * @example
+   * const lock = await manager.acquire('report:daily', { leaseMs: 60_000 });
+   * try { await buildReport(lock.signal); } finally { await lock.release(); }
+   */
+  async acquire(key: string, options: AcquireOptions = {}): Promise<LockHandle> {
+    if (Array.isArray(key)) throw new InvalidLockKeyError('acquire() takes one key; use withLock() for several.');
+    const plan = this.#plan(key, options);
+    const [taken] = await this.#acquireAll(plan, options.autoRenew === true);
+    const { lock, fresh } = taken!;
+    return fresh ? this.#handleFor(lock) : reentrantHandle(lock);
+  }
+
+  /**
+   * Stop taking locks: waiting callers are aborted, locks still held are released (their signals
+   * abort and their scopes reject with `LockLostError`), and every backend is closed.
+   * Call it on shutdown after the server stopped accepting requests.
+   */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      this.#closing.abort(new LockBackendError('The lock manager is closed.', { isRetryable: false }));
+      const held = [...this.#held];
+      for (const lock of held) lock.markLost(MANAGER_CLOSED_REASON);
+      await this.#releaseAll(held);
+      await Promise.allSettled([...this.#backends.values()].map((backend) => backend.close()));
+    })();
+    return this.#closed;
+  }
+
+  #plan(keys: string | readonly string[], options: CallLockOptions): LockPlan {
+    if (this.#closed) throw new LockBackendError('The lock manager is closed.', { isRetryable: false });
+    if (options === null || typeof options !== 'object') {
+      throw new InvalidLockOptionsError('Lock options must be an object (use {} for the defaults).');
+    }
+    const sortedKeys = normalizeKeys(keys);
+    const { waitMs, leaseMs } = resolveTiming(options, this.#defaults);
+    const backendName = options.backend ?? this.#route({ keys: sortedKeys, waitMs, leaseMs });
+    this.assertBackend(backendName);
+    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+      throw new InvalidLockOptionsError('signal must be an AbortSignal.');
+    }
+    return {
+      keys: sortedKeys,
+      backendName,
+      backend: this.#backends.get(backendName)!,
+      waitMs,
+      leaseMs,
+      signal: options.signal,
+    };
+  }
+
+  async #acquireAll(plan: LockPlan, renew: boolean): Promise<TakenLock[]> {
+    const startedAt = Date.now();
+    const signal = combineSignals([this.#closing.signal, plan.signal]);
+    const taken: TakenLock[] = [];
+    try {
+      for (const key of plan.keys) {
+        const outer = findHeldLock(this, key);
+        if (outer instanceof HeldLock) taken.push({ lock: outer, fresh: false });
+        else taken.push({ lock: await this.#acquireOne(key, plan, { startedAt, signal, renew }), fresh: true });
+      }
+      return taken;
+    } catch (error) {
+      await this.#releaseAll(freshLocks(taken));
+      throw error;
+    }
+  }
+
+  async #acquireOne(
+    key: string,
+    plan: LockPlan,
+    call: { startedAt: number; signal: AbortSignal; renew: boolean },
+  ): Promise<HeldLock> {
+    const { backendName } = plan;
+    const deadline = call.startedAt + plan.waitMs;
+    const remainingMs = () => (plan.waitMs === 0 ? 0 : Math.max(0, deadline - Date.now()));
+    let contended = false;
+    const onContended = () => {
+      if (contended) return;
+      contended = true;
+      this.#emit('contended', { key, backend: backendName });
+    };
+    const timedOut = () => {
+      this.#emit('timeout', { key, backend: backendName, waitedMs: Date.now() - call.startedAt });
+      return new LockTimeoutError(key, backendName, plan.waitMs);
+    };
+
+    if (plan.waitMs > 0 && this.#localQueue.isEntered(key)) onContended();
+    let turn: Awaited<ReturnType<LocalKeyQueue['enter']>>;
+    try {
+      turn = await this.#localQueue.enter(key, remainingMs(), call.signal);
+    } catch (reason) {
+      throw this.#abortError(key, backendName, reason);
+    }
+    if (turn === 'busy') throw new LockNotAcquiredError(key, backendName);
+    if (turn === 'timeout') throw timedOut();
+
+    const token = randomUUID();
+    let backendLock: Awaited<ReturnType<LockBackend['acquire']>>;
+    try {
+      call.signal.throwIfAborted();
+      backendLock = await plan.backend.acquire({
+        key: this.#keyPrefix + key,
+        token,
+        leaseMs: plan.leaseMs,
+        waitMs: remainingMs(),
+        signal: call.signal,
+        onContended,
+      });
+    } catch (error) {
+      this.#localQueue.leave(key);
+      if (call.signal.aborted) throw this.#abortError(key, backendName, call.signal.reason);
+      throw toBackendError(error, key, backendName, 'acquiring');
+    }
+    if (!backendLock) {
+      this.#localQueue.leave(key);
+      throw plan.waitMs === 0 ? new LockNotAcquiredError(key, backendName) : timedOut();
+    }
+
+    const lock = new HeldLock({
+      manager: this,
+      key,
+      backendName,
+      backend: plan.backend,
+      token,
+      leaseMs: plan.leaseMs,
+      backendLock,
+      renew: call.renew,
+      onLost: (lost) => this.#reportLost(lost),
+    });
+    this.#held.add(lock);
+    this.#emit('acquired', {
+      key,
+      backend: backendName,
+      waitedMs: Date.now() - call.startedAt,
+      fencingToken: backendLock.fencingToken,
+    });
+    return lock;
+  }
+
+  /** Release in reverse order; resolves to the first loss found, if any. Never rejects. */
+  async #releaseAll(locks: readonly HeldLock[]): Promise<LockLostError | undefined> {
+    let firstLoss: LockLostError | undefined;
+    for (const lock of [...locks].reverse()) {
+      const lost = await this.#release(lock);
+      firstLoss ??= lost;
+    }
+    return firstLoss;
+  }
+
+  async #release(lock: HeldLock): Promise<LockLostError | undefined> {
+    if (lock.released) return lock.lostError;
+    lock.retire();
+    try {
+      const wasOurs = await lock.backendLock.release();
+      if (!wasOurs && lock.markLost('another owner holds it now, or it expired')) this.#reportLost(lock);
+    } catch (error) {
+      // The lease frees the lock eventually; the work under it already happened, so do not fail the call.
+      const failure = toBackendError(error, lock.key, lock.backend, 'releasing');
+      process.emitWarning(failure.message, { code: 'DLOCK_RELEASE_FAILED', detail: String(failure.cause) });
+    } finally {
+      this.#held.delete(lock);
+      this.#localQueue.leave(lock.key);
+    }
+    if (!lock.lostError) {
+      this.#emit('released', { key: lock.key, backend: lock.backend, heldMs: Date.now() - lock.acquiredAt });
+    }
+    return lock.lostError;
+  }
+
+  #handleFor(lock: HeldLock): LockHandle {
+    let releasing: Promise<LockLostError | undefined> | undefined;
+    return {
+      key: lock.key,
+      backend: lock.backend,
+      token: lock.token,
+      get fencingToken() {
+        return lock.fencingToken;
+      },
+      get signal() {
+        return lock.signal;
+      },
+      get expiresAt() {
+        return lock.expiresAt;
+      },
+      release: async () => {
+        releasing ??= this.#release(lock);
+        const lost = await releasing;
+        if (lost) throw lost;
+      },
+      extend: async (leaseMs = lock.leaseMs) => {
+        assertPositiveMs('leaseMs', leaseMs);
+        if (lock.lostError) throw lock.lostError;
+        if (lock.released) throw new LockLostError(lock.key, lock.backend, 'it was already released');
+        const sentAt = Date.now();
+        let stillOurs: boolean;
+        try {
+          stillOurs = await lock.backendLock.extend(leaseMs);
+        } catch (error) {
+          throw toBackendError(error, lock.key, lock.backend, 'extending');
+        }
+        if (!stillOurs) {
+          if (lock.markLost('it expired before extend() was called')) this.#reportLost(lock);
+          throw lock.lostError!;
+        }
+        lock.extended(sentAt + leaseMs);
+      },
+    };
+  }
+
+  #reportLost(lock: HeldLock): void {
+    this.#emit('lost', {
+      key: lock.key,
+      backend: lock.backend,
+      heldMs: Date.now() - lock.acquiredAt,
+      error: lock.lostError!,
+    });
+  }
+
+  #abortError(key: string, backend: string, reason: unknown): LockError {
+    if (this.#closing.signal.aborted && LockError.isInstance(reason)) return reason;
+    return new LockAbortedError(key, backend, reason);
+  }
+
+  /** Emit without letting a throwing listener break lock bookkeeping. */
+  #emit<E extends keyof LockManagerEvents>(event: E, ...args: LockManagerEvents[E]): void {
+    try {
+      (this.emit as (event: E, ...args: LockManagerEvents[E]) => boolean)(event, ...args);
+    } catch (error) {
+      process.emitWarning(`A "${String(event)}" listener of LockManager threw: ${String(error)}`, {
+        code: 'DLOCK_LISTENER_THREW',
+      });
+    }
+  }
+}
+
+function normalizeKeys(keys: string | readonly string[]): string[] {
+  const list = typeof keys === 'string' ? [keys] : keys;
+  if (!Array.isArray(list)) {
+    throw new InvalidLockKeyError(`A lock key must be a string or an array of strings, got ${keys === null ? 'null' : typeof keys}.`);
+  }
+  if (list.length === 0) throw new InvalidLockKeyError('At least one lock key is required; got an empty array.');
+  // Sorted by code unit so every process takes the same keys in the same order.
+  return [...new Set(list.map(validateLockKey))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function combineSignals(signals: readonly (AbortSignal | undefined)[]): AbortSignal {
+  const present = signals.filter((signal): signal is AbortSignal => signal !== undefined);
+  return present.length === 1 ? present[0]! : AbortSignal.any(present);
+}
+
+export function toBackendError(error: unknown, key: string, backend: string, action: string): LockError {
+  if (LockError.isInstance(error)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new LockBackendError(`Backend "${backend}" failed while ${action} lock "${key}": ${message}`, {
+    key,
+    backend,
+    cause: error,
+  });
+}
+
+/** A lock of this call, and whether this call took it (or re-entered one held further up its chain). */
+interface TakenLock {
+  readonly lock: HeldLock;
+  readonly fresh: boolean;
+}
+
+function freshLocks(taken: readonly TakenLock[]): HeldLock[] {
+  return taken.filter(({ fresh }) => fresh).map(({ lock }) => lock);
+}
+
+function reentrantHandle(outer: HeldLock): LockHandle {
+  // The caller already holds the key higher up its call chain: only the outer scope releases it.
+  return {
+    key: outer.key,
+    backend: outer.backend,
+    token: outer.token,
+    get fencingToken() {
+      return outer.fencingToken;
+    },
+    get signal() {
+      return outer.signal;
+    },
+    get expiresAt() {
+      return outer.expiresAt;
+    },
+    release: async () => {},
+    extend: async () => {},
+  };
+}

@@ -1,0 +1,68 @@
+import { InvalidLockOptionsError } from './errors.js';
+
+/** Default time to wait for a held lock when `retry` is `true` or `{}`. */
+export const DEFAULT_WAIT_MS = 10_000;
+/** Default lease: how long the store keeps a lock whose holder died. */
+export const DEFAULT_LEASE_MS = 30_000;
+
+/** `false`/omitted: one attempt. `true`: wait up to 10 s. `{ waitMs }`: wait up to `waitMs`. */
+export type RetryOption = boolean | { readonly waitMs?: number };
+
+/** Options shared by the decorator, `withLock` and `acquire`. */
+export interface LockOptions {
+  /** Whether and how long to wait for a held lock. Default: one attempt. */
+  readonly retry?: RetryOption;
+  /** Lease in ms; renewed every `leaseMs / 3` while the critical section runs. Default 30 000. */
+  readonly leaseMs?: number;
+  /** Backend name from the manager's `backends`. Default: the manager's `route`. */
+  readonly backend?: string;
+}
+
+/** Options of `withLock` and `acquire`: the decorator's plus a cancel signal. */
+export interface CallLockOptions extends LockOptions {
+  /** Aborting it stops waiting for the lock (rejects with `LockAbortedError`). */
+  readonly signal?: AbortSignal;
+}
+
+/** Options of `acquire`. */
+export interface AcquireOptions extends CallLockOptions {
+  /** Renew the lease every `leaseMs / 3` until released. Default `false`: a forgotten handle expires. */
+  readonly autoRenew?: boolean;
+}
+
+/** Defaults a manager applies when a call does not say. */
+export interface LockDefaults {
+  readonly retry?: RetryOption;
+  readonly leaseMs?: number;
+  /** Used for `retry: true` and `retry: {}`. Default 10 000. */
+  readonly waitMs?: number;
+}
+
+export interface ResolvedTiming {
+  /** 0 = a single attempt. */
+  readonly waitMs: number;
+  readonly leaseMs: number;
+}
+
+export function assertPositiveMs(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new InvalidLockOptionsError(`${name} must be a positive finite number of milliseconds, got ${String(value)}.`);
+  }
+  return value;
+}
+
+/** Resolve `retry`/`leaseMs` against manager defaults, rejecting impossible values before any store call. */
+export function resolveTiming(options: LockOptions, defaults: LockDefaults = {}): ResolvedTiming {
+  const leaseMs = assertPositiveMs('leaseMs', options.leaseMs ?? defaults.leaseMs ?? DEFAULT_LEASE_MS);
+  const retry = options.retry ?? defaults.retry ?? false;
+  let waitMs = 0;
+  if (retry === true) {
+    waitMs = defaults.waitMs ?? DEFAULT_WAIT_MS;
+  } else if (typeof retry === 'object' && retry !== null) {
+    waitMs = retry.waitMs ?? defaults.waitMs ?? DEFAULT_WAIT_MS;
+  } else if (retry !== false) {
+    throw new InvalidLockOptionsError(`retry must be a boolean or { waitMs }, got ${String(retry)}.`);
+  }
+  if (retry !== false) assertPositiveMs('retry.waitMs', waitMs);
+  return { waitMs, leaseMs };
+}

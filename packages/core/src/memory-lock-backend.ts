@@ -1,0 +1,87 @@
+import { LockBackendError } from './errors.js';
+import type { BackendAcquireRequest, BackendLock, LockBackend } from './lock-backend.js';
+import { MemoryLockStore } from './memory-lock-store.js';
+
+export interface MemoryLockBackendOptions {
+  /** Share one store between several backends to simulate several servers. Default: a private store. */
+  readonly store?: MemoryLockStore;
+}
+
+/**
+ * An in-process backend with the same semantics as the real ones (try-once, waiting with
+ * timeout, lease expiry, renewal, fencing tokens, FIFO wake-up). For unit tests and local dev.
+ *
+ * @example
+ * const manager = new LockManager({ backends: { memory: new MemoryLockBackend() } });
+ */
+export class MemoryLockBackend implements LockBackend {
+  readonly store: MemoryLockStore;
+  readonly #closing = new AbortController();
+
+  constructor(options: MemoryLockBackendOptions = {}) {
+    this.store = options.store ?? new MemoryLockStore();
+  }
+
+  async acquire(request: BackendAcquireRequest): Promise<BackendLock | null> {
+    if (this.#closing.signal.aborted) throw closedError();
+    const deadline = Date.now() + request.waitMs;
+    const first = this.#attempt(request);
+    if (first || request.waitMs <= 0) return first;
+    request.onContended?.();
+
+    const signal = AbortSignal.any([request.signal, this.#closing.signal]);
+    let wake: () => void = () => {};
+    const sleeper = { wake: () => wake() };
+    this.store.addSleeper(request.key, sleeper);
+    try {
+      for (;;) {
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) return null;
+        // Sleep until a release wakes us, the holder's lease ends, or our wait is over.
+        const napMs = Math.min(remaining, Math.max(1, this.store.remainingLeaseMs(request.key)));
+        await new Promise<void>((resolve, reject) => {
+          const done = () => {
+            clearTimeout(timer);
+            signal.removeEventListener('abort', onAbort);
+            resolve();
+          };
+          const onAbort = () => {
+            clearTimeout(timer);
+            reject(signal.reason);
+          };
+          const timer = setTimeout(done, napMs);
+          wake = done;
+          signal.addEventListener('abort', onAbort, { once: true });
+          if (signal.aborted) onAbort();
+        });
+        const lock = this.#attempt(request);
+        if (lock) return lock;
+      }
+    } finally {
+      this.store.removeSleeper(request.key, sleeper);
+      this.store.wakeFirstIfFree(request.key);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closing.abort(closedError());
+  }
+
+  #attempt(request: BackendAcquireRequest): BackendLock | null {
+    const { key, token } = request;
+    const sentAt = Date.now();
+    const fencingToken = this.store.tryAcquire(key, token, request.leaseMs);
+    if (fencingToken === undefined) return null;
+    const store = this.store;
+    return {
+      fencingToken,
+      expiresAt: sentAt + request.leaseMs,
+      extend: async (leaseMs) => store.extend(key, token, leaseMs),
+      release: async () => store.release(key, token),
+    };
+  }
+}
+
+function closedError(): LockBackendError {
+  return new LockBackendError('MemoryLockBackend is closed.', { isRetryable: false, backend: 'memory' });
+}

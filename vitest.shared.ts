@@ -1,0 +1,21 @@
+import { type ViteUserConfig, defineConfig, mergeConfig } from 'vitest/config';
+
+// Workspace packages resolve to their TypeScript source, so tests never need a build first.
+const conditions = ['@dlock/source', 'node', 'import', 'module', 'default'];
+
+/** The vitest config every package starts from: source resolution and the JSON report `.ci/run` reads. */
+export function defineDlockVitestConfig(overrides: ViteUserConfig = {}): ViteUserConfig {
+  return mergeConfig(
+    defineConfig({
+      resolve: { conditions },
+      ssr: { resolve: { conditions, externalConditions: ['@dlock/source'] } },
+      test: {
+        include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+        reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
+        testTimeout: 30_000,
+        hookTimeout: 30_000,
+      },
+    }),
+    overrides,
+  );
+}

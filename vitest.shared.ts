@@ -1,4 +1,4 @@
-import { type ViteUserConfig, defineConfig, mergeConfig } from 'vitest/config';
+import { defineConfig, mergeConfig, type ViteUserConfig } from 'vitest/config';
 
 // Workspace packages resolve to their TypeScript source, so tests never need a build first.
 const conditions = ['@dlock/source', 'node', 'import', 'module', 'default'];

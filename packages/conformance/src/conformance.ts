@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type BackendAcquireRequest,
+  currentLock,
   type LockBackend,
   LockLostError,
   LockManager,
   LockNotAcquiredError,
   LockTimeoutError,
-  currentLock,
 } from '@dlock/core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
@@ -306,8 +306,10 @@ export function runLockBackendConformance(options: ConformanceOptions): void {
         const first = freshKey('order-a');
         const second = freshKey('order-b');
         const runs = Array.from({ length: 10 }, (_, i) =>
-          (i % 2 ? a : b).withLock(i % 2 ? [first, second] : [second, first], { retry: { waitMs: 20_000 } }, () =>
-            sleep(5),
+          (i % 2 ? a : b).withLock(
+            i % 2 ? [first, second] : [second, first],
+            { retry: { waitMs: 20_000 } },
+            () => sleep(5),
           ),
         );
         await expect(Promise.all(runs)).resolves.toHaveLength(10);

@@ -1,9 +1,9 @@
-export { runLockBackendConformance } from './conformance.js';
 export type { ConformanceOptions } from './conformance.js';
+export { runLockBackendConformance } from './conformance.js';
+export type { RunningWorker, SpawnWorkerOptions, WorkerResult } from './process-workers.js';
 export {
   incrementFileCounter,
   readFileCounter,
   runWorkers,
   startWorker,
 } from './process-workers.js';
-export type { RunningWorker, SpawnWorkerOptions, WorkerResult } from './process-workers.js';

@@ -32,10 +32,14 @@ export interface RunningWorker {
 
 /** Start one worker process that resolves workspace packages from source (`@dlock/source`). */
 export function startWorker(options: SpawnWorkerOptions): RunningWorker {
-  const child = spawn(process.execPath, ['--conditions=@dlock/source', '--import', TSX_LOADER, options.script], {
-    env: { ...process.env, ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@dlock/source', '--import', TSX_LOADER, options.script],
+    {
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   const lineWaiters: { marker: string; resolve: (line: string) => void }[] = [];
@@ -69,7 +73,12 @@ export function startWorker(options: SpawnWorkerOptions): RunningWorker {
         const existing = stdout.split('\n').find((line) => line.includes(marker));
         if (existing !== undefined) return resolve(existing);
         const timer = setTimeout(
-          () => reject(new Error(`worker ${child.pid} printed no "${marker}" within ${timeoutMs} ms.\nstdout:\n${stdout}\nstderr:\n${stderr}`)),
+          () =>
+            reject(
+              new Error(
+                `worker ${child.pid} printed no "${marker}" within ${timeoutMs} ms.\nstdout:\n${stdout}\nstderr:\n${stderr}`,
+              ),
+            ),
           timeoutMs,
         );
         lineWaiters.push({
@@ -81,7 +90,11 @@ export function startWorker(options: SpawnWorkerOptions): RunningWorker {
         });
         void exited.then(() => {
           clearTimeout(timer);
-          reject(new Error(`worker ${child.pid} exited before printing "${marker}".\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+          reject(
+            new Error(
+              `worker ${child.pid} exited before printing "${marker}".\nstdout:\n${stdout}\nstderr:\n${stderr}`,
+            ),
+          );
         });
       }),
   };

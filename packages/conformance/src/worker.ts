@@ -2,7 +2,7 @@
  * Worker-side helpers for multi-process tests: a worker script builds its backend, then calls
  * `runCounterWorker`. Exported as `@dlock/conformance/worker`.
  */
-import { LockManager, type LockBackend, type CallLockOptions } from '@dlock/core';
+import { type CallLockOptions, type LockBackend, LockManager } from '@dlock/core';
 import { incrementFileCounter } from './process-workers.js';
 
 export interface CounterWorkerOptions {

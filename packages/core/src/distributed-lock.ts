@@ -6,7 +6,9 @@ import { type LockOptions, resolveTiming } from './lock-options.js';
 import { reflectMetadata } from './reflect-metadata-api.js';
 
 /** A key function: receives the decorated method's arguments, returns one key or several. */
-export type LockKeyFunction<A extends readonly unknown[] = never[]> = (...args: A) => string | readonly string[];
+export type LockKeyFunction<A extends readonly unknown[] = never[]> = (
+  ...args: A
+) => string | readonly string[];
 
 /** Either a template (`'stock:{0}'`, `'order:{1.id}'`) or a key function. */
 export type LockKey = string | LockKeyFunction;
@@ -64,7 +66,9 @@ const METADATA_KEY = Symbol.for('dlock:distributed-lock');
  *   async reserve(order: Order) { ... }
  * }
  */
-export function DistributedLock<const K extends LockKey>(options: DistributedLockOptions<K>): DistributedLockDecorator<K> {
+export function DistributedLock<const K extends LockKey>(
+  options: DistributedLockOptions<K>,
+): DistributedLockDecorator<K> {
   if (options === null || typeof options !== 'object') {
     throw new TypeError('@DistributedLock(options): options must be an object with at least a key.');
   }
@@ -84,7 +88,9 @@ export function DistributedLock<const K extends LockKey>(options: DistributedLoc
       return (manager ?? getDefaultLockManager()).withLock(keys, lockOptions, () => {
         const result: unknown = method.apply(this, args);
         if (!isPromiseLike(result)) {
-          throw new TypeError(`@DistributedLock method "${methodName}" must return a Promise (make it async).`);
+          throw new TypeError(
+            `@DistributedLock method "${methodName}" must return a Promise (make it async).`,
+          );
         }
         return result;
       });
@@ -102,7 +108,9 @@ export function DistributedLock<const K extends LockKey>(options: DistributedLoc
     const [target, second, descriptor] = args;
     if (isStandardContext(second)) {
       if (second.kind !== 'method') {
-        throw new TypeError(`@DistributedLock can only decorate methods, not a ${second.kind} ("${String(second.name)}").`);
+        throw new TypeError(
+          `@DistributedLock can only decorate methods, not a ${second.kind} ("${String(second.name)}").`,
+        );
       }
       return wrap(target, String(second.name));
     }
@@ -114,7 +122,12 @@ export function DistributedLock<const K extends LockKey>(options: DistributedLoc
       );
     }
     property.value = wrap(property.value, String(propertyKey));
-    reflect.defineMetadata(METADATA_KEY, reflect.getMetadata(METADATA_KEY, property.value), target as object, propertyKey);
+    reflect.defineMetadata(
+      METADATA_KEY,
+      reflect.getMetadata(METADATA_KEY, property.value),
+      target as object,
+      propertyKey,
+    );
     return property;
   }
   return decorate as DistributedLockDecorator<K>;
@@ -126,13 +139,19 @@ export function DistributedLock<const K extends LockKey>(options: DistributedLoc
  * @example
  * getDistributedLockMetadata(StockService.prototype, 'decrease')?.key // 'stock:{0}'
  */
-export function getDistributedLockMetadata(target: object, methodName: string | symbol): DistributedLockMetadata | undefined {
+export function getDistributedLockMetadata(
+  target: object,
+  methodName: string | symbol,
+): DistributedLockMetadata | undefined {
   const reflect = reflectMetadata();
-  const owner = typeof target === 'function' && !(methodName in target) ? (target.prototype as object) : target;
+  const owner =
+    typeof target === 'function' && !(methodName in target) ? (target.prototype as object) : target;
   const onProperty = reflect.getMetadata(METADATA_KEY, owner, methodName);
   if (onProperty) return onProperty as DistributedLockMetadata;
   const method = (owner as Record<string | symbol, unknown>)[methodName];
-  return typeof method === 'function' ? (reflect.getMetadata(METADATA_KEY, method) as DistributedLockMetadata | undefined) : undefined;
+  return typeof method === 'function'
+    ? (reflect.getMetadata(METADATA_KEY, method) as DistributedLockMetadata | undefined)
+    : undefined;
 }
 
 function compileKey(key: unknown): (args: readonly unknown[]) => string | string[] {
@@ -148,7 +167,9 @@ function compileKey(key: unknown): (args: readonly unknown[]) => string | string
         if (result.length === 0) throw new InvalidLockKeyError('The key function returned an empty array.');
         return result.map((item) => validateLockKey(item));
       }
-      throw new InvalidLockKeyError(`The key function must return a string or an array of strings, got ${result === null ? 'null' : typeof result}.`);
+      throw new InvalidLockKeyError(
+        `The key function must return a string or an array of strings, got ${result === null ? 'null' : typeof result}.`,
+      );
     };
   }
   throw new InvalidLockKeyError(
@@ -157,7 +178,9 @@ function compileKey(key: unknown): (args: readonly unknown[]) => string | string
 }
 
 function isStandardContext(value: unknown): value is { kind: string; name: string | symbol } {
-  return typeof value === 'object' && value !== null && typeof (value as { kind?: unknown }).kind === 'string';
+  return (
+    typeof value === 'object' && value !== null && typeof (value as { kind?: unknown }).kind === 'string'
+  );
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {

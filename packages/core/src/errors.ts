@@ -42,7 +42,9 @@ export class LockError extends Error {
 
   /** True for any dlock error, even one thrown by another copy (ESM/CJS) of this package. */
   static isInstance(value: unknown): value is LockError {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[ERROR_BRAND] === true;
+    return (
+      typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[ERROR_BRAND] === true
+    );
   }
 }
 
@@ -90,7 +92,12 @@ export class LockTimeoutError extends LockError {
  */
 export class LockLostError extends LockError {
   override readonly name = 'LockLostError';
-  constructor(key: string, backend: string, detail = 'its lease expired or the store dropped it', cause?: unknown) {
+  constructor(
+    key: string,
+    backend: string,
+    detail = 'its lease expired or the store dropped it',
+    cause?: unknown,
+  ) {
     super(
       'LOCK_LOST',
       `Lock "${key}" (backend "${backend}") was lost while held: ${detail}. ` +

@@ -1,7 +1,7 @@
-import type { LockBackend, BackendLock } from './lock-backend.js';
-import type { HeldLockEntry, LockInfo } from './lock-context.js';
 import { LockLostError } from './errors.js';
 import { LeaseWatch } from './lease-watch.js';
+import type { BackendLock, LockBackend } from './lock-backend.js';
+import type { HeldLockEntry, LockInfo } from './lock-context.js';
 
 export interface HeldLockInit {
   readonly manager: object;

@@ -1,4 +1,4 @@
-export { DistributedLock, getDistributedLockMetadata } from './distributed-lock.js';
+export { getDefaultLockManager, setDefaultLockManager } from './default-manager.js';
 export type {
   DistributedLockDecorator,
   DistributedLockMetadata,
@@ -6,30 +6,8 @@ export type {
   LockKey,
   LockKeyFunction,
 } from './distributed-lock.js';
-export { LockManager, recommendedRoute } from './lock-manager.js';
-export type { LockHandle, LockManagerOptions, LockRoute, LockRouteRequest, LockScope } from './lock-manager.js';
-export { setDefaultLockManager, getDefaultLockManager } from './default-manager.js';
-export { currentLock } from './lock-context.js';
-export type { LockInfo } from './lock-context.js';
-export type {
-  AcquireOptions,
-  CallLockOptions,
-  LockDefaults,
-  LockOptions,
-  RetryOption,
-} from './lock-options.js';
-export { DEFAULT_LEASE_MS, DEFAULT_WAIT_MS } from './lock-options.js';
-export { MAX_KEY_LENGTH, parseKeyTemplate } from './key-template.js';
-export type { KeyTemplate } from './key-template.js';
-export type { BackendAcquireRequest, BackendLock, LockBackend } from './lock-backend.js';
-export type {
-  LockAcquiredEvent,
-  LockContendedEvent,
-  LockLostEvent,
-  LockManagerEvents,
-  LockReleasedEvent,
-  LockTimeoutEvent,
-} from './lock-events.js';
+export { DistributedLock, getDistributedLockMetadata } from './distributed-lock.js';
+export type { LockBackendErrorOptions, LockErrorCode, LockErrorOptions } from './errors.js';
 export {
   InvalidLockKeyError,
   InvalidLockOptionsError,
@@ -40,7 +18,35 @@ export {
   LockNotAcquiredError,
   LockTimeoutError,
 } from './errors.js';
-export type { LockBackendErrorOptions, LockErrorCode, LockErrorOptions } from './errors.js';
-export { MemoryLockBackend } from './memory-lock-backend.js';
+export type { KeyTemplate } from './key-template.js';
+export { MAX_KEY_LENGTH, parseKeyTemplate } from './key-template.js';
+export type { BackendAcquireRequest, BackendLock, LockBackend } from './lock-backend.js';
+export type { LockInfo } from './lock-context.js';
+export { currentLock } from './lock-context.js';
+export type {
+  LockAcquiredEvent,
+  LockContendedEvent,
+  LockLostEvent,
+  LockManagerEvents,
+  LockReleasedEvent,
+  LockTimeoutEvent,
+} from './lock-events.js';
+export type {
+  LockHandle,
+  LockManagerOptions,
+  LockRoute,
+  LockRouteRequest,
+  LockScope,
+} from './lock-manager.js';
+export { LockManager, recommendedRoute } from './lock-manager.js';
+export type {
+  AcquireOptions,
+  CallLockOptions,
+  LockDefaults,
+  LockOptions,
+  RetryOption,
+} from './lock-options.js';
+export { DEFAULT_LEASE_MS, DEFAULT_WAIT_MS } from './lock-options.js';
 export type { MemoryLockBackendOptions } from './memory-lock-backend.js';
+export { MemoryLockBackend } from './memory-lock-backend.js';
 export { MemoryLockStore } from './memory-lock-store.js';

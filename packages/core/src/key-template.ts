@@ -3,7 +3,9 @@ import { InvalidLockKeyError } from './errors.js';
 /** Longest key (in UTF-16 code units) accepted before any store call. */
 export const MAX_KEY_LENGTH = 1024;
 
-type TemplatePart = { kind: 'text'; text: string } | { kind: 'arg'; index: number; path: readonly string[]; source: string };
+type TemplatePart =
+  | { kind: 'text'; text: string }
+  | { kind: 'arg'; index: number; path: readonly string[]; source: string };
 
 /** A parsed `'stock:{0}'`-style template; parse once, resolve on every call. */
 export interface KeyTemplate {
@@ -48,7 +50,9 @@ export function parseKeyTemplate(source: string): KeyTemplate {
       parts.push({ kind: 'arg', index: Number(match[1]), path, source: `{${body}}` });
       i = end;
     } else if (char === '}') {
-      throw new InvalidLockKeyError(`Unmatched "}" in lock key template "${source}"; write "}}" for a literal brace.`);
+      throw new InvalidLockKeyError(
+        `Unmatched "}" in lock key template "${source}"; write "}}" for a literal brace.`,
+      );
     } else {
       text += char;
     }
@@ -102,7 +106,16 @@ export function stringifyKeyPart(value: unknown, describe: () => string): string
     case 'boolean':
       return String(value);
   }
-  const shown = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : typeof value === 'string' ? 'an empty string' : String(value);
+  const shown =
+    value === null
+      ? 'null'
+      : Array.isArray(value)
+        ? 'an array'
+        : typeof value === 'object'
+          ? 'an object'
+          : typeof value === 'string'
+            ? 'an empty string'
+            : String(value);
   throw new InvalidLockKeyError(
     `${describe()} resolved to ${shown}; a key part must be a non-empty string, a finite number, a bigint or a boolean.`,
   );

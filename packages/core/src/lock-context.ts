@@ -27,7 +27,8 @@ interface ContextFrame {
 // One storage per process even if both the ESM and the CJS build of this package are loaded.
 const STORAGE_KEY = Symbol.for('dlock.asyncLockContext');
 const globalSlot = globalThis as { [STORAGE_KEY]?: AsyncLocalStorage<ContextFrame> };
-const storage: AsyncLocalStorage<ContextFrame> = (globalSlot[STORAGE_KEY] ??= new AsyncLocalStorage<ContextFrame>());
+globalSlot[STORAGE_KEY] ??= new AsyncLocalStorage<ContextFrame>();
+const storage: AsyncLocalStorage<ContextFrame> = globalSlot[STORAGE_KEY];
 
 /** Run `fn` in a context where `entries` are held by the current call chain, on top of the outer ones. */
 export function runWithHeldLocks<T>(entries: readonly HeldLockEntry[], fn: () => T): T {

@@ -12,18 +12,17 @@ import {
 } from './errors.js';
 import { HeldLock } from './held-lock.js';
 import { validateLockKey } from './key-template.js';
+import { LocalKeyQueue } from './local-key-queue.js';
 import type { LockBackend } from './lock-backend.js';
-import { type LockInfo, findHeldLock, runWithHeldLocks } from './lock-context.js';
+import { findHeldLock, type LockInfo, runWithHeldLocks } from './lock-context.js';
 import type { LockManagerEvents } from './lock-events.js';
 import {
   type AcquireOptions,
+  assertPositiveMs,
   type CallLockOptions,
   type LockDefaults,
-  type LockOptions,
-  assertPositiveMs,
   resolveTiming,
 } from './lock-options.js';
-import { LocalKeyQueue } from './local-key-queue.js';
 
 /** What a {@link LockRoute} sees to pick a backend. */
 export interface LockRouteRequest {
@@ -117,11 +116,16 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     super();
     const entries = Object.entries(options?.backends ?? {});
     if (entries.length === 0) {
-      throw new InvalidLockOptionsError('LockManager needs at least one backend: new LockManager({ backends: { name: backend } }).');
+      throw new InvalidLockOptionsError(
+        'LockManager needs at least one backend: new LockManager({ backends: { name: backend } }).',
+      );
     }
     for (const [name, backend] of entries) {
       if (typeof backend?.acquire !== 'function' || typeof backend.close !== 'function') {
-        throw new InvalidLockOptionsError(`Backend "${name}" does not implement LockBackend (acquire, close).`, { backend: name });
+        throw new InvalidLockOptionsError(
+          `Backend "${name}" does not implement LockBackend (acquire, close).`,
+          { backend: name },
+        );
       }
     }
     this.#backends = new Map(entries);
@@ -182,7 +186,8 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     }
     const lost = await this.#releaseAll(fresh);
     if (lost) {
-      if (!outcome.ok && lost.cause === undefined) Object.defineProperty(lost, 'cause', { value: outcome.error });
+      if (!outcome.ok && lost.cause === undefined)
+        Object.defineProperty(lost, 'cause', { value: outcome.error });
       throw lost;
     }
     if (!outcome.ok) throw outcome.error;
@@ -198,7 +203,8 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
    * try { await buildReport(lock.signal); } finally { await lock.release(); }
    */
   async acquire(key: string, options: AcquireOptions = {}): Promise<LockHandle> {
-    if (Array.isArray(key)) throw new InvalidLockKeyError('acquire() takes one key; use withLock() for several.');
+    if (Array.isArray(key))
+      throw new InvalidLockKeyError('acquire() takes one key; use withLock() for several.');
     const plan = this.#plan(key, options);
     const [taken] = await this.#acquireAll(plan, options.autoRenew === true);
     const { lock, fresh } = taken!;
@@ -251,7 +257,8 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
       for (const key of plan.keys) {
         const outer = findHeldLock(this, key);
         if (outer instanceof HeldLock) taken.push({ lock: outer, fresh: false });
-        else taken.push({ lock: await this.#acquireOne(key, plan, { startedAt, signal, renew }), fresh: true });
+        else
+          taken.push({ lock: await this.#acquireOne(key, plan, { startedAt, signal, renew }), fresh: true });
       }
       return taken;
     } catch (error) {
@@ -431,9 +438,12 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
 function normalizeKeys(keys: string | readonly string[]): string[] {
   const list = typeof keys === 'string' ? [keys] : keys;
   if (!Array.isArray(list)) {
-    throw new InvalidLockKeyError(`A lock key must be a string or an array of strings, got ${keys === null ? 'null' : typeof keys}.`);
+    throw new InvalidLockKeyError(
+      `A lock key must be a string or an array of strings, got ${keys === null ? 'null' : typeof keys}.`,
+    );
   }
-  if (list.length === 0) throw new InvalidLockKeyError('At least one lock key is required; got an empty array.');
+  if (list.length === 0)
+    throw new InvalidLockKeyError('At least one lock key is required; got an empty array.');
   // Sorted by code unit so every process takes the same keys in the same order.
   return [...new Set(list.map(validateLockKey))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }

@@ -46,7 +46,9 @@ export interface ResolvedTiming {
 
 export function assertPositiveMs(name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidLockOptionsError(`${name} must be a positive finite number of milliseconds, got ${String(value)}.`);
+    throw new InvalidLockOptionsError(
+      `${name} must be a positive finite number of milliseconds, got ${String(value)}.`,
+    );
   }
   return value;
 }

@@ -1,0 +1,48 @@
+import { describe, expectTypeOf, it } from 'vitest';
+import { DistributedLock, type LockKeyFunction } from '../src/index.js';
+
+describe('@DistributedLock types (TC39)', () => {
+  it('accepts a key function whose parameters fit the method', () => {
+    class Fits {
+      @DistributedLock({ key: (productId: string) => `stock:${productId}` })
+      async decrease(productId: string, quantity: number): Promise<number> {
+        return productId.length - quantity;
+      }
+    }
+    expectTypeOf(new Fits().decrease).returns.resolves.toBeNumber();
+  });
+
+  it('rejects a key function whose parameters do not fit the method', () => {
+    class Mismatch {
+      // @ts-expect-error the key function takes a number, the method a string
+      @DistributedLock({ key: (productId: number) => `stock:${productId}` })
+      async decrease(productId: string): Promise<string> {
+        return productId;
+      }
+    }
+    class TooMany {
+      // @ts-expect-error the key function needs two arguments, the method passes one
+      @DistributedLock({ key: (a: string, b: string) => `k:${a}${b}` })
+      async run(a: string): Promise<string> {
+        return a;
+      }
+    }
+    expectTypeOf<Mismatch>().toBeObject();
+    expectTypeOf<TooMany>().toBeObject();
+  });
+
+  it('rejects methods that do not return a Promise', () => {
+    class Sync {
+      // @ts-expect-error only async methods can hold a lock
+      @DistributedLock({ key: 'k' })
+      run(): number {
+        return 1;
+      }
+    }
+    expectTypeOf<Sync>().toBeObject();
+  });
+
+  it('a key function may return several keys', () => {
+    expectTypeOf<LockKeyFunction<[string[]]>>().returns.toEqualTypeOf<string | readonly string[]>();
+  });
+});

@@ -1,0 +1,97 @@
+// Compiled with TC39 standard decorators (the TypeScript 5 default: no experimentalDecorators).
+import 'reflect-metadata';
+import { describe, expect, it } from 'vitest';
+import { currentLock, DistributedLock, LockManager } from '../src/index.js';
+import {
+  type DecoratedServices,
+  describeDecoratorMode,
+  racyDecrease,
+} from './support/decorator-scenarios.js';
+
+function createServices(): DecoratedServices {
+  class Stock {
+    count = 100;
+    @DistributedLock({ key: 'stock:{0}', retry: { waitMs: 2_000 } })
+    async decrease(_productId: string, quantity: number): Promise<number> {
+      return racyDecrease(this, quantity);
+    }
+    @DistributedLock({ key: 'stock:{0}' })
+    async decreaseTwice(productId: string): Promise<number> {
+      await this.decrease(productId, 1);
+      return this.decrease(productId, 1);
+    }
+  }
+  class Orders {
+    @DistributedLock({ key: (order: { items: string[] }) => order.items.map((item) => `item:${item}`) })
+    async reserve(_order: { items: string[] }): Promise<string | undefined> {
+      return currentLock()?.key;
+    }
+  }
+  class Sync {
+    // @ts-expect-error a method that does not return a Promise cannot be decorated
+    @DistributedLock({ key: 'sync' })
+    run(): number {
+      return 1;
+    }
+  }
+  return {
+    stock: new Stock(),
+    orders: new Orders(),
+    StockClass: Stock,
+    callSyncMethod: () => new Sync().run() as unknown as Promise<unknown>,
+    decorateGetter: () => {
+      class Getter {
+        // @ts-expect-error getters cannot be decorated
+        @DistributedLock({ key: 'g' })
+        get value(): Promise<number> {
+          return Promise.resolve(1);
+        }
+      }
+      return Getter;
+    },
+    decorateBadTemplate: () => {
+      class BadTemplate {
+        @DistributedLock({ key: 'stock:{id}' })
+        async run(): Promise<void> {}
+      }
+      return BadTemplate;
+    },
+    decorateUnknownBackend: (manager: LockManager) => {
+      class Unknown {
+        @DistributedLock({ key: 'k', backend: 'nope', manager })
+        async run(): Promise<void> {}
+      }
+      return Unknown;
+    },
+  };
+}
+
+describeDecoratorMode('TC39 standard decorators', createServices);
+
+describe('@DistributedLock (TC39) and other decorators', () => {
+  it('copies reflect metadata that an inner decorator put on the method', () => {
+    const tag =
+      (value: string) =>
+      <T extends object>(method: T, _context: ClassMethodDecoratorContext): T => {
+        Reflect.defineMetadata('tag', value, method);
+        return method;
+      };
+    class Tagged {
+      @DistributedLock({ key: 'k' })
+      @tag('admin')
+      async run(): Promise<void> {}
+    }
+    expect(Reflect.getMetadata('tag', Tagged.prototype.run)).toBe('admin');
+  });
+
+  it('refuses a field at class definition time', () => {
+    expect(() => {
+      class Field {
+        // @ts-expect-error fields cannot be decorated
+        @DistributedLock({ key: 'f' })
+        value = async () => 1;
+      }
+      return new Field();
+    }).toThrow(TypeError);
+  });
+});

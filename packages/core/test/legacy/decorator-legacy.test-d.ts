@@ -1,0 +1,25 @@
+// Checked by `tsc -p test/legacy` (pnpm typecheck): the same guarantees under experimentalDecorators.
+import { DistributedLock } from '../../src/index.js';
+
+export class Fits {
+  @DistributedLock({ key: (productId: string) => `stock:${productId}` })
+  async decrease(productId: string, quantity: number): Promise<number> {
+    return productId.length - quantity;
+  }
+}
+
+export class Mismatch {
+  // @ts-expect-error the key function takes a number, the method a string
+  @DistributedLock({ key: (productId: number) => `stock:${productId}` })
+  async decrease(productId: string): Promise<string> {
+    return productId;
+  }
+}
+
+export class Sync {
+  // @ts-expect-error only async methods can hold a lock
+  @DistributedLock({ key: 'k' })
+  run(): number {
+    return 1;
+  }
+}

@@ -1,0 +1,397 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  currentLock,
+  InvalidLockKeyError,
+  InvalidLockOptionsError,
+  LockAbortedError,
+  LockBackendError,
+  LockError,
+  LockLostError,
+  LockManager,
+  type LockManagerOptions,
+  LockNotAcquiredError,
+  LockTimeoutError,
+  MemoryLockStore,
+} from '../src/index.js';
+import { RecordingBackend } from './support/recording-backend.js';
+
+const managers: LockManager[] = [];
+function createManager(backend = new RecordingBackend(), options: Partial<LockManagerOptions> = {}) {
+  const manager = new LockManager({ backends: { memory: backend }, ...options });
+  managers.push(manager);
+  return { manager, backend };
+}
+afterEach(async () => {
+  await Promise.all(managers.splice(0).map((manager) => manager.close()));
+});
+
+describe('LockManager: bad input fails before any store call', () => {
+  const backend = new RecordingBackend();
+  const manager = new LockManager({ backends: { memory: backend } });
+  const noop = async () => 'ran';
+
+  it.each([
+    ['an empty key', ''],
+    ['an empty key list', []],
+    ['a key over 1024 characters', 'k'.repeat(1025)],
+    ['a non-string key', 42 as unknown as string],
+    ['a key built from undefined', `stock:${undefined}`],
+    ['a key built from an object', `stock:${{}}`],
+  ])('%s -> InvalidLockKeyError', async (_label, key) => {
+    await expect(manager.withLock(key as string, {}, noop)).rejects.toBeInstanceOf(InvalidLockKeyError);
+    expect(backend.calls).toEqual([]);
+  });
+
+  it.each([
+    ['leaseMs 0', { leaseMs: 0 }],
+    ['leaseMs negative', { leaseMs: -5 }],
+    ['leaseMs Infinity', { leaseMs: Number.POSITIVE_INFINITY }],
+    ['leaseMs NaN', { leaseMs: Number.NaN }],
+    ['waitMs 0', { retry: { waitMs: 0 } }],
+    ['waitMs as a string', { retry: { waitMs: '100' as unknown as number } }],
+    ['an unknown backend', { backend: 'redis' }],
+    ['retry that is not boolean/object', { retry: 3 as unknown as boolean }],
+    ['a signal that is not an AbortSignal', { signal: {} as AbortSignal }],
+  ])('%s -> InvalidLockOptionsError', async (_label, options) => {
+    await expect(manager.withLock('k', options, noop)).rejects.toBeInstanceOf(InvalidLockOptionsError);
+    expect(backend.calls).toEqual([]);
+  });
+
+  it('names the known backends when the name is wrong', async () => {
+    await expect(manager.withLock('k', { backend: 'spin' }, noop)).rejects.toThrow(
+      /Unknown lock backend "spin".*"memory"/,
+    );
+  });
+
+  it('refuses a manager without backends', () => {
+    expect(() => new LockManager({ backends: {} })).toThrow(InvalidLockOptionsError);
+  });
+});
+
+describe('LockManager: waiting', () => {
+  it('try-once rejects at once with LockNotAcquiredError, after exactly one store attempt by the other server', async () => {
+    const store = new MemoryLockStore();
+    const a = createManager(new RecordingBackend(store));
+    const b = createManager(new RecordingBackend(store));
+    await a.manager.withLock('k', {}, async () => {
+      const error = await b.manager.withLock('k', {}, async () => 'ran').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(LockNotAcquiredError);
+      expect(LockError.isInstance(error) && error.code).toBe('LOCK_NOT_ACQUIRED');
+      expect(b.backend.calls).toEqual([{ op: 'acquire', key: 'k', waitMs: 0 }]);
+    });
+  });
+
+  it('a try-once caller of the same process is refused locally without a store call', async () => {
+    const { manager, backend } = createManager();
+    await manager.withLock('k', {}, async () => {
+      await Promise.resolve();
+    });
+    const inside = manager.withLock('k', {}, () => sleep(100));
+    await sleep(10);
+    await expect(
+      // A different async chain: not reentrant.
+      new Promise((resolve, reject) =>
+        setImmediate(() => manager.withLock('k', {}, async () => 1).then(resolve, reject)),
+      ),
+    ).rejects.toBeInstanceOf(LockNotAcquiredError);
+    await inside;
+    expect(backend.count('acquire')).toBe(2);
+  });
+
+  it('times out near retry.waitMs with LockTimeoutError and a timeout event', async () => {
+    const store = new MemoryLockStore();
+    const a = createManager(new RecordingBackend(store));
+    const b = createManager(new RecordingBackend(store));
+    const timeouts: number[] = [];
+    b.manager.on('timeout', (event) => timeouts.push(event.waitedMs));
+    await a.manager.withLock('k', {}, async () => {
+      const startedAt = Date.now();
+      const error = await b.manager
+        .withLock('k', { retry: { waitMs: 300 } }, async () => 1)
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(LockTimeoutError);
+      expect((error as LockTimeoutError).waitMs).toBe(300);
+      expect(Date.now() - startedAt).toBeGreaterThanOrEqual(290);
+    });
+    expect(timeouts).toHaveLength(1);
+  });
+
+  it('callers of one process queue locally (FIFO): only the head talks to the store', async () => {
+    const { manager, backend } = createManager();
+    const order: number[] = [];
+    const holder = manager.withLock('k', {}, () => sleep(50));
+    await sleep(5);
+    const waiters = [1, 2, 3, 4, 5].map((n) =>
+      manager.withLock('k', { retry: { waitMs: 5_000 } }, async () => {
+        order.push(n);
+        // While one of us holds the key, the rest wait locally: no store waiter piles up.
+        expect(backend.calls.filter((call) => call.op === 'acquire').length).toBe(1 + order.length);
+      }),
+    );
+    await Promise.all([holder, ...waiters]);
+    expect(order).toEqual([1, 2, 3, 4, 5]);
+    expect(backend.count('acquire')).toBe(6);
+  });
+
+  it('the AbortSignal cancels waiting with LockAbortedError', async () => {
+    const { manager } = createManager();
+    const controller = new AbortController();
+    const holder = manager.withLock('k', {}, () => sleep(300));
+    await sleep(5);
+    const waiting = new Promise((resolve, reject) =>
+      setImmediate(() =>
+        manager
+          .withLock('k', { retry: { waitMs: 10_000 }, signal: controller.signal }, async () => 1)
+          .then(resolve, reject),
+      ),
+    );
+    setTimeout(() => controller.abort(new Error('client went away')), 30);
+    const error = await waiting.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LockAbortedError);
+    expect((error as LockAbortedError).cause).toEqual(new Error('client went away'));
+    await holder;
+  });
+
+  it('lease arithmetic starts from the successful attempt, not from the first try', async () => {
+    const store = new MemoryLockStore();
+    const a = createManager(new RecordingBackend(store));
+    const b = createManager(new RecordingBackend(store));
+    const release = a.manager.acquire('k', { leaseMs: 5_000 });
+    const held = await release;
+    setTimeout(() => void held.release(), 300);
+    const lock = await b.manager.acquire('k', { retry: { waitMs: 5_000 }, leaseMs: 1_000 });
+    expect(lock.expiresAt - Date.now()).toBeGreaterThan(800);
+    await lock.release();
+  });
+});
+
+describe('LockManager: leases', () => {
+  it('renewal keeps the lock for a section longer than the lease', async () => {
+    const { manager, backend } = createManager();
+    await manager.withLock('k', { leaseMs: 150 }, async (scope) => {
+      await sleep(500);
+      expect(scope.signal.aborted).toBe(false);
+    });
+    expect(backend.count('extend')).toBeGreaterThanOrEqual(3);
+  });
+
+  it('a lock found gone at renewal aborts the signal, fires lost, and rejects with LockLostError after the method settles', async () => {
+    const { manager, backend } = createManager();
+    const lost: string[] = [];
+    manager.on('lost', (event) => lost.push(event.key));
+    let settled = false;
+    const result = manager.withLock('k', { leaseMs: 150 }, async (scope) => {
+      backend.loseOnExtend = true;
+      await new Promise((resolve) => scope.signal.addEventListener('abort', resolve));
+      expect(currentLock()?.signal.aborted).toBe(true);
+      await sleep(20);
+      settled = true;
+      return 'finished';
+    });
+    const error = await result.catch((e: unknown) => e);
+    expect(settled).toBe(true);
+    expect(error).toBeInstanceOf(LockLostError);
+    expect(lost).toEqual(['k']);
+  });
+
+  it('a store that stays unreachable past the lease means the lock is lost, without unhandled rejections', async () => {
+    const { manager, backend } = createManager();
+    backend.extendError = new Error('ECONNREFUSED');
+    const error = await manager
+      .withLock('k', { leaseMs: 120 }, async (scope) => {
+        await new Promise((resolve) => scope.signal.addEventListener('abort', resolve));
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LockLostError);
+    expect((error as LockLostError).cause).toEqual(new Error('ECONNREFUSED'));
+    expect(backend.count('extend')).toBeGreaterThanOrEqual(2);
+  });
+
+  it('a handle from acquire() is not renewed unless autoRenew, and extend() renews it by hand', async () => {
+    const { manager, backend } = createManager();
+    const plain = await manager.acquire('a', { leaseMs: 100 });
+    await sleep(250);
+    expect(backend.count('extend')).toBe(0);
+    expect(plain.signal.aborted).toBe(true);
+    await expect(plain.release()).rejects.toBeInstanceOf(LockLostError);
+
+    const renewed = await manager.acquire('b', { leaseMs: 100, autoRenew: true });
+    await sleep(250);
+    expect(renewed.signal.aborted).toBe(false);
+    await renewed.release();
+
+    const manual = await manager.acquire('c', { leaseMs: 150 });
+    const before = manual.expiresAt;
+    await sleep(50);
+    await manual.extend(400);
+    expect(manual.expiresAt).toBeGreaterThan(before);
+    await sleep(200);
+    expect(manual.signal.aborted).toBe(false);
+    await manual.release();
+    await expect(manual.release()).resolves.toBeUndefined();
+  });
+
+  it('a release that fails at the store does not fail the finished work', async () => {
+    const failing = new RecordingBackend();
+    const { manager } = createManager(failing);
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.message);
+    process.on('warning', onWarning);
+    try {
+      const lock = failing.acquire.bind(failing);
+      failing.acquire = async (request) => {
+        const held = await lock(request);
+        return held && { ...held, release: () => Promise.reject(new Error('connection reset')) };
+      };
+      await expect(manager.withLock('k', {}, async () => 'done')).resolves.toBe('done');
+      await sleep(10);
+      expect(warnings.some((message) => message.includes('connection reset'))).toBe(true);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+});
+
+describe('LockManager: reentrancy and several keys', () => {
+  it('re-enters a key held by the same call chain without a store call; releases at the outermost exit', async () => {
+    const { manager, backend } = createManager();
+    await manager.withLock('k', {}, async () => {
+      await manager.withLock('k', {}, async () => {
+        const inner = await manager.acquire('k');
+        await inner.release();
+        expect(currentLock('k')).toBeDefined();
+      });
+      expect(backend.count('release')).toBe(0);
+      expect(currentLock()?.key).toBe('k');
+    });
+    expect(backend.count('acquire')).toBe(1);
+    expect(backend.count('release')).toBe(1);
+    expect(currentLock()).toBeUndefined();
+  });
+
+  it('two different call chains of one process exclude each other', async () => {
+    const { manager } = createManager();
+    let inside = 0;
+    let overlap = false;
+    const section = () =>
+      manager.withLock('k', { retry: { waitMs: 5_000 } }, async () => {
+        inside++;
+        if (inside > 1) overlap = true;
+        await sleep(20);
+        inside--;
+      });
+    await Promise.all([section(), section(), section()]);
+    expect(overlap).toBe(false);
+  });
+
+  it('a task that outlives its lock scope no longer counts as holding it', async () => {
+    const { manager, backend } = createManager();
+    let detached: Promise<unknown> = Promise.resolve();
+    await manager.withLock('k', {}, async () => {
+      detached = sleep(50).then(() => manager.withLock('k', {}, async () => currentLock()?.key));
+    });
+    await expect(detached).resolves.toBe('k');
+    expect(backend.count('acquire')).toBe(2);
+  });
+
+  it('takes several keys in sorted order, releases them in reverse, and exposes every lock', async () => {
+    const { manager, backend } = createManager();
+    await manager.withLock(['b', 'a', 'c', 'a'], {}, async (scope) => {
+      expect(scope.locks.map((lock) => lock.key)).toEqual(['a', 'b', 'c']);
+    });
+    expect(backend.calls.map((call) => `${call.op}:${call.key}`)).toEqual([
+      'acquire:a',
+      'acquire:b',
+      'acquire:c',
+      'release:c',
+      'release:b',
+      'release:a',
+    ]);
+  });
+
+  it('releases the keys already taken when a later key cannot be taken', async () => {
+    const store = new MemoryLockStore();
+    const a = createManager(new RecordingBackend(store));
+    const b = createManager(new RecordingBackend(store));
+    await a.manager.withLock('b', {}, async () => {
+      await expect(b.manager.withLock(['a', 'b'], {}, async () => 1)).rejects.toBeInstanceOf(
+        LockNotAcquiredError,
+      );
+    });
+    expect(b.backend.calls.map((call) => `${call.op}:${call.key}`)).toEqual([
+      'acquire:a',
+      'acquire:b',
+      'release:a',
+    ]);
+  });
+
+  it('[a, b] against [b, a] does not deadlock', async () => {
+    const store = new MemoryLockStore();
+    const a = createManager(new RecordingBackend(store));
+    const b = createManager(new RecordingBackend(store));
+    const runs = Array.from({ length: 20 }, (_, i) =>
+      (i % 2 ? a : b).manager.withLock(i % 2 ? ['x', 'y'] : ['y', 'x'], { retry: { waitMs: 5_000 } }, () =>
+        sleep(2),
+      ),
+    );
+    await expect(Promise.all(runs)).resolves.toHaveLength(20);
+  });
+});
+
+describe('LockManager: routing, events, close', () => {
+  it('routes no-retry calls to "spin" and waiting calls to "pubsub" by default', async () => {
+    const spin = new RecordingBackend();
+    const pubsub = new RecordingBackend();
+    const manager = new LockManager({ backends: { spin, pubsub } });
+    managers.push(manager);
+    await manager.withLock('k', {}, async () => {});
+    await manager.withLock('k', { retry: true }, async () => {});
+    expect([spin.count('acquire'), pubsub.count('acquire')]).toEqual([1, 1]);
+    expect(pubsub.calls[0]?.waitMs).toBeGreaterThan(9_000);
+    await manager.withLock('k', { retry: true, backend: 'spin' }, async () => {});
+    expect(spin.count('acquire')).toBe(2);
+  });
+
+  it('a custom route and keyPrefix are applied', async () => {
+    const backend = new RecordingBackend();
+    const manager = new LockManager({ backends: { only: backend }, keyPrefix: 'shop:', route: () => 'only' });
+    managers.push(manager);
+    await manager.withLock('k', {}, async () => {});
+    expect(backend.calls[0]?.key).toBe('shop:k');
+  });
+
+  it('emits acquired, contended and released with timings; a throwing listener cannot break a lock', async () => {
+    const { manager } = createManager();
+    const seen: string[] = [];
+    manager.on('acquired', (event) => seen.push(`acquired:${event.key}:${event.fencingToken}`));
+    manager.on('released', (event) => {
+      seen.push(`released:${event.key}`);
+      expect(event.heldMs).toBeGreaterThanOrEqual(0);
+    });
+    manager.on('contended', (event) => seen.push(`contended:${event.key}`));
+    manager.on('acquired', () => {
+      throw new Error('listener bug');
+    });
+    const first = manager.withLock('k', {}, () => sleep(30));
+    await sleep(1);
+    const second = manager.withLock('k', { retry: true }, async () => {});
+    await Promise.all([first, second]);
+    expect(seen).toEqual(['acquired:k:1', 'contended:k', 'released:k', 'acquired:k:2', 'released:k']);
+  });
+
+  it('close() aborts waiters, releases held locks, and refuses new calls', async () => {
+    const { manager, backend } = createManager();
+    const held = manager.withLock('k', {}, () => sleep(200));
+    await sleep(5);
+    const waiting = new Promise((resolve, reject) =>
+      setImmediate(() => manager.withLock('k', { retry: true }, async () => 1).then(resolve, reject)),
+    );
+    await sleep(5);
+    await manager.close();
+    await expect(waiting).rejects.toBeInstanceOf(LockBackendError);
+    await expect(held).rejects.toBeInstanceOf(LockLostError);
+    expect(backend.count('release')).toBe(1);
+    await expect(manager.withLock('x', {}, async () => 1)).rejects.toThrow(/closed/);
+  });
+});

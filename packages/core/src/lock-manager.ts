@@ -109,7 +109,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
   readonly #defaults: LockDefaults;
   readonly #localQueue = new LocalKeyQueue();
   readonly #held = new Set<HeldLock>();
-  readonly #closing = new AbortController();
+  readonly #waitingCalls = new Set<AbortController>();
   #closed: Promise<void> | undefined;
 
   constructor(options: LockManagerOptions) {
@@ -218,7 +218,8 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
    */
   close(): Promise<void> {
     this.#closed ??= (async () => {
-      this.#closing.abort(new LockBackendError('The lock manager is closed.', { isRetryable: false }));
+      const closedError = new LockBackendError('The lock manager is closed.', { isRetryable: false });
+      for (const call of this.#waitingCalls) call.abort(closedError);
       const held = [...this.#held];
       for (const lock of held) lock.markLost(MANAGER_CLOSED_REASON);
       await this.#releaseAll(held);
@@ -251,19 +252,27 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
 
   async #acquireAll(plan: LockPlan, renew: boolean): Promise<TakenLock[]> {
     const startedAt = Date.now();
-    const signal = combineSignals([this.#closing.signal, plan.signal]);
+    // One controller per call, aborted by the caller's signal or by close(). Not AbortSignal.any:
+    // a long-lived parent signal would collect a dependent signal per call.
+    const call = new AbortController();
+    const forwardAbort = () => call.abort(plan.signal?.reason);
+    plan.signal?.addEventListener('abort', forwardAbort, { once: true });
+    if (plan.signal?.aborted) forwardAbort();
+    this.#waitingCalls.add(call);
     const taken: TakenLock[] = [];
     try {
       for (const key of plan.keys) {
         const outer = findHeldLock(this, key);
         if (outer instanceof HeldLock) taken.push({ lock: outer, fresh: false });
-        else
-          taken.push({ lock: await this.#acquireOne(key, plan, { startedAt, signal, renew }), fresh: true });
+        else taken.push({ lock: await this.#acquireOne(key, plan, { startedAt, signal: call.signal, renew }), fresh: true });
       }
       return taken;
     } catch (error) {
       await this.#releaseAll(freshLocks(taken));
       throw error;
+    } finally {
+      this.#waitingCalls.delete(call);
+      plan.signal?.removeEventListener('abort', forwardAbort);
     }
   }
 
@@ -293,7 +302,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     } catch (reason) {
       throw this.#abortError(key, backendName, reason);
     }
-    if (turn === 'busy') throw new LockNotAcquiredError(key, backendName);
+    if (turn === 'busy') throw plan.waitMs === 0 ? new LockNotAcquiredError(key, backendName) : timedOut();
     if (turn === 'timeout') throw timedOut();
 
     const token = randomUUID();
@@ -352,9 +361,10 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
   async #release(lock: HeldLock): Promise<LockLostError | undefined> {
     if (lock.released) return lock.lostError;
     lock.retire();
+    let releasedInStore = false;
     try {
-      const wasOurs = await lock.backendLock.release();
-      if (!wasOurs && lock.markLost('another owner holds it now, or it expired')) this.#reportLost(lock);
+      releasedInStore = await lock.backendLock.release();
+      if (!releasedInStore && lock.markLost('another owner holds it now, or it expired')) this.#reportLost(lock);
     } catch (error) {
       // The lease frees the lock eventually; the work under it already happened, so do not fail the call.
       const failure = toBackendError(error, lock.key, lock.backend, 'releasing');
@@ -363,7 +373,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
       this.#held.delete(lock);
       this.#localQueue.leave(lock.key);
     }
-    if (!lock.lostError) {
+    if (releasedInStore && !lock.lostError) {
       this.#emit('released', { key: lock.key, backend: lock.backend, heldMs: Date.now() - lock.acquiredAt });
     }
     return lock.lostError;
@@ -419,7 +429,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
   }
 
   #abortError(key: string, backend: string, reason: unknown): LockError {
-    if (this.#closing.signal.aborted && LockError.isInstance(reason)) return reason;
+    if (this.#closed && LockError.isInstance(reason)) return reason;
     return new LockAbortedError(key, backend, reason);
   }
 
@@ -448,9 +458,8 @@ function normalizeKeys(keys: string | readonly string[]): string[] {
   return [...new Set(list.map(validateLockKey))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-function combineSignals(signals: readonly (AbortSignal | undefined)[]): AbortSignal {
-  const present = signals.filter((signal): signal is AbortSignal => signal !== undefined);
-  return present.length === 1 ? present[0]! : AbortSignal.any(present);
+function combineSignals(signals: readonly AbortSignal[]): AbortSignal {
+  return signals.length === 1 ? signals[0]! : AbortSignal.any([...signals]);
 }
 
 export function toBackendError(error: unknown, key: string, backend: string, action: string): LockError {

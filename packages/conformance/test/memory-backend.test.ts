@@ -1,5 +1,5 @@
-import { runLockBackendConformance } from '@dlock/conformance';
-import { MemoryLockBackend, MemoryLockStore } from '../src/index.js';
+import { runLockBackendConformance } from '../src/index.js';
+import { MemoryLockBackend, MemoryLockStore } from '@dlock/core';
 
 const store = new MemoryLockStore();
 runLockBackendConformance({ name: 'memory', createBackend: () => new MemoryLockBackend({ store }) });

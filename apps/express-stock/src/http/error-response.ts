@@ -1,0 +1,145 @@
+import {
+  LockBackendError,
+  LockError,
+  LockLostError,
+  LockNotAcquiredError,
+  LockTimeoutError,
+} from '@dlock/core';
+import type { ErrorRequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { InsufficientStockError, ProductNotFoundError } from '../stock/stock-errors.js';
+import { ApiError, type ApiErrorBody, type ApiErrorCode } from './api-error.js';
+
+interface ErrorResponse {
+  readonly status: number;
+  readonly code: ApiErrorCode;
+  readonly message: string;
+  readonly retryAfterSeconds?: number;
+}
+
+// Driver and TypeORM failures that mean "the database is not reachable", not "the query is wrong".
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'PROTOCOL_CONNECTION_LOST',
+  'ER_CON_COUNT_ERROR',
+  'ER_SERVER_SHUTDOWN',
+]);
+const CONNECTION_ERROR_NAMES = new Set(['CannotExecuteNotConnectedError', 'ConnectionIsNotSetError']);
+
+/**
+ * Map any error to a status and a stable code. Order matters: dlock errors are checked with
+ * `isInstance` (works across ESM/CJS copies) before generic ones.
+ *
+ * @example
+ * toErrorResponse(new LockTimeoutError('stock:p-1', 'pubsub', 5000)); // { status: 503, code: 'LOCK_TIMEOUT', ... }
+ */
+export function toErrorResponse(error: unknown, shuttingDown = false): ErrorResponse {
+  if (
+    shuttingDown &&
+    (LockBackendError.isInstance(error) || (LockLostError.isInstance(error) && error.cause !== undefined))
+  ) {
+    // The shutdown closed the lock manager under this request: its wait for a lock was aborted
+    // (LockBackendError), or it failed after its locks were released (withLock puts the method's
+    // own error in `cause`; a method that succeeded has none). Either way its one transaction did
+    // not commit, so the client may safely retry on another instance.
+    return {
+      status: 503,
+      code: 'SHUTTING_DOWN',
+      message: 'The server is shutting down; retry.',
+      retryAfterSeconds: 1,
+    };
+  }
+  if (error instanceof ApiError) return { status: error.status, code: error.code, message: error.message };
+  if (error instanceof InsufficientStockError)
+    return { status: 409, code: 'INSUFFICIENT_STOCK', message: error.message };
+  if (error instanceof ProductNotFoundError)
+    return { status: 404, code: 'PRODUCT_NOT_FOUND', message: error.message };
+  if (LockNotAcquiredError.isInstance(error)) {
+    return {
+      status: 409,
+      code: 'LOCK_NOT_ACQUIRED',
+      message: 'Another request for the same resource is in progress.',
+    };
+  }
+  if (LockTimeoutError.isInstance(error)) {
+    // The resource is busy, not broken: ask the client to come back shortly.
+    return {
+      status: 503,
+      code: 'LOCK_TIMEOUT',
+      message: 'The resource stayed busy; retry shortly.',
+      retryAfterSeconds: 1,
+    };
+  }
+  if (LockBackendError.isInstance(error)) {
+    return {
+      status: 503,
+      code: 'STORE_UNAVAILABLE',
+      message: 'The lock store is unavailable; retry later.',
+      retryAfterSeconds: 5,
+    };
+  }
+  if (LockLostError.isInstance(error)) {
+    // The write may or may not have overlapped another holder; a blind retry could apply it twice.
+    return {
+      status: 500,
+      code: 'LOCK_LOST',
+      message: 'The lock was lost while the change ran; check the result before retrying.',
+    };
+  }
+  if (LockError.isInstance(error))
+    return { status: 500, code: 'INTERNAL_ERROR', message: 'Lock misuse; see server logs.' };
+  if (isBodyParseError(error))
+    return { status: 400, code: 'INVALID_INPUT', message: 'The request body is not valid JSON.' };
+  if (isDatabaseDown(error)) {
+    return {
+      status: 503,
+      code: 'STORE_UNAVAILABLE',
+      message: 'The database is unavailable; retry later.',
+      retryAfterSeconds: 5,
+    };
+  }
+  return { status: 500, code: 'INTERNAL_ERROR', message: 'Internal error.' };
+}
+
+/**
+ * The last Express middleware: JSON error bodies, `Retry-After` on 503, server errors logged.
+ *
+ * @example
+ * app.use(createErrorHandler(logger, () => context.lifecycle.shuttingDown));
+ */
+export function createErrorHandler(
+  logger: Logger,
+  isShuttingDown: () => boolean = () => false,
+): ErrorRequestHandler {
+  return (error, request, response, _next) => {
+    const mapped = toErrorResponse(error, isShuttingDown());
+    if (mapped.status >= 500)
+      logger.warn({ err: error, method: request.method, url: request.originalUrl }, mapped.code);
+    if (mapped.retryAfterSeconds !== undefined)
+      response.setHeader('Retry-After', String(mapped.retryAfterSeconds));
+    const body: ApiErrorBody = { error: { code: mapped.code, message: mapped.message } };
+    response.status(mapped.status).json(body);
+  };
+}
+
+function isBodyParseError(error: unknown): boolean {
+  return (error as { type?: unknown } | null)?.type === 'entity.parse.failed';
+}
+
+function isDatabaseDown(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    const { code, name, driverError, cause } = current as {
+      code?: unknown;
+      name?: unknown;
+      driverError?: unknown;
+      cause?: unknown;
+    };
+    if (typeof code === 'string' && CONNECTION_ERROR_CODES.has(code)) return true;
+    if (typeof name === 'string' && CONNECTION_ERROR_NAMES.has(name)) return true;
+    current = driverError ?? cause;
+  }
+  return false;
+}

@@ -1,0 +1,40 @@
+import { Router } from 'express';
+import type { AppContext } from '../server/app-context.js';
+import { ApiError } from './api-error.js';
+import { readBody, readId, readQuantity, readStrategy } from './request-input.js';
+
+/**
+ * `GET /stocks/:productId`, `PUT /stocks/:productId` (seed) and `POST /stocks/:productId/decrease`.
+ *
+ * @example
+ * app.use(createStockRoutes(context));
+ */
+export function createStockRoutes(context: Pick<AppContext, 'stockService' | 'raceStrategies'>): Router {
+  const router = Router();
+
+  router.get('/stocks/:productId', async (request, response) => {
+    const productId = readId(request.params.productId, 'productId');
+    const stock = await context.stockService.find(productId);
+    if (!stock) throw new ApiError(404, 'PRODUCT_NOT_FOUND', `Product "${productId}" has no stock record.`);
+    response.json({ productId: stock.productId, quantity: stock.quantity });
+  });
+
+  router.put('/stocks/:productId', async (request, response) => {
+    const productId = readId(request.params.productId, 'productId');
+    const quantity = readQuantity(readBody(request.body).quantity, 'quantity', true);
+    const stock = await context.stockService.set(productId, quantity);
+    response.json({ productId: stock.productId, quantity: stock.quantity });
+  });
+
+  router.post('/stocks/:productId/decrease', async (request, response) => {
+    const productId = readId(request.params.productId, 'productId');
+    // An empty body means "one item", so `curl -X POST .../decrease` just works.
+    const body = request.body === undefined ? {} : readBody(request.body);
+    const quantity = body.quantity === undefined ? 1 : readQuantity(body.quantity);
+    const strategy = readStrategy(request.query, request.get('x-lock-strategy'));
+    const change = await context.raceStrategies.decrease(strategy, productId, quantity);
+    response.json(change);
+  });
+
+  return router;
+}

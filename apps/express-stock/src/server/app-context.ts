@@ -1,0 +1,111 @@
+import { LockManager, setDefaultLockManager } from '@dlock/core';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { DataSource } from 'typeorm';
+import { type AppConfig, stockLockWaitMs } from '../config/app-config.js';
+import { type AppLockBackends, createLockBackends } from '../locking/lock-backends.js';
+import { OrderService } from '../orders/order-service.js';
+import { StockRaceStrategies } from '../stock/stock-race-strategies.js';
+import { StockService } from '../stock/stock-service.js';
+import { connectAppDataSource, connectLockDataSource, connectRedis } from './store-connections.js';
+
+/** Everything a running app holds: clients, the lock manager, services. One per process. */
+export interface AppContext {
+  readonly config: AppConfig;
+  readonly logger: Logger;
+  readonly redis: Redis;
+  readonly dataSource: DataSource;
+  readonly lockDataSource: DataSource;
+  readonly backends: AppLockBackends;
+  readonly lockManager: LockManager;
+  readonly stockService: StockService;
+  readonly orderService: OrderService;
+  readonly raceStrategies: StockRaceStrategies;
+  /** Set by the graceful shutdown; lets error responses say "shutting down" rather than "lock lost". */
+  readonly lifecycle: { shuttingDown: boolean };
+  /**
+   * Release every held lock and close every connection. Call after the HTTP server stopped
+   * accepting requests and in-flight requests had their chance to finish.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Connect to Redis and MySQL, wire the recommended lock mix and make it the default manager.
+ * Throws `StoreUnreachableError` naming the store that is down, after closing what was opened.
+ *
+ * @example
+ * const context = await createAppContext(loadAppConfig(), logger);
+ * const app = createApp(context);
+ */
+export async function createAppContext(config: AppConfig, logger: Logger): Promise<AppContext> {
+  const opened: (() => Promise<unknown>)[] = [];
+  const closeOpened = async () => {
+    for (const close of opened.reverse()) await close().catch(() => {});
+  };
+  try {
+    const redis = await connectRedis(config.redisUrl);
+    // quit() fails while Redis is down; disconnect() then stops the reconnect loop.
+    opened.push(() => redis.quit().catch(() => redis.disconnect()));
+    const dataSource = await connectAppDataSource(config);
+    opened.push(() => dataSource.destroy());
+    const lockDataSource = await connectLockDataSource(config);
+    opened.push(() => lockDataSource.destroy());
+
+    const backends = createLockBackends({ redis, lockDataSource });
+    // Default route = the recommended mix: no retry -> "spin", retry -> "pubsub". "mysql" is used by name.
+    const lockManager = new LockManager({ backends });
+    setDefaultLockManager(lockManager);
+    lockManager.on('contended', (event) =>
+      logger.debug({ key: event.key, backend: event.backend }, 'lock contended'),
+    );
+    lockManager.on('acquired', (event) =>
+      logger.debug({ key: event.key, backend: event.backend, waitedMs: event.waitedMs }, 'lock acquired'),
+    );
+    lockManager.on('lost', (event) => logger.error({ key: event.key, backend: event.backend }, 'lock lost'));
+    lockManager.on('timeout', (event) =>
+      logger.warn(
+        { key: event.key, backend: event.backend, waitedMs: event.waitedMs },
+        'lock wait timed out',
+      ),
+    );
+
+    const stockService = new StockService(dataSource, { workMs: config.stockWorkMs });
+    const orderService = new OrderService(stockService);
+    const raceStrategies = new StockRaceStrategies({
+      stock: stockService,
+      manager: lockManager,
+      waitMs: stockLockWaitMs(),
+    });
+
+    let closing: Promise<void> | undefined;
+    const close = () => {
+      closing ??= (async () => {
+        // First the locks (while their stores are still reachable, so they are released, not left
+        // to expire), then the pools and Redis. manager.close() also closes the backends, which
+        // ends the pub/sub backend's own subscriber connection.
+        // Decorated calls made after this reject with LockBackendError ("manager is closed") -> 503.
+        await lockManager.close();
+        await closeOpened();
+      })();
+      return closing;
+    };
+    return {
+      config,
+      logger,
+      redis,
+      dataSource,
+      lockDataSource,
+      backends,
+      lockManager,
+      stockService,
+      orderService,
+      raceStrategies,
+      lifecycle: { shuttingDown: false },
+      close,
+    };
+  } catch (error) {
+    await closeOpened();
+    throw error;
+  }
+}

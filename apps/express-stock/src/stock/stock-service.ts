@@ -1,0 +1,83 @@
+import { DistributedLock } from '@dlock/core';
+import type { DataSource } from 'typeorm';
+import { stockLockWaitMs } from '../config/app-config.js';
+import { Order } from '../orders/order-entity.js';
+import { Stock } from './stock-entity.js';
+import { decreaseStockInTransaction, type StockChange } from './stock-transaction.js';
+
+/** Fixed when the class is defined, like every decorator option; configured by `STOCK_LOCK_WAIT_MS`. */
+const STOCK_LOCK_WAIT_MS = stockLockWaitMs();
+
+export interface StockServiceOptions {
+  /** Simulated work inside the critical section, in ms. */
+  readonly workMs: number;
+}
+
+/** A decrease made for an order: the stock change and the order row, committed together. */
+export interface OrderReservation {
+  readonly change: StockChange;
+  readonly order: Order;
+}
+
+/**
+ * Stock of products. Every write goes through a method that holds the `stock:<productId>` lock
+ * around one transaction, so two servers can never interleave their read-modify-write.
+ *
+ * @example
+ * const service = new StockService(dataSource, { workMs: 0 });
+ * await service.decrease('p-1', 2); // { productId: 'p-1', previousQuantity: 10, quantity: 8 }
+ */
+export class StockService {
+  readonly #dataSource: DataSource;
+  readonly #workMs: number;
+
+  constructor(dataSource: DataSource, options: StockServiceOptions) {
+    this.#dataSource = dataSource;
+    this.#workMs = options.workMs;
+  }
+
+  /**
+   * Waiting lock (`retry`), so the default route sends it to the pub/sub backend: concurrent buyers
+   * of one product queue up instead of failing. The lock wraps the whole transaction: the decorator
+   * releases only after this method's promise settles, i.e. after COMMIT.
+   */
+  @DistributedLock({ key: 'stock:{0}', retry: { waitMs: STOCK_LOCK_WAIT_MS } })
+  async decrease(productId: string, quantity: number): Promise<StockChange> {
+    return this.decreaseUnlocked(productId, quantity);
+  }
+
+  /** Same lock as {@link decrease}: an order's stock change and its order row commit in one transaction. */
+  @DistributedLock({ key: 'stock:{0}', retry: { waitMs: STOCK_LOCK_WAIT_MS } })
+  async reserveForOrder(productId: string, quantity: number, userId: string): Promise<OrderReservation> {
+    const { change, extra } = await decreaseStockInTransaction(this.#dataSource, {
+      productId,
+      quantity,
+      workMs: this.#workMs,
+      alsoWrite: (manager) => manager.save(manager.create(Order, { userId, productId, quantity })),
+    });
+    return { change, order: extra! };
+  }
+
+  /**
+   * The critical section WITHOUT a lock. Only the demo's strategy switch calls it directly (to show
+   * what goes wrong, or to wrap it in another backend); application code calls {@link decrease}.
+   */
+  async decreaseUnlocked(productId: string, quantity: number): Promise<StockChange> {
+    const { change } = await decreaseStockInTransaction(this.#dataSource, {
+      productId,
+      quantity,
+      workMs: this.#workMs,
+    });
+    return change;
+  }
+
+  async find(productId: string): Promise<Stock | null> {
+    return this.#dataSource.getRepository(Stock).findOne({ where: { productId } });
+  }
+
+  /** Set (or create) a product's stock. An absolute write, so it needs no lock to be correct by itself. */
+  async set(productId: string, quantity: number): Promise<Stock> {
+    const repository = this.#dataSource.getRepository(Stock);
+    return repository.save(repository.create({ productId, quantity }));
+  }
+}

@@ -1,5 +1,5 @@
-import { runLockBackendConformance } from '../src/index.js';
 import { MemoryLockBackend, MemoryLockStore } from '@dlock/core';
+import { runLockBackendConformance } from '../src/index.js';
 
 const store = new MemoryLockStore();
 runLockBackendConformance({ name: 'memory', createBackend: () => new MemoryLockBackend({ store }) });

@@ -1,8 +1,9 @@
 // Loads the built ESM and CJS copies side by side, as an app mixing `import` and `require` would,
 // and checks they agree: errors are recognized across copies, and the default manager and the
 // async lock context are shared.
-import { createRequire } from 'node:module';
+
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const esm = await import('../dist/index.js');

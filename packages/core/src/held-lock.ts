@@ -52,6 +52,15 @@ export class HeldLock implements HeldLockEntry {
       },
       this.#expiresAt,
     );
+    init.backendLock.lostSignal?.addEventListener(
+      'abort',
+      () => {
+        const reason: unknown = init.backendLock.lostSignal?.reason;
+        if (this.markLost('the store reported it gone (its connection or session ended)', reason))
+          init.onLost(this);
+      },
+      { once: true },
+    );
   }
 
   get fencingToken(): number | undefined {

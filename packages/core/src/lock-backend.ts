@@ -56,6 +56,12 @@ export interface BackendLock {
    */
   readonly expiresAt: number;
   /**
+   * Optional: aborts as soon as the backend learns by itself that the lock is gone (e.g. the
+   * database session holding it died), so the manager reports the loss at once instead of at the
+   * next renewal. The abort reason, if any, becomes the `LockLostError`'s cause.
+   */
+  readonly lostSignal?: AbortSignal | undefined;
+  /**
    * Reset the lease to `leaseMs` from now. Resolves `true` if the lock was still ours, `false` if it
    * was lost (never touching a lock held under another token). Rejects if the store is unreachable.
    */

@@ -264,7 +264,11 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
       for (const key of plan.keys) {
         const outer = findHeldLock(this, key);
         if (outer instanceof HeldLock) taken.push({ lock: outer, fresh: false });
-        else taken.push({ lock: await this.#acquireOne(key, plan, { startedAt, signal: call.signal, renew }), fresh: true });
+        else
+          taken.push({
+            lock: await this.#acquireOne(key, plan, { startedAt, signal: call.signal, renew }),
+            fresh: true,
+          });
       }
       return taken;
     } catch (error) {
@@ -364,7 +368,8 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     let releasedInStore = false;
     try {
       releasedInStore = await lock.backendLock.release();
-      if (!releasedInStore && lock.markLost('another owner holds it now, or it expired')) this.#reportLost(lock);
+      if (!releasedInStore && lock.markLost('another owner holds it now, or it expired'))
+        this.#reportLost(lock);
     } catch (error) {
       // The lease frees the lock eventually; the work under it already happened, so do not fail the call.
       const failure = toBackendError(error, lock.key, lock.backend, 'releasing');

@@ -195,6 +195,19 @@ describe('LockManager: leases', () => {
     expect(lost).toEqual(['k']);
   });
 
+  it('a backend that reports a loss through lostSignal makes the manager react at once, not at the next renewal', async () => {
+    const { manager, backend } = createManager();
+    const error = await manager
+      .withLock('k', { leaseMs: 60_000 }, async (scope) => {
+        setTimeout(() => backend.storeLoss.abort(new Error('session killed')), 10);
+        await new Promise((resolve) => scope.signal.addEventListener('abort', resolve));
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LockLostError);
+    expect((error as LockLostError).cause).toEqual(new Error('session killed'));
+    expect(backend.count('extend')).toBe(0);
+  });
+
   it('a store that stays unreachable past the lease means the lock is lost, without unhandled rejections', async () => {
     const { manager, backend } = createManager();
     backend.extendError = new Error('ECONNREFUSED');

@@ -12,6 +12,8 @@ export class RecordingBackend implements LockBackend {
   loseOnExtend = false;
   /** When set, extend() rejects with it (store unreachable). */
   extendError: Error | undefined;
+  /** Aborting it tells the manager, through `lostSignal`, that every lock of this backend is gone. */
+  readonly storeLoss = new AbortController();
 
   constructor(store = new MemoryLockStore()) {
     this.inner = new MemoryLockBackend({ store });
@@ -28,6 +30,7 @@ export class RecordingBackend implements LockBackend {
     return {
       fencingToken: lock.fencingToken,
       expiresAt: lock.expiresAt,
+      lostSignal: this.storeLoss.signal,
       extend: async (leaseMs) => {
         this.calls.push({ op: 'extend', key: request.key });
         if (this.extendError) throw this.extendError;

@@ -1,0 +1,35 @@
+import { DataSource } from 'typeorm';
+
+export interface LockDataSourceOptions {
+  /** Connection URL, e.g. `mysql://user:password@127.0.0.1:3306/app`. */
+  readonly url: string;
+  /** Connections in this pool; set the backend's `maxConnections` from it. Default 10. */
+  readonly poolSize?: number;
+  /** TypeORM driver type. Both use mysql2 and work against MySQL and MariaDB. Default `"mysql"`. */
+  readonly type?: 'mysql' | 'mariadb';
+  /** TCP connect timeout of each new connection. Default 10000 ms. */
+  readonly connectTimeoutMs?: number;
+}
+
+/**
+ * Create and initialize a small DataSource for locks only: no entities, no migrations, its own
+ * pool. Keeping locks off the application's pool means a burst of lock holders can never take
+ * the connections their own transactions need. Destroy it with `dataSource.destroy()` after the
+ * backend's `close()`.
+ *
+ * @example
+ * const locks = await createLockDataSource({ url: process.env.MYSQL_URL!, poolSize: 10 });
+ * const backend = new MySqlNamedLockBackend(locks, { maxConnections: 9 });
+ */
+export async function createLockDataSource(options: LockDataSourceOptions): Promise<DataSource> {
+  const dataSource = new DataSource({
+    type: options.type ?? 'mysql',
+    url: options.url,
+    poolSize: options.poolSize ?? 10,
+    connectTimeout: options.connectTimeoutMs ?? 10_000,
+    entities: [],
+    synchronize: false,
+    logging: false,
+  });
+  return dataSource.initialize();
+}

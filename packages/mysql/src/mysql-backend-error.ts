@@ -1,0 +1,116 @@
+import { LockBackendError, LockError } from '@dlock/core';
+import { BACKEND } from './mysql-lock-options.js';
+
+/** MySQL 8: `GET_LOCK` would close a wait-for cycle between sessions holding named locks. */
+export const ER_USER_LOCK_DEADLOCK = 3058;
+/** MySQL 8: the lock name is empty or longer than 64 characters. */
+export const ER_USER_LOCK_WRONG_NAME = 3057;
+const ER_LOCK_DEADLOCK = 1213;
+const ER_QUERY_INTERRUPTED = 1317;
+const ER_CONNECTION_KILLED = 1927;
+const ER_SERVER_SHUTDOWN = 1053;
+
+const GONE_CODES = new Set([
+  'PROTOCOL_CONNECTION_LOST',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ER_CONNECTION_KILLED',
+]);
+
+interface DriverErrorShape {
+  readonly code?: unknown;
+  readonly errno?: unknown;
+  readonly fatal?: unknown;
+  readonly message?: unknown;
+}
+
+function shape(error: unknown): DriverErrorShape {
+  return typeof error === 'object' && error !== null ? (error as DriverErrorShape) : {};
+}
+
+/**
+ * True when the error means the connection (and with it the session and its named locks) is gone:
+ * mysql2 marks such errors `fatal`, and a killed or closed connection reports one of a few codes.
+ *
+ * @example
+ * if (isConnectionGone(error)) return false; // the server dropped the lock with the session
+ */
+export function isConnectionGone(error: unknown): boolean {
+  const { code, errno, fatal, message } = shape(error);
+  return (
+    fatal === true ||
+    (typeof code === 'string' && GONE_CODES.has(code)) ||
+    errno === ER_CONNECTION_KILLED ||
+    errno === ER_SERVER_SHUTDOWN ||
+    (typeof message === 'string' && /closed state|connection is closed|Connection lost/i.test(message))
+  );
+}
+
+export interface MySqlErrorContext {
+  readonly key: string;
+  /** What was going on, e.g. "acquiring". */
+  readonly action: string;
+}
+
+/**
+ * Wrap a driver error in a {@link LockBackendError} that keeps it as `cause`, names the lock and
+ * says whether a retry can help. dlock's own errors pass through unchanged.
+ *
+ * @example
+ * try { await connection.query(sql, parameters); }
+ * catch (error) { throw toMySqlBackendError(error, { key, action: 'releasing' }); }
+ */
+export function toMySqlBackendError(error: unknown, context: MySqlErrorContext): LockError {
+  if (LockError.isInstance(error)) return error;
+  const { errno } = shape(error);
+  const detail = error instanceof Error ? error.message : String(error);
+  const where = `lock "${context.key}" (backend "${BACKEND}")`;
+  if (errno === ER_USER_LOCK_DEADLOCK || errno === ER_LOCK_DEADLOCK) {
+    return new LockBackendError(
+      `MySQL refused ${context.action} ${where}: waiting would deadlock with another session's named locks (${detail}). ` +
+        'Acquire several keys in one call (one deterministic order) instead of nesting locks in different orders.',
+      { backend: BACKEND, key: context.key, cause: error, isRetryable: true },
+    );
+  }
+  if (errno === ER_USER_LOCK_WRONG_NAME) {
+    return new LockBackendError(`MySQL rejected the lock name of ${where}: ${detail}`, {
+      backend: BACKEND,
+      key: context.key,
+      cause: error,
+      isRetryable: false,
+    });
+  }
+  if (errno === ER_QUERY_INTERRUPTED) {
+    return new LockBackendError(`MySQL interrupted ${context.action} ${where} (KILL QUERY?): ${detail}`, {
+      backend: BACKEND,
+      key: context.key,
+      cause: error,
+      isRetryable: true,
+    });
+  }
+  // A server error reply (access denied, unknown table...) repeats on retry; a network failure may not.
+  const code = shape(error).code;
+  const retryable = isConnectionGone(error) || !(typeof code === 'string' && code.startsWith('ER_'));
+  return new LockBackendError(`MySQL failed while ${context.action} ${where}: ${detail}`, {
+    backend: BACKEND,
+    key: context.key,
+    cause: error,
+    isRetryable: retryable,
+  });
+}
+
+/**
+ * `GET_LOCK` returned `NULL`: the server hit an error or the session was interrupted
+ * (`KILL QUERY`) while it waited. Not a "held by someone else" answer, so it must not look like one.
+ *
+ * @example
+ * if (result === null) throw getLockReturnedNull(key);
+ */
+export function getLockReturnedNull(key: string): LockBackendError {
+  return new LockBackendError(
+    `GET_LOCK returned NULL for lock "${key}" (backend "${BACKEND}"): the server interrupted the wait ` +
+      '(KILL QUERY, shutdown, out of memory). Nothing was acquired; retry later.',
+    { backend: BACKEND, key, isRetryable: true },
+  );
+}

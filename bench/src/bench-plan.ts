@@ -1,0 +1,70 @@
+import type { DecoratorPlan } from './decorator-scenario.js';
+import type { LibraryId } from './lock-adapter.js';
+import type { UncontendedPlan } from './uncontended-scenario.js';
+
+/** Everything a run does; `--quick` and the full run differ only here. */
+export interface BenchPlan {
+  readonly mode: 'quick' | 'full';
+  /** Worker processes the contended waiters are spread over. */
+  readonly processes: number;
+  readonly contentionLibraries: readonly LibraryId[];
+  readonly waiters: readonly number[];
+  readonly holdsMs: readonly number[];
+  /** Rounds per (waiters, hold, library); the library order rotates every round and configuration. */
+  readonly contentionRounds: number;
+  readonly warmupMs: number;
+  readonly windowMs: number;
+  /** How long a contended caller may wait before its acquire counts as an error. */
+  readonly waitMs: number;
+  readonly uncontended: UncontendedPlan;
+  readonly decorator: DecoratorPlan;
+}
+
+const CROSS_PROCESS: readonly LibraryId[] = [
+  'dlock-pubsub',
+  'dlock-spin',
+  'dlock-mysql',
+  'redlock',
+  'redis-semaphore',
+];
+
+/**
+ * The plan for `--quick` (under 2 minutes on 2 cores) or the full run (about 6 minutes).
+ *
+ * @example
+ * const plan = benchPlan(process.argv.includes('--quick') ? 'quick' : 'full');
+ */
+export function benchPlan(mode: 'quick' | 'full'): BenchPlan {
+  if (mode === 'quick') {
+    return {
+      mode,
+      processes: 4,
+      contentionLibraries: CROSS_PROCESS,
+      waiters: [4, 16],
+      holdsMs: [0, 5],
+      contentionRounds: 1,
+      warmupMs: 300,
+      windowMs: 1_500,
+      waitMs: 20_000,
+      uncontended: { libraries: [...CROSS_PROCESS, 'dlock-memory'], rounds: 3, iterationsPerRound: 300 },
+      decorator: { rounds: 3, callsPerRound: 10_000 },
+    };
+  }
+  return {
+    mode,
+    processes: 4,
+    contentionLibraries: [...CROSS_PROCESS, 'redis-semaphore-2ms'],
+    waiters: [4, 16, 64],
+    holdsMs: [0, 5],
+    contentionRounds: 2,
+    warmupMs: 500,
+    windowMs: 3_000,
+    waitMs: 30_000,
+    uncontended: {
+      libraries: [...CROSS_PROCESS, 'redis-semaphore-2ms', 'dlock-memory'],
+      rounds: 6,
+      iterationsPerRound: 1_000,
+    },
+    decorator: { rounds: 7, callsPerRound: 20_000 },
+  };
+}

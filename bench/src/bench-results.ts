@@ -1,0 +1,33 @@
+import type { BenchPlan } from './bench-plan.js';
+import type { ContentionMetrics } from './contention-metrics.js';
+import type { DecoratorOverhead } from './decorator-scenario.js';
+import type { LibraryId } from './lock-adapter.js';
+import type { MachineInfo } from './machine-info.js';
+import type { UncontendedRow } from './uncontended-scenario.js';
+
+/** Everything one run measured: the input of the table, the chart and the analysis. */
+export interface BenchResults {
+  readonly plan: BenchPlan;
+  readonly machine: MachineInfo;
+  readonly uncontended: readonly UncontendedRow[];
+  /** One row per (library, waiters, hold), rounds merged. */
+  readonly contention: readonly ContentionMetrics[];
+  readonly decorator: DecoratorOverhead;
+  /** Libraries that could not run, with the reason. */
+  readonly unavailable: ReadonlyMap<LibraryId, string>;
+  readonly durationSec: number;
+}
+
+/**
+ * Libraries that lost counter updates or overlapped, and whether any of them is dlock's.
+ *
+ * @example
+ * const { dlockFailed } = exclusionFailures(results.contention);
+ */
+export function exclusionFailures(rows: readonly ContentionMetrics[]): {
+  readonly failures: readonly ContentionMetrics[];
+  readonly dlockFailed: boolean;
+} {
+  const failures = rows.filter((row) => row.lostUpdates !== 0 || row.overlaps !== 0);
+  return { failures, dlockFailed: failures.some((row) => row.library.startsWith('dlock-')) };
+}

@@ -1,0 +1,185 @@
+/**
+ * `pnpm bench [--quick]`: dlock's backends side by side with redlock and redis-semaphore.
+ * Prints a markdown table, writes docs/benchmarks/results.md and commands-and-throughput.svg, and
+ * exits non-zero only if a dlock backend failed the mutual-exclusion check.
+ *
+ * Flags (for development): --quick, --no-write, --libraries=a,b, --waiters=4,16, --holds=0,5,
+ * --save-json=path (keep the raw results), --from-json=path (render saved results without measuring).
+ */
+import 'reflect-metadata';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { type BenchPlan, benchPlan } from './bench-plan.js';
+import { type BenchResults, exclusionFailures } from './bench-results.js';
+import { type ContentionMetrics, mergeRounds } from './contention-metrics.js';
+import { runContentionRound } from './contention-scenario.js';
+import { runDecoratorOverhead } from './decorator-scenario.js';
+import type { LibraryId, StoreUrls } from './lock-adapter.js';
+import { describeMachine } from './machine-info.js';
+import { monotonicMs } from './monotonic-clock.js';
+import { cell } from './number-format.js';
+import { startPrivateRedisServer } from './private-redis-server.js';
+import { installRedisCommandCounter } from './redis-command-counter.js';
+import { writeResults } from './results-writer.js';
+import { rotate } from './sample-stats.js';
+import { runUncontended } from './uncontended-scenario.js';
+import { WorkerPool } from './worker-pool.js';
+
+function planFromArguments(argv: readonly string[]): { plan: BenchPlan; write: boolean } {
+  let plan = benchPlan(argv.includes('--quick') ? 'quick' : 'full');
+  const list = (name: string) =>
+    argv
+      .find((argument) => argument.startsWith(`--${name}=`))
+      ?.slice(name.length + 3)
+      .split(',');
+  const libraries = list('libraries') as LibraryId[] | undefined;
+  const waiters = list('waiters')?.map(Number);
+  const holds = list('holds')?.map(Number);
+  if (libraries) {
+    plan = {
+      ...plan,
+      contentionLibraries: plan.contentionLibraries.filter((id) => libraries.includes(id)),
+      uncontended: {
+        ...plan.uncontended,
+        libraries: plan.uncontended.libraries.filter((id) => libraries.includes(id)),
+      },
+    };
+  }
+  if (waiters) plan = { ...plan, waiters };
+  if (holds) plan = { ...plan, holdsMs: holds };
+  return { plan, write: !argv.includes('--no-write') };
+}
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+function flagValue(name: string): string | undefined {
+  return process.argv.find((argument) => argument.startsWith(`--${name}=`))?.slice(name.length + 3);
+}
+
+/** Print the table, write the page and chart, and say whether a dlock backend broke exclusion. */
+async function report(results: BenchResults, write: boolean): Promise<number> {
+  const savePath = flagValue('save-json');
+  if (savePath) {
+    await writeFile(savePath, JSON.stringify({ ...results, unavailable: [...results.unavailable] }, null, 1));
+  }
+  const { markdown, directory } = await writeResults(results, write);
+  process.stdout.write(`${markdown}\n`);
+  if (directory) log(`wrote ${directory}results.md and the chart`);
+  const { failures, dlockFailed } = exclusionFailures(results.contention);
+  for (const failure of failures) {
+    log(`mutual exclusion FAILED: ${failure.library} W=${failure.waiters} hold=${failure.holdMs} ms`);
+  }
+  return dlockFailed ? 1 : 0;
+}
+
+async function main(): Promise<number> {
+  const startedAt = monotonicMs();
+  const { plan, write } = planFromArguments(process.argv.slice(2));
+  const fromJson = flagValue('from-json');
+  if (fromJson) {
+    const saved = JSON.parse(await readFile(fromJson, 'utf8')) as BenchResults & {
+      unavailable: [LibraryId, string][];
+    };
+    return report({ ...saved, unavailable: new Map(saved.unavailable) }, write);
+  }
+  installRedisCommandCounter();
+  log(`dlock bench (${plan.mode}): starting a private redis-server and ${plan.processes} worker processes`);
+  const server = await startPrivateRedisServer();
+  const pool = WorkerPool.start(plan.processes);
+  const statsRedis = new Redis(server.url);
+  const floorRedis = new Redis(server.url);
+  const tmpDir = await mkdtemp(join(tmpdir(), 'dlock-bench-'));
+  const urls: StoreUrls = {
+    redisUrl: server.url,
+    mysqlUrl: process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test',
+  };
+  const unavailable = new Map<LibraryId, string>();
+  const markUnavailable = (id: LibraryId, reason: string) => {
+    if (!unavailable.has(id)) log(`  ${id}: not measured (${reason})`);
+    unavailable.set(id, reason);
+  };
+  try {
+    const machine = await describeMachine(statsRedis, urls.mysqlUrl);
+    log('uncontended acquire+release and round-trip floors ...');
+    const uncontended = await runUncontended(
+      { urls, statsRedis, floorRedis },
+      plan.uncontended,
+      markUnavailable,
+    );
+    log('decorator overhead (MemoryLockBackend) ...');
+    const decorator = await runDecoratorOverhead(plan.decorator);
+
+    const runId = `${process.pid}-${Date.now().toString(36)}`;
+    const rounds = new Map<string, ContentionMetrics[]>();
+    let configuration = 0;
+    for (let round = 0; round < plan.contentionRounds; round++) {
+      for (const holdMs of plan.holdsMs) {
+        for (const waiters of plan.waiters) {
+          const libraries = rotate(
+            plan.contentionLibraries.filter((id) => !unavailable.has(id)),
+            configuration++,
+          );
+          for (const id of round % 2 === 1 ? libraries.reverse() : libraries) {
+            const outcome = await runContentionRound(
+              { pool, urls, statsRedis, tmpDir },
+              {
+                library: id,
+                waiters,
+                holdMs,
+                warmupMs: plan.warmupMs,
+                windowMs: plan.windowMs,
+                waitMs: plan.waitMs,
+                tag: `${runId}:${id}:w${waiters}:h${holdMs}:r${round}`,
+              },
+            );
+            if ('unavailable' in outcome) {
+              markUnavailable(id, outcome.unavailable);
+              continue;
+            }
+            log(
+              `  round ${round + 1} W=${waiters} hold=${holdMs} ms ${id}: ${outcome.throughputPerSec.toFixed(0)} acq/s, ` +
+                `${cell(outcome.sentPerAcquisition, 1)} cmds/acq, wait p99 ${cell(outcome.waitP99Ms, 1)} ms` +
+                (outcome.errors ? `, ${outcome.errors} errors (${outcome.firstErrors[0]})` : '') +
+                (outcome.lostUpdates || outcome.overlaps
+                  ? `, EXCLUSION FAILED (${outcome.lostUpdates} lost, ${outcome.overlaps} overlaps)`
+                  : ''),
+            );
+            const key = `${id}|${waiters}|${holdMs}`;
+            rounds.set(key, [...(rounds.get(key) ?? []), outcome]);
+          }
+        }
+      }
+    }
+    const contention = [...rounds.values()].map(mergeRounds);
+    const results: BenchResults = {
+      plan,
+      machine,
+      uncontended,
+      contention,
+      decorator,
+      unavailable,
+      durationSec: (monotonicMs() - startedAt) / 1000,
+    };
+    return await report(results, write);
+  } finally {
+    statsRedis.disconnect();
+    floorRedis.disconnect();
+    await pool.stop();
+    await server.stop();
+    await rm(tmpDir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(error);
+    process.exitCode = 2;
+  },
+);

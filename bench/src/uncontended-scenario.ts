@@ -1,0 +1,165 @@
+import type { Redis } from 'ioredis';
+import { createConnection } from 'mysql2/promise';
+import { library } from './library-catalog.js';
+import type { LibraryId, LockAdapter, StoreUrls } from './lock-adapter.js';
+import { monotonicMs } from './monotonic-clock.js';
+import { redisCommandsSent } from './redis-command-counter.js';
+import { executedBetween, readCommandCalls } from './redis-command-stats.js';
+import { mean, percentile, rotate } from './sample-stats.js';
+
+/** A row of the uncontended table: a raw round-trip floor or one library's acquire+release. */
+export interface UncontendedRow {
+  readonly id: LibraryId | 'redis-floor' | 'redis-floor-2' | 'mysql-floor';
+  readonly label: string;
+  readonly store: 'redis' | 'mysql' | 'memory';
+  readonly iterations: number;
+  readonly p50Us: number;
+  readonly p99Us: number;
+  readonly meanUs: number;
+  /** Redis commands sent per operation (client side); `NaN` off Redis. */
+  readonly sentPerOp: number;
+  /** Redis commands executed per operation (server side, counts calls inside scripts). */
+  readonly executedPerOp: number;
+}
+
+interface Probe {
+  readonly id: UncontendedRow['id'];
+  readonly label: string;
+  readonly store: UncontendedRow['store'];
+  /** One measured operation. */
+  readonly once: () => Promise<void>;
+  readonly close: () => Promise<void>;
+}
+
+export interface UncontendedPlan {
+  readonly libraries: readonly LibraryId[];
+  readonly rounds: number;
+  readonly iterationsPerRound: number;
+}
+
+/**
+ * Latency of one acquire+release on a free key, next to the raw round trip of one Redis command
+ * (GET) and of MySQL `SELECT 1`. Runs in this process; the probes take turns round by round in a
+ * rotating order so that drift (CPU frequency, a neighbour's load) spreads over all of them.
+ *
+ * @example
+ * const rows = await runUncontended({ urls, statsRedis, redisFloorClient }, plan);
+ */
+export async function runUncontended(
+  context: { readonly urls: StoreUrls; readonly statsRedis: Redis; readonly floorRedis: Redis },
+  plan: UncontendedPlan,
+  onUnavailable: (id: LibraryId, reason: string) => void,
+): Promise<UncontendedRow[]> {
+  const probes = await createProbes(context, plan.libraries, onUnavailable);
+  const samples = new Map<string, number[]>(probes.map((probe) => [probe.id, []]));
+  const sent = new Map<string, number>();
+  const executed = new Map<string, number>();
+  try {
+    for (const probe of probes) for (let index = 0; index < 50; index++) await probe.once();
+    for (let round = 0; round < plan.rounds; round++) {
+      for (const probe of rotate(probes, round)) {
+        const latencies = samples.get(probe.id)!;
+        const callsBefore = probe.store === 'redis' ? await readCommandCalls(context.statsRedis) : undefined;
+        const sentBefore = redisCommandsSent();
+        for (let index = 0; index < plan.iterationsPerRound; index++) {
+          const startedAt = monotonicMs();
+          await probe.once();
+          latencies.push(monotonicMs() - startedAt);
+        }
+        sent.set(probe.id, (sent.get(probe.id) ?? 0) + redisCommandsSent() - sentBefore);
+        if (callsBefore) {
+          const callsAfter = await readCommandCalls(context.statsRedis);
+          executed.set(probe.id, (executed.get(probe.id) ?? 0) + executedBetween(callsBefore, callsAfter));
+        }
+      }
+    }
+  } finally {
+    for (const probe of probes) await probe.close();
+  }
+  return probes.map((probe) => {
+    const latencies = samples.get(probe.id)!;
+    const operations = latencies.length;
+    const onRedis = probe.store === 'redis';
+    return {
+      id: probe.id,
+      label: probe.label,
+      store: probe.store,
+      iterations: operations,
+      p50Us: percentile(latencies, 50) * 1000,
+      p99Us: percentile(latencies, 99) * 1000,
+      meanUs: mean(latencies) * 1000,
+      sentPerOp: onRedis ? (sent.get(probe.id) ?? 0) / operations : Number.NaN,
+      executedPerOp: onRedis ? (executed.get(probe.id) ?? 0) / operations : Number.NaN,
+    };
+  });
+}
+
+async function createProbes(
+  context: { readonly urls: StoreUrls; readonly floorRedis: Redis },
+  libraries: readonly LibraryId[],
+  onUnavailable: (id: LibraryId, reason: string) => void,
+): Promise<Probe[]> {
+  const { floorRedis } = context;
+  const probes: Probe[] = [
+    {
+      id: 'redis-floor',
+      label: 'raw Redis round trip (GET)',
+      store: 'redis',
+      once: async () => {
+        await floorRedis.get('bench:floor');
+      },
+      close: async () => {},
+    },
+    {
+      id: 'redis-floor-2',
+      label: '2 raw Redis round trips',
+      store: 'redis',
+      once: async () => {
+        await floorRedis.get('bench:floor');
+        await floorRedis.get('bench:floor');
+      },
+      close: async () => {},
+    },
+  ];
+  const needsMySql = libraries.some((id) => library(id).store === 'mysql');
+  if (needsMySql) {
+    try {
+      const connection = await createConnection(context.urls.mysqlUrl);
+      probes.push({
+        id: 'mysql-floor',
+        label: 'raw MySQL round trip (SELECT 1)',
+        store: 'mysql',
+        once: async () => {
+          await connection.query('SELECT 1');
+        },
+        close: () => connection.end(),
+      });
+    } catch (error) {
+      onUnavailable('dlock-mysql', `MySQL unreachable: ${String(error)}`);
+    }
+  }
+  for (const id of libraries) {
+    const created = await library(id).create(context.urls);
+    if ('unavailable' in created) {
+      onUnavailable(id, created.unavailable);
+      continue;
+    }
+    probes.push(lockProbe(created, id));
+  }
+  return probes;
+}
+
+function lockProbe(adapter: LockAdapter, id: LibraryId): Probe {
+  const descriptor = library(id);
+  const key = `bench:uncontended:${id}:${process.pid}`;
+  return {
+    id,
+    label: descriptor.label,
+    store: descriptor.store,
+    once: async () => {
+      const release = await adapter.acquire(key, 1_000);
+      await release();
+    },
+    close: () => adapter.close(),
+  };
+}

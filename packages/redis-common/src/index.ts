@@ -1,0 +1,25 @@
+export type { AbortLink } from './abort-link.js';
+export { linkAbortSignals } from './abort-link.js';
+export { LUA_SCRIPTS } from './generated/lua-scripts.js';
+export type { LuaScript } from './lua-script.js';
+export { runLuaScript } from './lua-script.js';
+export type { RedisErrorContext } from './redis-backend-error.js';
+export { toLockBackendError } from './redis-backend-error.js';
+export type { RedisLockClient } from './redis-client.js';
+export { assertRedisClient, assertRedisClientUsable } from './redis-client.js';
+export type { RedisLockKeys } from './redis-key-layout.js';
+export {
+  assertKeyPrefix,
+  DEFAULT_KEY_PREFIX,
+  escapeHashTag,
+  RELEASE_MESSAGE,
+  redisLockKeys,
+} from './redis-key-layout.js';
+export type { RedisLockAttempt, RedisLockAttemptOptions } from './redis-lock-attempt.js';
+export {
+  attemptRedisLock,
+  DEFAULT_COMMAND_TIMEOUT_MS,
+  DEFAULT_FENCE_RETENTION_MS,
+} from './redis-lock-attempt.js';
+export type { RedisLockFormatOptions } from './redis-lock-options.js';
+export { assertPositiveMs, resolveRedisLockFormatOptions, sleepUnlessAborted } from './redis-lock-options.js';

@@ -1,0 +1,15 @@
+--[[
+  extend: reset the lease of a lock we still own.
+
+  KEYS[1]  lock key "<prefix>{<key>}"
+  ARGV[1]  owner token
+  ARGV[2]  new lease in ms (positive integer), counted from now
+
+  Returns  1 if the lock was ours and its lease was reset
+           0 if it is free or held under another token (left untouched)
+]]
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0

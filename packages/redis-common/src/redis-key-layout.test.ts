@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { assertKeyPrefix, escapeHashTag, redisLockKeys } from './redis-key-layout.js';
+
+/** Redis Cluster's rule: hash the part between the first "{" and the next "}", if non-empty. */
+function hashTag(name: string): string {
+  const open = name.indexOf('{');
+  if (open === -1) return name;
+  const close = name.indexOf('}', open + 1);
+  if (close === -1 || close === open + 1) return name;
+  return name.slice(open + 1, close);
+}
+
+describe('redisLockKeys', () => {
+  it('puts the lock, fence and channel of a key under one hash tag', () => {
+    expect(redisLockKeys('dlock:', 'stock:42')).toEqual({
+      lock: 'dlock:{stock:42}',
+      fence: 'dlock:{stock:42}:fence',
+      channel: 'dlock:{stock:42}:released',
+    });
+  });
+
+  it.each(['plain', 'a{b}c', '}', '{', '{}', 'x}y{z', '%7B', '50%', 'user:{42}'])(
+    'keeps every name of %j in one slot and distinct from other keys',
+    (key) => {
+      const names = redisLockKeys('dlock:', key);
+      const tags = new Set([names.lock, names.fence, names.channel].map(hashTag));
+      expect(tags.size).toBe(1);
+      expect([...tags][0]).toBe(escapeHashTag(key));
+      expect([...tags][0]).not.toMatch(/[{}]/);
+    },
+  );
+
+  it('escapes injectively: keys that differ stay different', () => {
+    const keys = ['a{b', 'a%7Bb', 'a%257Bb', 'a}b', 'a%7Db', '%', '%25'];
+    const escaped = keys.map(escapeHashTag);
+    expect(new Set(escaped).size).toBe(keys.length);
+  });
+
+  it('rejects a keyPrefix with braces or of the wrong type', () => {
+    expect(() => assertKeyPrefix('app:{x}:', 'test')).toThrow(/keyPrefix/);
+    expect(() => assertKeyPrefix(42, 'test')).toThrow(/keyPrefix/);
+    expect(() => assertKeyPrefix('app:', 'test')).not.toThrow();
+  });
+});

@@ -1,0 +1,76 @@
+import { InvalidLockOptionsError } from '@dlock/core';
+import { assertKeyPrefix, DEFAULT_KEY_PREFIX } from './redis-key-layout.js';
+import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_FENCE_RETENTION_MS } from './redis-lock-attempt.js';
+
+/**
+ * Validate a duration option: a positive, finite number of milliseconds.
+ *
+ * @throws InvalidLockOptionsError naming the option.
+ * @example
+ * assertPositiveMs('minDelayMs', options.minDelayMs, 'redis-spin');
+ */
+export function assertPositiveMs(name: string, value: unknown, backend: string): asserts value is number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new InvalidLockOptionsError(
+      `${backend}: ${name} must be a positive, finite number of milliseconds (got ${String(value)}).`,
+      { backend },
+    );
+  }
+}
+
+/**
+ * Resolve after `ms`, or reject with `signal.reason` as soon as `signal` aborts.
+ *
+ * @example
+ * await sleepUnlessAborted(50, request.signal);
+ */
+export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(
+      () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      Math.max(0, ms),
+    );
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Options both Redis backends share: where the lock lives and how long its commands may take. */
+export interface RedisLockFormatOptions {
+  /** Prepended to every Redis name the lock writes. No `{` or `}`. Default `"dlock:"`. */
+  readonly keyPrefix?: string;
+  /** How long the fencing counter of a key outlives its last acquisition. Default one day. */
+  readonly fenceRetentionMs?: number;
+  /**
+   * Longest wait for one Redis reply (acquire, extend, release) before failing with a retryable
+   * `LockBackendError`, so an unreachable Redis cannot hang a caller. Default 5000 ms.
+   */
+  readonly commandTimeoutMs?: number;
+}
+
+/**
+ * {@link RedisLockFormatOptions} with defaults applied and validated.
+ *
+ * @throws InvalidLockOptionsError naming the bad option.
+ * @example
+ * const format = resolveRedisLockFormatOptions(options, 'redis-spin');
+ */
+export function resolveRedisLockFormatOptions(
+  options: RedisLockFormatOptions,
+  backend: string,
+): Required<RedisLockFormatOptions> {
+  const keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
+  const fenceRetentionMs = options.fenceRetentionMs ?? DEFAULT_FENCE_RETENTION_MS;
+  const commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+  assertKeyPrefix(keyPrefix, backend);
+  assertPositiveMs('fenceRetentionMs', fenceRetentionMs, backend);
+  assertPositiveMs('commandTimeoutMs', commandTimeoutMs, backend);
+  return { keyPrefix, fenceRetentionMs, commandTimeoutMs };
+}

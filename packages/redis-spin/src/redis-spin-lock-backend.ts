@@ -1,0 +1,145 @@
+import {
+  type BackendAcquireRequest,
+  type BackendLock,
+  InvalidLockOptionsError,
+  type LockBackend,
+  LockBackendError,
+} from '@dlock/core';
+import {
+  assertPositiveMs,
+  assertRedisClient,
+  assertRedisClientUsable,
+  attemptRedisLock,
+  linkAbortSignals,
+  type RedisLockClient,
+  type RedisLockFormatOptions,
+  redisLockKeys,
+  resolveRedisLockFormatOptions,
+  sleepUnlessAborted,
+} from '@dlock/redis-common';
+import { backoffDelayMs } from './spin-backoff.js';
+
+const BACKEND = 'redis-spin';
+
+export interface RedisSpinLockBackendOptions extends RedisLockFormatOptions {
+  /** First pause between two attempts while waiting. Default 10 ms. */
+  readonly minDelayMs?: number;
+  /** Longest pause between two attempts (the backoff doubles up to it). Default 200 ms. */
+  readonly maxDelayMs?: number;
+  /**
+   * Share of each pause drawn at random, from 0 (fixed pauses) to 1 (anywhere between 0 and the
+   * pause), so waiters of many servers do not retry in lockstep. Default 0.5.
+   */
+  readonly jitter?: number;
+}
+
+/**
+ * Redis lock backend that waits by retrying: `SET NX PX` (plus the fencing counter) in one Lua
+ * round trip, then exponential backoff with jitter until `waitMs`. The cheapest choice when callers
+ * rarely wait; uses the same keys and scripts as `RedisPubSubLockBackend`, so both can be mixed on
+ * one key.
+ *
+ * @example
+ * import { Redis } from 'ioredis';
+ * const spin = new RedisSpinLockBackend(new Redis(process.env.REDIS_URL), { maxDelayMs: 100 });
+ * const manager = new LockManager({ backends: { spin } });
+ */
+export class RedisSpinLockBackend implements LockBackend {
+  readonly #client: RedisLockClient;
+  readonly #format: Required<RedisLockFormatOptions>;
+  readonly #minDelayMs: number;
+  readonly #maxDelayMs: number;
+  readonly #jitter: number;
+  readonly #closing = new AbortController();
+
+  constructor(redis: RedisLockClient, options: RedisSpinLockBackendOptions = {}) {
+    assertRedisClient(redis, BACKEND);
+    const format = resolveRedisLockFormatOptions(options, BACKEND);
+    const minDelayMs = options.minDelayMs ?? 10;
+    const maxDelayMs = options.maxDelayMs ?? Math.max(200, minDelayMs);
+    assertPositiveMs('minDelayMs', minDelayMs, BACKEND);
+    assertPositiveMs('maxDelayMs', maxDelayMs, BACKEND);
+    if (maxDelayMs < minDelayMs) {
+      throw new InvalidLockOptionsError(
+        `${BACKEND}: maxDelayMs (${maxDelayMs}) must be >= minDelayMs (${minDelayMs}).`,
+        {
+          backend: BACKEND,
+        },
+      );
+    }
+    const jitter = options.jitter ?? 0.5;
+    if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1)) {
+      throw new InvalidLockOptionsError(
+        `${BACKEND}: jitter must be a number from 0 to 1 (got ${String(jitter)}).`,
+        {
+          backend: BACKEND,
+        },
+      );
+    }
+    this.#client = redis;
+    this.#format = format;
+    this.#minDelayMs = minDelayMs;
+    this.#maxDelayMs = maxDelayMs;
+    this.#jitter = jitter;
+  }
+
+  async acquire(request: BackendAcquireRequest): Promise<BackendLock | null> {
+    if (this.#closing.signal.aborted) throw closedError(request.key);
+    assertRedisClientUsable(this.#client, BACKEND, request.key);
+    const deadline = Date.now() + request.waitMs;
+    const link = linkAbortSignals([request.signal, this.#closing.signal]);
+    const { signal } = link;
+    const attempt = (attemptDeadline?: number) =>
+      attemptRedisLock({
+        client: this.#client,
+        keys: redisLockKeys(this.#format.keyPrefix, request.key),
+        key: request.key,
+        token: request.token,
+        leaseMs: request.leaseMs,
+        backend: BACKEND,
+        fenceRetentionMs: this.#format.fenceRetentionMs,
+        commandTimeoutMs: this.#format.commandTimeoutMs,
+        signal,
+        deadline: attemptDeadline,
+      });
+
+    try {
+      // Try-once: exactly one round trip.
+      const first = await attempt();
+      if (first.acquired) return first.lock;
+      if (request.waitMs <= 0) return null;
+      request.onContended?.();
+
+      for (let retry = 0; ; retry++) {
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) return null;
+        const delay = backoffDelayMs({
+          retry,
+          minDelayMs: this.#minDelayMs,
+          maxDelayMs: this.#maxDelayMs,
+          jitter: this.#jitter,
+        });
+        await sleepUnlessAborted(Math.min(delay, remaining), signal);
+        // A reply still missing at the deadline is abandoned (and handed back if it won), so
+        // waiting never outlasts waitMs, even while commands sit in ioredis' offline queue.
+        const next = await attempt(Math.max(deadline, Date.now() + 1));
+        if (next.acquired) return next.lock;
+      }
+    } finally {
+      link.dispose();
+    }
+  }
+
+  /** Stop waiting callers (they reject). The Redis client is the caller's and stays open. */
+  async close(): Promise<void> {
+    this.#closing.abort(closedError());
+  }
+}
+
+function closedError(key?: string): LockBackendError {
+  return new LockBackendError('RedisSpinLockBackend is closed; create a new backend.', {
+    backend: BACKEND,
+    key,
+    isRetryable: false,
+  });
+}

@@ -1,0 +1,195 @@
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  type BackendAcquireRequest,
+  InvalidLockOptionsError,
+  LockBackendError,
+  LockManager,
+} from '@dlock/core';
+import { LUA_SCRIPTS, redisLockKeys } from '@dlock/redis-common';
+import { Redis } from 'ioredis';
+import { describe, expect, it, vi } from 'vitest';
+import { RedisSpinLockBackend } from '../src/index.js';
+import { clientFactory, testPrefix } from './support/redis-clients.js';
+
+const newClient = clientFactory();
+const keyPrefix = testPrefix('spin');
+let counter = 0;
+const freshKey = () => `key-${++counter}`;
+
+function request(key: string, overrides: Partial<BackendAcquireRequest> = {}): BackendAcquireRequest {
+  return {
+    key,
+    token: randomUUID(),
+    leaseMs: 10_000,
+    waitMs: 0,
+    signal: new AbortController().signal,
+    ...overrides,
+  };
+}
+
+/** Count lock-script round trips a client sends: EVALSHA, and EVAL after NOSCRIPT. */
+function countScriptCalls(client: Redis): { evalsha: () => number; total: () => number } {
+  const evalsha = vi.spyOn(client, 'evalsha');
+  const evalCall = vi.spyOn(client, 'eval');
+  return {
+    evalsha: () => evalsha.mock.calls.length,
+    total: () => evalsha.mock.calls.length + evalCall.mock.calls.length,
+  };
+}
+
+describe('RedisSpinLockBackend', () => {
+  it('try-once on a held key costs exactly one round trip', async () => {
+    const [holderClient, client] = [newClient(), newClient()];
+    const holder = new RedisSpinLockBackend(holderClient, { keyPrefix });
+    const backend = new RedisSpinLockBackend(client, { keyPrefix });
+    const key = freshKey();
+    const held = await holder.acquire(request(key));
+    await client.script('LOAD', LUA_SCRIPTS.acquire.source);
+    const calls = countScriptCalls(client);
+    expect(await backend.acquire(request(key))).toBeNull();
+    // One EVALSHA (plus one EVAL only if another test flushed the script cache in between).
+    expect(calls.evalsha()).toBe(1);
+    expect(calls.total()).toBeLessThanOrEqual(2);
+    // And a free key: one round trip too, fence included.
+    await held!.release();
+    const lock = await backend.acquire(request(key));
+    expect(lock?.fencingToken).toBeGreaterThan(0);
+    expect(calls.evalsha()).toBe(2);
+    await lock!.release();
+  });
+
+  it('backs off exponentially while waiting: far fewer attempts than a tight loop', async () => {
+    const [holderClient, client] = [newClient(), newClient()];
+    const holder = new RedisSpinLockBackend(holderClient, { keyPrefix });
+    const backend = new RedisSpinLockBackend(client, { keyPrefix, minDelayMs: 5, maxDelayMs: 80, jitter: 0 });
+    const key = freshKey();
+    const held = await holder.acquire(request(key));
+    const calls = countScriptCalls(client);
+    expect(await backend.acquire(request(key, { waitMs: 1_000 }))).toBeNull();
+    // 5+10+20+40+80+80+... ms of pauses fit roughly 15 attempts in one second; without backoff it would be hundreds.
+    expect(calls.total()).toBeGreaterThanOrEqual(8);
+    expect(calls.total()).toBeLessThanOrEqual(20);
+    await held!.release();
+  });
+
+  it('uses the shared key layout: the lock key holds the token, the fence key the fencing token', async () => {
+    const client = newClient();
+    const backend = new RedisSpinLockBackend(client, { keyPrefix });
+    const key = 'layout{tag}';
+    const req = request(key);
+    const lock = await backend.acquire(req);
+    const names = redisLockKeys(keyPrefix, key);
+    expect(await client.get(names.lock)).toBe(req.token);
+    expect(Number(await client.get(names.fence))).toBe(lock!.fencingToken);
+    await lock!.release();
+    expect(await client.exists(names.lock)).toBe(0);
+  });
+
+  it('a waiter still gets the lock after CLIENT KILL of its connection', async () => {
+    const [holderClient, client, admin] = [newClient(), newClient(), newClient()];
+    const holder = new RedisSpinLockBackend(holderClient, { keyPrefix });
+    const backend = new RedisSpinLockBackend(client, { keyPrefix, minDelayMs: 20, maxDelayMs: 50 });
+    const key = freshKey();
+    const held = await holder.acquire(request(key));
+    const waiting = backend.acquire(request(key, { waitMs: 10_000 }));
+    await sleep(100);
+    const id = await client.client('ID');
+    expect(await admin.client('KILL', 'ID', String(id))).toBe(1);
+    await sleep(100);
+    await held!.release();
+    const lock = await waiting;
+    expect(lock).not.toBeNull();
+    expect(await client.client('ID')).not.toBe(id);
+    await lock!.release();
+  });
+
+  it('a holder whose connection is killed keeps its lock: renewal resumes after the reconnect', async () => {
+    const [client, otherClient, admin] = [newClient(), newClient(), newClient()];
+    const manager = new LockManager({ backends: { spin: new RedisSpinLockBackend(client, { keyPrefix }) } });
+    const other = new LockManager({
+      backends: { spin: new RedisSpinLockBackend(otherClient, { keyPrefix }) },
+    });
+    const key = freshKey();
+    const lost: string[] = [];
+    manager.on('lost', (event) => lost.push(event.key));
+    await manager.withLock(key, { leaseMs: 600 }, async (scope) => {
+      await admin.client('KILL', 'ID', String(await client.client('ID')));
+      for (let i = 0; i < 6; i++) {
+        await sleep(250);
+        await expect(other.withLock(key, {}, async () => 'ran')).rejects.toThrow(/held by another caller/);
+      }
+      expect(scope.signal.aborted).toBe(false);
+    });
+    expect(lost).toEqual([]);
+    await Promise.all([manager.close(), other.close()]);
+  });
+
+  it('wraps driver failures in LockBackendError with the cause and isRetryable', async () => {
+    const offline = new Redis({
+      port: 1,
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      retryStrategy: () => null,
+    });
+    offline.on('error', () => {});
+    const backend = new RedisSpinLockBackend(offline, { keyPrefix });
+    const error = await backend.acquire(request(freshKey())).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(LockBackendError);
+    expect((error as LockBackendError).isRetryable).toBe(true);
+    expect((error as LockBackendError).cause).toBeInstanceOf(Error);
+    offline.disconnect();
+  });
+
+  it('close() rejects later calls without touching the client', async () => {
+    const client = newClient();
+    const backend = new RedisSpinLockBackend(client, { keyPrefix });
+    await backend.close();
+    await expect(backend.acquire(request(freshKey()))).rejects.toBeInstanceOf(LockBackendError);
+    expect(await client.ping()).toBe('PONG');
+  });
+});
+
+describe('RedisSpinLockBackend bad input (typed errors before any Redis call)', () => {
+  const lazy = () => newClient({ lazyConnect: true });
+
+  it.each([
+    ['minDelayMs', { minDelayMs: 0 }],
+    ['minDelayMs', { minDelayMs: -5 }],
+    ['maxDelayMs', { maxDelayMs: Number.NaN }],
+    ['maxDelayMs', { maxDelayMs: Number.POSITIVE_INFINITY }],
+    ['maxDelayMs', { minDelayMs: 100, maxDelayMs: 10 }],
+    ['jitter', { jitter: 1.5 }],
+    ['jitter', { jitter: -0.1 }],
+    ['fenceRetentionMs', { fenceRetentionMs: 0 }],
+    ['keyPrefix', { keyPrefix: 'app:{x}' }],
+  ])('rejects a bad %s', (option, options) => {
+    const client = lazy();
+    expect(() => new RedisSpinLockBackend(client, options)).toThrow(InvalidLockOptionsError);
+    expect(() => new RedisSpinLockBackend(client, options)).toThrow(option);
+    expect(client.status).toBe('wait');
+  });
+
+  it('rejects something that is not an ioredis client', () => {
+    expect(() => new RedisSpinLockBackend({} as Redis)).toThrow(InvalidLockOptionsError);
+    expect(() => new RedisSpinLockBackend(undefined as unknown as Redis)).toThrow(/ioredis Redis or Cluster/);
+  });
+
+  it('rejects a RESP2 connection in subscriber mode', async () => {
+    const subscriber = newClient({ protocol: 2 });
+    await subscriber.subscribe(`${keyPrefix}channel`);
+    expect(() => new RedisSpinLockBackend(subscriber)).toThrow(/subscriber mode/);
+  });
+
+  it('rejects a closed client, at construction and at acquire', async () => {
+    const client = newClient();
+    const backend = new RedisSpinLockBackend(client, { keyPrefix });
+    await client.quit();
+    await once(client, 'end');
+    expect(() => new RedisSpinLockBackend(client)).toThrow(LockBackendError);
+    const error = await backend.acquire(request(freshKey())).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(LockBackendError);
+    expect((error as LockBackendError).isRetryable).toBe(false);
+  });
+});

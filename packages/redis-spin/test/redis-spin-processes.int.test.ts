@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { readFileCounter, runWorkers, startWorker } from '@dlock/conformance';
+import type { BackendAcquireRequest } from '@dlock/core';
+import { redisLockKeys } from '@dlock/redis-common';
+import { describe, expect, it } from 'vitest';
+import { RedisSpinLockBackend } from '../src/index.js';
+import { clientFactory, REDIS_URL } from './support/redis-clients.js';
+
+const newClient = clientFactory();
+const workers = join(import.meta.dirname, 'workers');
+
+describe('RedisSpinLockBackend across OS processes', () => {
+  it('4 processes x 25 increments of a non-atomic file counter end exact', async () => {
+    const counterFile = join(mkdtempSync(join(tmpdir(), 'dlock-spin-')), 'counter');
+    writeFileSync(counterFile, '0');
+    const results = await runWorkers(4, {
+      script: join(workers, 'counter-worker.ts'),
+      env: {
+        REDIS_URL,
+        LOCK_KEY: `test:spin-processes:${randomUUID()}`,
+        COUNTER_FILE: counterFile,
+        ITERATIONS: '25',
+      },
+    });
+    for (const result of results) expect(result.code, result.stderr).toBe(0);
+    expect(await readFileCounter(counterFile)).toBe(100);
+  });
+
+  it('a holder killed with SIGKILL frees the lock when its lease ends: not before, and not never', async () => {
+    const key = `test:spin-sigkill:${randomUUID()}`;
+    const leaseMs = 1_500;
+    const holder = startWorker({
+      script: join(workers, 'holder-worker.ts'),
+      env: { REDIS_URL, LOCK_KEY: key, LEASE_MS: String(leaseMs) },
+    });
+    await holder.waitForLine('holding');
+    // Let one renewal happen, so the lease the waiter must sit out is the renewed one.
+    await sleep(700);
+    holder.kill('SIGKILL');
+    await holder.exited;
+    const client = newClient();
+    const remaining = await client.pttl(redisLockKeys('dlock:', key).lock);
+    expect(remaining).toBeGreaterThan(0);
+    const killedAt = Date.now();
+    const backend = new RedisSpinLockBackend(client, { minDelayMs: 5, maxDelayMs: 50 });
+    const request: BackendAcquireRequest = {
+      key,
+      token: randomUUID(),
+      leaseMs: 5_000,
+      waitMs: 10_000,
+      signal: new AbortController().signal,
+    };
+    const lock = await backend.acquire(request);
+    const waited = Date.now() - killedAt;
+    expect(lock).not.toBeNull();
+    expect(waited).toBeGreaterThanOrEqual(remaining - 50);
+    expect(waited).toBeLessThan(remaining + 2_000);
+    await lock!.release();
+  });
+});

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Embeds src/lua/<name>-<numberOfKeys>.lua into src/generated/lua-scripts.ts, so the scripts ship
 // inside the bundle (no readFileSync at run time, which breaks under ESM and bundlers).
+// A line "-- @include lib/<file>.lua" is replaced by that file, so helpers shared by several
+// scripts are written once (Redis scripts cannot import each other).
 // Usage: node scripts/generate-lua.mjs          write the module
 //        node scripts/generate-lua.mjs --check  exit 1 if the committed module is stale
 import { createHash } from 'node:crypto';
@@ -18,7 +20,7 @@ const scripts = readdirSync(luaDir)
   .map((file) => {
     const match = /^([a-z][a-z0-9-]*)-(\d+)\.lua$/.exec(file);
     if (!match) throw new Error(`${file}: name Lua scripts <name>-<numberOfKeys>.lua`);
-    const source = readFileSync(join(luaDir, file), 'utf8');
+    const source = inlineIncludes(readFileSync(join(luaDir, file), 'utf8'), file);
     if (!source.startsWith('--[['))
       throw new Error(`${file}: open with a --[[ ]] block listing KEYS, ARGV and the return`);
     return {
@@ -28,6 +30,14 @@ const scripts = readdirSync(luaDir)
       sha1: createHash('sha1').update(source).digest('hex'),
     };
   });
+
+function inlineIncludes(source, file) {
+  return source.replace(/^-- @include (\S+)$/gm, (_, path) => {
+    if (!/^lib\/[a-z0-9-]+\.lua$/.test(path))
+      throw new Error(`${file}: can only include lib/<name>.lua, got ${path}`);
+    return readFileSync(join(luaDir, path), 'utf8').trimEnd();
+  });
+}
 
 const body = scripts
   .map(

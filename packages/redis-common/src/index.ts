@@ -12,14 +12,15 @@ export {
   assertKeyPrefix,
   DEFAULT_KEY_PREFIX,
   escapeHashTag,
-  RELEASE_MESSAGE,
   redisLockKeys,
 } from './redis-key-layout.js';
-export type { RedisLockAttempt, RedisLockAttemptOptions } from './redis-lock-attempt.js';
+export type { PublishCommand, RedisLockAttempt, RedisLockAttemptOptions } from './redis-lock-attempt.js';
 export {
   attemptRedisLock,
   DEFAULT_COMMAND_TIMEOUT_MS,
   DEFAULT_FENCE_RETENTION_MS,
+  DEFAULT_HANDOFF_LEASE_MS,
+  leaveRedisLockQueue,
 } from './redis-lock-attempt.js';
 export type { RedisLockFormatOptions } from './redis-lock-options.js';
 export { assertPositiveMs, resolveRedisLockFormatOptions, sleepUnlessAborted } from './redis-lock-options.js';

@@ -11,10 +11,11 @@ function hashTag(name: string): string {
 }
 
 describe('redisLockKeys', () => {
-  it('puts the lock, fence and channel of a key under one hash tag', () => {
+  it('puts the lock, fence, queue and channel of a key under one hash tag', () => {
     expect(redisLockKeys('dlock:', 'stock:42')).toEqual({
       lock: 'dlock:{stock:42}',
       fence: 'dlock:{stock:42}:fence',
+      queue: 'dlock:{stock:42}:queue',
       channel: 'dlock:{stock:42}:released',
     });
   });
@@ -23,7 +24,7 @@ describe('redisLockKeys', () => {
     'keeps every name of %j in one slot and distinct from other keys',
     (key) => {
       const names = redisLockKeys('dlock:', key);
-      const tags = new Set([names.lock, names.fence, names.channel].map(hashTag));
+      const tags = new Set([names.lock, names.fence, names.queue, names.channel].map(hashTag));
       expect(tags.size).toBe(1);
       expect([...tags][0]).toBe(escapeHashTag(key));
       expect([...tags][0]).not.toMatch(/[{}]/);

@@ -3,16 +3,15 @@ import { InvalidLockOptionsError } from '@dlock/core';
 /** The default prefix of every Redis name the lock format writes. */
 export const DEFAULT_KEY_PREFIX = 'dlock:';
 
-/** The message the release script publishes on a lock's channel. */
-export const RELEASE_MESSAGE = 'released';
-
 /** The Redis names of one lock. All share the hash tag `{<escaped key>}`, hence one Cluster slot. */
 export interface RedisLockKeys {
   /** `<prefix>{<key>}`: string holding the owner token, with the lease as its PX expiry. */
   readonly lock: string;
   /** `<prefix>{<key>}:fence`: the last fencing token handed out for the key. */
   readonly fence: string;
-  /** `<prefix>{<key>}:released`: pub/sub channel the release script publishes to. */
+  /** `<prefix>{<key>}:queue`: sorted set of waiting tokens, scored by when each stops waiting. */
+  readonly queue: string;
+  /** `<prefix>{<key>}:released`: pub/sub channel; a handoff publishes the new owner's token. */
   readonly channel: string;
 }
 
@@ -23,11 +22,12 @@ export interface RedisLockKeys {
  *
  * @example
  * redisLockKeys('dlock:', 'stock:42');
- * // { lock: 'dlock:{stock:42}', fence: 'dlock:{stock:42}:fence', channel: 'dlock:{stock:42}:released' }
+ * // { lock: 'dlock:{stock:42}', fence: 'dlock:{stock:42}:fence', queue: 'dlock:{stock:42}:queue',
+//   channel: 'dlock:{stock:42}:released' }
  */
 export function redisLockKeys(keyPrefix: string, key: string): RedisLockKeys {
   const lock = `${keyPrefix}{${escapeHashTag(key)}}`;
-  return { lock, fence: `${lock}:fence`, channel: `${lock}:released` };
+  return { lock, fence: `${lock}:fence`, queue: `${lock}:queue`, channel: `${lock}:released` };
 }
 
 /**

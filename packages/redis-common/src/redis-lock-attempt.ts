@@ -3,13 +3,19 @@ import { LUA_SCRIPTS } from './generated/lua-scripts.js';
 import { runLuaScript } from './lua-script.js';
 import { toLockBackendError } from './redis-backend-error.js';
 import type { RedisLockClient } from './redis-client.js';
-import { RELEASE_MESSAGE, type RedisLockKeys } from './redis-key-layout.js';
+import type { RedisLockKeys } from './redis-key-layout.js';
 
 /** Default time the fence key outlives the last acquisition of its lock: one day. */
 export const DEFAULT_FENCE_RETENTION_MS = 86_400_000;
 
 /** Default time to wait for the reply to one lock script before failing with a retryable LockBackendError. */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 5_000;
+
+/** Default pickup lease of a waiter the lock is handed to. */
+export const DEFAULT_HANDOFF_LEASE_MS = 2_000;
+
+/** How the release script publishes: classic pub/sub, or sharded pub/sub on a Redis Cluster. */
+export type PublishCommand = 'PUBLISH' | 'SPUBLISH';
 
 export interface RedisLockAttemptOptions {
   readonly client: RedisLockClient;
@@ -21,6 +27,15 @@ export interface RedisLockAttemptOptions {
   /** Backend label for errors, e.g. "redis-spin". */
   readonly backend: string;
   readonly fenceRetentionMs?: number;
+  /** Pickup lease of a waiter this caller's release hands the lock to. Default 2000 ms. */
+  readonly handoffLeaseMs?: number;
+  /**
+   * If the lock is taken, join its queue for this many ms (a pub/sub waiter). 0 or omitted: never
+   * queue (try-once and spin callers), so the attempt only ever takes a free, unclaimed lock.
+   */
+  readonly queueWaitMs?: number;
+  /** Default "PUBLISH". */
+  readonly publishCommand?: PublishCommand;
   /**
    * Longest wait for the reply of one script (acquire, extend, release) before rejecting with a
    * retryable `LockBackendError`, so an unreachable Redis (commands sitting in ioredis' offline
@@ -52,8 +67,9 @@ export type RedisLockAttempt =
     };
 
 /**
- * One acquire round trip through the `acquire` script: takes the lock if free (with a fresh
- * fencing token), otherwise reports the holder's remaining lease.
+ * One acquire round trip through the `acquire` script: takes the lock if free and nobody is queued
+ * ahead, claims it if it was handed to this token, otherwise (optionally) queues and reports the
+ * holder's remaining lease.
  *
  * @example
  * const attempt = await attemptRedisLock({ client, keys: redisLockKeys('dlock:', key), key, token, leaseMs, backend: 'redis-spin' });
@@ -63,12 +79,14 @@ export async function attemptRedisLock(options: RedisLockAttemptOptions): Promis
   const { client, keys, token, signal } = options;
   const leaseMs = toRedisMs(options.leaseMs);
   const sentAt = Date.now();
-  const reply = runLuaScript(
-    client,
-    LUA_SCRIPTS.acquire,
-    [keys.lock, keys.fence],
-    [token, leaseMs, toRedisMs(options.fenceRetentionMs ?? DEFAULT_FENCE_RETENTION_MS)],
-  );
+  const reply = runLuaScript(client, LUA_SCRIPTS.acquire, lockScriptKeys(keys), [
+    token,
+    leaseMs,
+    toRedisMs(options.fenceRetentionMs ?? DEFAULT_FENCE_RETENTION_MS),
+    options.queueWaitMs && options.queueWaitMs > 0 ? toRedisMs(options.queueWaitMs) : 0,
+    toRedisMs(options.handoffLeaseMs ?? DEFAULT_HANDOFF_LEASE_MS),
+    options.publishCommand ?? 'PUBLISH',
+  ]);
   let raw: unknown;
   try {
     raw = await awaitReply(reply, {
@@ -119,14 +137,9 @@ class RedisBackendLock implements BackendLock {
   }
 
   async release(): Promise<boolean> {
-    const { client, keys, token } = this.#options;
+    const { client } = this.#options;
     try {
-      const reply = runLuaScript(
-        client,
-        LUA_SCRIPTS.release,
-        [keys.lock, keys.channel],
-        [token, RELEASE_MESSAGE],
-      );
+      const reply = runReleaseScript(this.#options);
       return (await awaitReply(reply, { ...this.#options, signal: undefined, action: 'releasing' })) === 1;
     } catch (error) {
       throw toLockBackendError(error, {
@@ -223,18 +236,37 @@ function awaitReply<T>(promise: Promise<T>, options: AwaitReplyOptions): Promise
   });
 }
 
+/**
+ * A queued waiter gives up: leave the queue, and if the lock was handed to it at the last moment,
+ * pass it on. Never rejects: if Redis is unreachable, the queue entry expires with the wait.
+ *
+ * @example
+ * await leaveRedisLockQueue(attemptOptions);
+ */
+export async function leaveRedisLockQueue(options: RedisLockAttemptOptions): Promise<void> {
+  await runReleaseScript(options).catch(() => {});
+}
+
+function runReleaseScript(options: RedisLockAttemptOptions): Promise<unknown> {
+  const { client, keys, token } = options;
+  return runLuaScript(client, LUA_SCRIPTS.release, lockScriptKeys(keys), [
+    token,
+    toRedisMs(options.handoffLeaseMs ?? DEFAULT_HANDOFF_LEASE_MS),
+    toRedisMs(options.fenceRetentionMs ?? DEFAULT_FENCE_RETENTION_MS),
+    options.publishCommand ?? 'PUBLISH',
+  ]);
+}
+
+function lockScriptKeys(keys: RedisLockKeys): string[] {
+  return [keys.lock, keys.fence, keys.queue, keys.channel];
+}
+
 function releaseAbandoned(options: RedisLockAttemptOptions, reply: Promise<unknown>): void {
-  // Nobody waits for this reply any more; if it granted the lock, hand it straight back.
+  // Nobody waits for this reply any more; if it granted the lock, hand it straight back (to the
+  // next queued waiter, if any).
   reply.then(
     (raw) => {
-      if (Array.isArray(raw) && raw[0] === 1) {
-        const { client, keys, token } = options;
-        runLuaScript(client, LUA_SCRIPTS.release, [keys.lock, keys.channel], [token, RELEASE_MESSAGE]).catch(
-          () => {
-            // Unreachable again: the lease frees it.
-          },
-        );
-      }
+      if (Array.isArray(raw) && raw[0] === 1) void leaveRedisLockQueue(options);
     },
     () => {},
   );

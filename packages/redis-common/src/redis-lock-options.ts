@@ -1,6 +1,10 @@
 import { InvalidLockOptionsError } from '@dlock/core';
 import { assertKeyPrefix, DEFAULT_KEY_PREFIX } from './redis-key-layout.js';
-import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_FENCE_RETENTION_MS } from './redis-lock-attempt.js';
+import {
+  DEFAULT_COMMAND_TIMEOUT_MS,
+  DEFAULT_FENCE_RETENTION_MS,
+  DEFAULT_HANDOFF_LEASE_MS,
+} from './redis-lock-attempt.js';
 
 /**
  * Validate a duration option: a positive, finite number of milliseconds.
@@ -53,6 +57,12 @@ export interface RedisLockFormatOptions {
    * `LockBackendError`, so an unreachable Redis cannot hang a caller. Default 5000 ms.
    */
   readonly commandTimeoutMs?: number;
+  /**
+   * When a release hands the lock to the next queued waiter, the lease that waiter has to pick it
+   * up (it then claims it with its own lease). Bounds how long a waiter that died while queued can
+   * keep the lock idle. Default 2000 ms.
+   */
+  readonly handoffLeaseMs?: number;
 }
 
 /**
@@ -69,8 +79,10 @@ export function resolveRedisLockFormatOptions(
   const keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
   const fenceRetentionMs = options.fenceRetentionMs ?? DEFAULT_FENCE_RETENTION_MS;
   const commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+  const handoffLeaseMs = options.handoffLeaseMs ?? DEFAULT_HANDOFF_LEASE_MS;
   assertKeyPrefix(keyPrefix, backend);
   assertPositiveMs('fenceRetentionMs', fenceRetentionMs, backend);
   assertPositiveMs('commandTimeoutMs', commandTimeoutMs, backend);
-  return { keyPrefix, fenceRetentionMs, commandTimeoutMs };
+  assertPositiveMs('handoffLeaseMs', handoffLeaseMs, backend);
+  return { keyPrefix, fenceRetentionMs, commandTimeoutMs, handoffLeaseMs };
 }

@@ -10,7 +10,6 @@ import {
   assertRedisClient,
   attemptRedisLock,
   LUA_SCRIPTS,
-  RELEASE_MESSAGE,
   redisLockKeys,
   runLuaScript,
   toLockBackendError,
@@ -23,17 +22,40 @@ let counter = 0;
 const freshKeys = () => redisLockKeys(prefix, `key-${++counter}`);
 
 type AcquireReply = [0 | 1, number];
-const acquire = (keys: ReturnType<typeof freshKeys>, token: string, leaseMs = 10_000, retentionMs = 60_000) =>
-  runLuaScript(
-    redis,
-    LUA_SCRIPTS.acquire,
-    [keys.lock, keys.fence],
-    [token, leaseMs, retentionMs],
-  ) as Promise<AcquireReply>;
-const extend = (keys: ReturnType<typeof freshKeys>, token: string, leaseMs: number) =>
+type Keys = ReturnType<typeof freshKeys>;
+const scriptKeys = (keys: Keys) => [keys.lock, keys.fence, keys.queue, keys.channel];
+const HANDOFF_LEASE_MS = 2_000;
+const acquire = (keys: Keys, token: string, leaseMs = 10_000, retentionMs = 60_000, queueWaitMs = 0) =>
+  runLuaScript(redis, LUA_SCRIPTS.acquire, scriptKeys(keys), [
+    token,
+    leaseMs,
+    retentionMs,
+    queueWaitMs,
+    HANDOFF_LEASE_MS,
+    'PUBLISH',
+  ]) as Promise<AcquireReply>;
+/** A pub/sub waiter's attempt: queues for `queueWaitMs` if the lock is taken. */
+const queueFor = (keys: Keys, token: string, queueWaitMs = 10_000) =>
+  acquire(keys, token, 10_000, 60_000, queueWaitMs);
+const extend = (keys: Keys, token: string, leaseMs: number) =>
   runLuaScript(redis, LUA_SCRIPTS.extend, [keys.lock], [token, leaseMs]);
-const release = (keys: ReturnType<typeof freshKeys>, token: string) =>
-  runLuaScript(redis, LUA_SCRIPTS.release, [keys.lock, keys.channel], [token, RELEASE_MESSAGE]);
+const release = (keys: Keys, token: string) =>
+  runLuaScript(redis, LUA_SCRIPTS.release, scriptKeys(keys), [token, HANDOFF_LEASE_MS, 60_000, 'PUBLISH']);
+
+/** Messages published on the lock's channel while `fn` runs. */
+async function channelMessages(keys: Keys, fn: () => Promise<void>): Promise<string[]> {
+  const subscriber = redis.duplicate({ enableOfflineQueue: true, lazyConnect: false });
+  const messages: string[] = [];
+  subscriber.on('message', (_channel, message: string) => messages.push(message));
+  await subscriber.subscribe(keys.channel);
+  try {
+    await fn();
+    await sleep(100);
+    return messages;
+  } finally {
+    subscriber.disconnect();
+  }
+}
 
 beforeAll(async () => {
   redis = new Redis(REDIS_URL, { enableOfflineQueue: false, lazyConnect: true });
@@ -48,15 +70,19 @@ afterAll(async () => {
 });
 
 describe('generated lua-scripts.ts', () => {
-  it('embeds every src/lua file verbatim, with its SHA1 and key count (run `pnpm generate` if this fails)', () => {
+  it('embeds every src/lua file with its includes, its SHA1 and key count (run `pnpm generate` if this fails)', () => {
     const luaDir = join(import.meta.dirname, '..', 'src', 'lua');
     const files = readdirSync(luaDir).filter((file) => file.endsWith('.lua'));
     expect(Object.keys(LUA_SCRIPTS)).toHaveLength(files.length);
     for (const file of files) {
       const [, name, keys] = /^(.+)-(\d+)\.lua$/.exec(file)!;
       const script = LUA_SCRIPTS[name as keyof typeof LUA_SCRIPTS];
-      const source = readFileSync(join(luaDir, file), 'utf8');
+      const source = readFileSync(join(luaDir, file), 'utf8').replace(
+        /^-- @include (\S+)$/gm,
+        (_, path: string) => readFileSync(join(luaDir, path), 'utf8').trimEnd(),
+      );
       expect(script.source).toBe(source);
+      expect(script.source).not.toContain('@include');
       expect(script.numberOfKeys).toBe(Number(keys));
       expect(script.sha1).toBe(createHash('sha1').update(source).digest('hex'));
       expect(source.startsWith('--[[')).toBe(true);
@@ -98,25 +124,89 @@ describe('Lua scripts against real Redis', () => {
     expect(await redis.pttl(keys.lock)).toBeGreaterThan(50_000);
   });
 
-  it('release with the wrong token returns 0, deletes nothing and publishes nothing', async () => {
+  it('release with the wrong token returns 0 and deletes nothing; a release with nobody queued publishes nothing', async () => {
     const keys = freshKeys();
-    const subscriber = redis.duplicate({ enableOfflineQueue: true, lazyConnect: false });
-    const messages: string[] = [];
-    subscriber.on('message', (_channel, message: string) => messages.push(message));
-    await subscriber.subscribe(keys.channel);
-    try {
+    const messages = await channelMessages(keys, async () => {
       await acquire(keys, 'owner');
       expect(await release(keys, 'intruder')).toBe(0);
       expect(await redis.get(keys.lock)).toBe('owner');
       expect(await release(keys, 'owner')).toBe(1);
       expect(await redis.exists(keys.lock)).toBe(0);
-      // Double release: the second one is refused and publishes nothing.
+      // Double release: the second one is refused.
       expect(await release(keys, 'owner')).toBe(0);
-      await sleep(100);
-      expect(messages).toEqual([RELEASE_MESSAGE]);
-    } finally {
-      subscriber.disconnect();
-    }
+    });
+    expect(messages).toEqual([]);
+  });
+
+  it('release hands the lock to the queued waiter with a pickup lease and publishes its token; the waiter claims it', async () => {
+    const keys = freshKeys();
+    await acquire(keys, 'owner');
+    const before = Number(await redis.get(keys.fence));
+    expect(await queueFor(keys, 'waiter')).toEqual([0, expect.any(Number)]);
+    const messages = await channelMessages(keys, async () => {
+      expect(await release(keys, 'owner')).toBe(1);
+    });
+    expect(messages).toEqual(['waiter']);
+    expect(await redis.get(keys.lock)).toBe('waiter');
+    expect(await redis.pttl(keys.lock)).toBeLessThanOrEqual(HANDOFF_LEASE_MS);
+    expect(await redis.zcard(keys.queue)).toBe(0);
+    const [status, fence] = await queueFor(keys, 'waiter');
+    expect(status).toBe(1);
+    expect(fence).toBeGreaterThan(before);
+    expect(await redis.pttl(keys.lock)).toBeGreaterThan(HANDOFF_LEASE_MS);
+  });
+
+  it('waiters are served in arrival order when they wait equally long, and nobody barges past them', async () => {
+    const keys = freshKeys();
+    await acquire(keys, 'owner');
+    for (const waiter of ['w1', 'w2', 'w3']) await queueFor(keys, waiter);
+    // A try-once caller (spin) finds the lock taken; once it is free, it still may not jump the queue.
+    expect((await acquire(keys, 'spin'))[0]).toBe(0);
+    await release(keys, 'owner');
+    expect(await redis.get(keys.lock)).toBe('w1');
+    expect((await queueFor(keys, 'w1'))[0]).toBe(1);
+    await release(keys, 'w1');
+    expect((await acquire(keys, 'spin'))[0]).toBe(0);
+    expect(await redis.get(keys.lock)).toBe('w2');
+    await queueFor(keys, 'w2');
+    await release(keys, 'w2');
+    expect(await redis.get(keys.lock)).toBe('w3');
+  });
+
+  it('a free lock with a queued waiter is handed to the waiter, not taken by the caller', async () => {
+    const keys = freshKeys();
+    await acquire(keys, 'owner', 100);
+    await queueFor(keys, 'waiter');
+    await sleep(200); // the owner's lease ran out without a release, so nobody published
+    const messages = await channelMessages(keys, async () => {
+      expect(await acquire(keys, 'spin')).toEqual([0, HANDOFF_LEASE_MS]);
+    });
+    expect(messages).toEqual(['waiter']);
+    expect(await redis.get(keys.lock)).toBe('waiter');
+  });
+
+  it('waiters whose wait is over are skipped; one that gives up leaves the queue', async () => {
+    const keys = freshKeys();
+    await acquire(keys, 'owner');
+    await queueFor(keys, 'short', 50);
+    await queueFor(keys, 'quitter', 10_000);
+    await queueFor(keys, 'patient', 10_000);
+    expect(await release(keys, 'quitter')).toBe(0);
+    await sleep(100);
+    await release(keys, 'owner');
+    expect(await redis.get(keys.lock)).toBe('patient');
+    expect(await redis.zcard(keys.queue)).toBe(0);
+  });
+
+  it('a waiter giving up after the lock was handed to it passes the lock on', async () => {
+    const keys = freshKeys();
+    await acquire(keys, 'owner');
+    await queueFor(keys, 'late');
+    await queueFor(keys, 'next');
+    await release(keys, 'owner');
+    expect(await redis.get(keys.lock)).toBe('late');
+    expect(await release(keys, 'late')).toBe(1);
+    expect(await redis.get(keys.lock)).toBe('next');
   });
 
   it('after the lease expires another token takes the lock; the stale owner can neither release nor extend it', async () => {

@@ -9,30 +9,43 @@ import {
   assertRedisClient,
   assertRedisClientUsable,
   attemptRedisLock,
+  leaveRedisLockQueue,
   linkAbortSignals,
+  type RedisLockAttemptOptions,
   type RedisLockClient,
   type RedisLockFormatOptions,
   redisLockKeys,
   resolveRedisLockFormatOptions,
   toLockBackendError,
 } from '@dlock/redis-common';
-import { type ChannelMembership, ReleaseSubscriptions } from './release-subscriptions.js';
+import {
+  type ChannelMembership,
+  DEFAULT_SUBSCRIPTION_LINGER_MS,
+  ReleaseSubscriptions,
+} from './release-subscriptions.js';
 
 const BACKEND = 'redis-pubsub';
 
 export interface RedisPubSubLockBackendOptions extends RedisLockFormatOptions {
   /**
-   * Longest sleep without a release message before re-trying, for a holder whose key has no
-   * expiry. Normally a waiter sleeps until a release message or the holder's remaining lease
-   * (a crashed holder never publishes). Default 1000 ms.
+   * Longest sleep without a handoff message before a waiter checks again: a safety net for a
+   * message lost in transit and for holders without expiry. Normally a waiter sleeps until the
+   * message naming it, or until the holder's lease ends (a crashed holder never releases).
+   * Default 5000 ms.
    */
   readonly maxSleepMs?: number;
+  /**
+   * How long a key's channel stays subscribed after its last local waiter left, so the next waiter
+   * of this process for the key skips SUBSCRIBE/UNSUBSCRIBE. Default 1000 ms.
+   */
+  readonly subscriptionLingerMs?: number;
 }
 
 /**
- * Redis lock backend that waits on pub/sub (Redisson style): a waiter subscribes to the key's
- * release channel and sleeps until the holder's release script publishes, or until the holder's
- * lease runs out. Redis load stays flat however many servers wait. Same keys and scripts as
+ * Redis lock backend that waits on pub/sub (Redisson style), fairly: a waiter joins the key's queue
+ * in Redis and sleeps; a release hands the lock straight to the waiter at the head of the queue and
+ * publishes its token, which wakes exactly that waiter. Redis load per acquisition stays constant
+ * however many servers wait, and nobody barges past a queued waiter. Same keys and scripts as
  * `RedisSpinLockBackend`, so both can be mixed on one key.
  *
  * Opens one extra connection (`redis.duplicate()`) for subscriptions on the first wait, and closes
@@ -53,15 +66,17 @@ export class RedisPubSubLockBackend implements LockBackend {
   constructor(redis: RedisLockClient, options: RedisPubSubLockBackendOptions = {}) {
     assertRedisClient(redis, BACKEND);
     const format = resolveRedisLockFormatOptions(options, BACKEND);
-    const maxSleepMs = options.maxSleepMs ?? 1_000;
+    const maxSleepMs = options.maxSleepMs ?? 5_000;
+    const lingerMs = options.subscriptionLingerMs ?? DEFAULT_SUBSCRIPTION_LINGER_MS;
     assertPositiveMs('maxSleepMs', maxSleepMs, BACKEND);
+    assertPositiveMs('subscriptionLingerMs', lingerMs, BACKEND);
     this.#client = redis;
     this.#format = format;
     this.#maxSleepMs = maxSleepMs;
-    this.#subscriptions = new ReleaseSubscriptions(redis);
+    this.#subscriptions = new ReleaseSubscriptions(redis, lingerMs);
   }
 
-  /** Channels subscribed right now: one per key that a local caller waits for. */
+  /** Channels subscribed right now: one per key that a local caller waits (or just waited) for. */
   get subscribedChannelCount(): number {
     return this.#subscriptions.channelCount;
   }
@@ -73,52 +88,75 @@ export class RedisPubSubLockBackend implements LockBackend {
     const link = linkAbortSignals([request.signal, this.#closing.signal]);
     const { signal } = link;
     const keys = redisLockKeys(this.#format.keyPrefix, request.key);
+    const base: RedisLockAttemptOptions = {
+      client: this.#client,
+      keys,
+      key: request.key,
+      token: request.token,
+      leaseMs: request.leaseMs,
+      backend: BACKEND,
+      fenceRetentionMs: this.#format.fenceRetentionMs,
+      commandTimeoutMs: this.#format.commandTimeoutMs,
+      handoffLeaseMs: this.#format.handoffLeaseMs,
+      signal,
+    };
+    // Queue for what is left of the wait; a reply still missing at the deadline is abandoned (and
+    // handed on if it won). The first attempt passes the whole wait, not a re-measured remainder,
+    // so callers that wait equally long keep their arrival order in the queue.
     const attempt = (attemptDeadline?: number) =>
       attemptRedisLock({
-        client: this.#client,
-        keys,
-        key: request.key,
-        token: request.token,
-        leaseMs: request.leaseMs,
-        backend: BACKEND,
-        fenceRetentionMs: this.#format.fenceRetentionMs,
-        commandTimeoutMs: this.#format.commandTimeoutMs,
-        signal,
+        ...base,
+        queueWaitMs: attemptDeadline === undefined ? request.waitMs : Math.max(0, deadline - Date.now()),
         deadline: attemptDeadline,
       });
 
+    // Subscribed before the first attempt was sent: no handoff to us can have been missed.
+    const listeningBefore = request.waitMs > 0 ? this.#subscriptions.confirmedEntry(keys.channel) : undefined;
     let membership: ChannelMembership | undefined;
     let acquired = false;
     try {
-      // Try-once: exactly one round trip.
+      // Try-once: exactly one round trip. A waiting caller joins the queue in the same round trip.
       const first = await attempt();
-      if (first.acquired) return first.lock;
+      if (first.acquired) {
+        acquired = true;
+        return first.lock;
+      }
       if (request.waitMs <= 0) return null;
       request.onContended?.();
 
-      membership = this.#subscriptions.join(keys.channel);
-      if (!(await this.#untilSubscribed(membership, request.key, signal, deadline))) return null;
-      let remainingLeaseMs = first.remainingLeaseMs;
+      membership = this.#subscriptions.join(keys.channel, request.token);
+      let recheck = membership.entry !== listeningBefore;
+      if (recheck && !(await this.#untilSubscribed(membership, request.key, signal, deadline))) return null;
+      let fallbackMs = first.remainingLeaseMs;
       for (;;) {
-        // The first pass is the re-check after subscribing: a release that happened between the
-        // failed attempt and the subscription published to nobody.
+        if (!recheck) {
+          const remaining = deadline - Date.now();
+          if (remaining <= 0) return null;
+          // A holder that crashed never releases: wake when its lease ends at the latest.
+          const napMs = Math.min(
+            remaining,
+            this.#maxSleepMs,
+            fallbackMs >= 0 ? fallbackMs + 1 : this.#maxSleepMs,
+          );
+          await membership.waiter.sleep(napMs, signal);
+        }
+        recheck = false;
         membership.waiter.consumeWake();
-        // A reply still missing at the deadline is abandoned (and handed back if it won).
+        // Claims the lock if it was handed to us; takes it if free and we are next; else re-queues.
         const result = await attempt(Math.max(deadline, Date.now() + 1));
         if (result.acquired) {
           acquired = true;
           return result.lock;
         }
-        if (!result.deadlinePassed) remainingLeaseMs = result.remainingLeaseMs;
-        const remaining = deadline - Date.now();
-        if (remaining <= 0) return null;
-        // Fallback timer: a holder that crashed never publishes, so wake when its lease ends.
-        const fallbackMs = remainingLeaseMs >= 0 ? remainingLeaseMs + 1 : this.#maxSleepMs;
-        await membership.waiter.sleep(Math.min(remaining, fallbackMs), signal);
+        if (!result.deadlinePassed) fallbackMs = result.remainingLeaseMs;
+        if (deadline - Date.now() <= 0) return null;
       }
     } finally {
-      membership?.leave(acquired);
+      membership?.leave();
       link.dispose();
+      // Leave the queue, passing on a lock handed to us at the last moment (one round trip, only
+      // for a caller that gave up, timed out or failed while queued).
+      if (!acquired && request.waitMs > 0) void leaveRedisLockQueue({ ...base, signal: undefined });
     }
   }
 
@@ -140,7 +178,7 @@ export class RedisPubSubLockBackend implements LockBackend {
     const deadlinePassed = Symbol('deadline passed');
     try {
       await Promise.race([
-        membership.subscribed,
+        membership.entry.subscribed,
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(deadlinePassed), Math.max(0, deadline - Date.now()));
           onAbort = () => reject(signal.reason);

@@ -2,30 +2,37 @@ import type { RedisLockClient } from '@dlock/redis-common';
 import type { Cluster, Redis } from 'ioredis';
 import { ReleaseWaiter } from './release-waiter.js';
 
-interface ChannelEntry {
-  /** Local waiters of this channel, oldest first. */
-  readonly waiters: ReleaseWaiter[];
+/** One subscribed channel and the local waiters listening on it. */
+export interface ChannelEntry {
+  /** Local waiters of this channel by owner token: a handoff message names exactly one of them. */
+  readonly waiters: Map<string, ReleaseWaiter>;
   /** Settles when the server confirmed the SUBSCRIBE. */
   readonly subscribed: Promise<void>;
+  confirmed: boolean;
+  lingerTimer: NodeJS.Timeout | undefined;
 }
 
 /** A waiter's place on a channel; `leave()` it in a `finally`. */
 export interface ChannelMembership {
   readonly waiter: ReleaseWaiter;
-  /** Resolves once release messages of the channel reach this process. */
-  readonly subscribed: Promise<void>;
-  /** Leave the channel; `acquired` tells whether this waiter took the lock. */
-  leave(acquired: boolean): void;
+  /** The channel's subscription this waiter joined (compare with {@link ReleaseSubscriptions.confirmedEntry}). */
+  readonly entry: ChannelEntry;
+  leave(): void;
 }
+
+/** Default time a channel stays subscribed after its last local waiter left. */
+export const DEFAULT_SUBSCRIPTION_LINGER_MS = 1_000;
 
 /**
  * The subscriber side of one pub/sub backend: ONE extra connection (`duplicate()` of the user's
- * client), one channel per waited-for key, reference-counted by local waiters, unsubscribed when the
- * last one leaves, so memory and subscriptions follow the keys waited for right now, not every key
- * ever seen.
+ * client), one channel per waited-for key. A channel stays subscribed for a short linger after its
+ * last local waiter leaves, so the next caller of this process for the same key (the core queues
+ * them one at a time) finds it ready instead of paying SUBSCRIBE, a re-check and UNSUBSCRIBE; after
+ * that it is dropped, so subscriptions follow the keys waited for now, not every key ever seen.
  */
 export class ReleaseSubscriptions {
   readonly #source: RedisLockClient;
+  readonly #lingerMs: number;
   readonly #channels = new Map<string, ChannelEntry>();
   /**
    * ioredis' own `keyPrefix` option prefixes the KEYS of the release script (channel included)
@@ -36,8 +43,9 @@ export class ReleaseSubscriptions {
   #connectedOnce = false;
   #closed = false;
 
-  constructor(source: RedisLockClient) {
+  constructor(source: RedisLockClient, lingerMs = DEFAULT_SUBSCRIPTION_LINGER_MS) {
     this.#source = source;
+    this.#lingerMs = lingerMs;
     this.#channelPrefix = (source.options as { keyPrefix?: string } | undefined)?.keyPrefix ?? '';
   }
 
@@ -46,51 +54,63 @@ export class ReleaseSubscriptions {
     return this.#channels.size;
   }
 
-  /** Join `channel` (subscribing if this is its first local waiter). */
-  join(channel: string): ChannelMembership {
+  /** The channel's subscription if the server has confirmed it, else `undefined`. */
+  confirmedEntry(channel: string): ChannelEntry | undefined {
+    const entry = this.#channels.get(channel);
+    return entry?.confirmed ? entry : undefined;
+  }
+
+  /** Join `channel` as the waiter for `token` (subscribing if the channel is not subscribed). */
+  join(channel: string, token: string): ChannelMembership {
     let entry = this.#channels.get(channel);
     if (!entry) {
       const subscribed = this.#connection()
         .subscribe(this.#channelPrefix + channel)
-        .then(() => undefined);
+        .then(() => {
+          created.confirmed = true;
+        });
       // A waiter that gave up before the reply must not leave a rejected promise behind.
       subscribed.catch(() => {});
-      entry = { waiters: [], subscribed };
+      const created: ChannelEntry = {
+        waiters: new Map(),
+        subscribed,
+        confirmed: false,
+        lingerTimer: undefined,
+      };
+      entry = created;
       this.#channels.set(channel, entry);
     }
+    clearTimeout(entry.lingerTimer);
+    entry.lingerTimer = undefined;
     const waiter = new ReleaseWaiter();
     const joined = entry;
-    joined.waiters.push(waiter);
-    return {
-      waiter,
-      subscribed: joined.subscribed,
-      leave: (acquired) => this.#leave(channel, joined, waiter, acquired),
-    };
+    joined.waiters.set(token, waiter);
+    return { waiter, entry: joined, leave: () => this.#leave(channel, joined, token) };
   }
 
   /** Close the subscriber connection. */
   close(): void {
     this.#closed = true;
+    for (const entry of this.#channels.values()) clearTimeout(entry.lingerTimer);
     this.#channels.clear();
     this.#subscriber?.disconnect();
   }
 
-  #leave(channel: string, entry: ChannelEntry, waiter: ReleaseWaiter, acquired: boolean): void {
-    const index = entry.waiters.indexOf(waiter);
-    if (index === -1) return;
-    entry.waiters.splice(index, 1);
-    // A waiter that was handed a release and leaves without the lock passes it on, else the next
-    // local waiter would sleep until its fallback timer while the lock is free.
-    if (!acquired && waiter.hasUnusedWake) entry.waiters[0]?.notify();
-    if (entry.waiters.length > 0 || this.#channels.get(channel) !== entry) return;
-    this.#channels.delete(channel);
-    if (!this.#closed) this.#subscriber?.unsubscribe(this.#channelPrefix + channel).catch(() => {});
+  #leave(channel: string, entry: ChannelEntry, token: string): void {
+    entry.waiters.delete(token);
+    if (entry.waiters.size > 0 || this.#channels.get(channel) !== entry || this.#closed) return;
+    entry.lingerTimer = setTimeout(() => {
+      if (entry.waiters.size > 0 || this.#channels.get(channel) !== entry) return;
+      this.#channels.delete(channel);
+      this.#subscriber?.unsubscribe(this.#channelPrefix + channel).catch(() => {});
+    }, this.#lingerMs);
+    entry.lingerTimer.unref();
   }
 
-  #onMessage(prefixedChannel: string): void {
+  #onMessage(prefixedChannel: string, owner: string): void {
     const channel = prefixedChannel.slice(this.#channelPrefix.length);
-    // One message means one release: wake one local waiter, not all of them (no herd).
-    this.#channels.get(channel)?.waiters[0]?.notify();
+    // A handoff names its new owner: wake that waiter only (no herd, not even inside one process).
+    this.#channels.get(channel)?.waiters.get(owner)?.notify();
   }
 
   #onReady(subscriber: RedisLockClient): void {
@@ -98,14 +118,15 @@ export class ReleaseSubscriptions {
       this.#connectedOnce = true;
       return;
     }
-    // Reconnected: releases published while we were away are lost. ioredis re-subscribes right
+    // Reconnected: handoffs published while we were away are lost. ioredis re-subscribes right
     // after "ready"; a PING queued behind those SUBSCRIBEs answers once they are in place, and only
-    // then do waiters re-try, so a release between the re-try and the re-subscription is not missed.
+    // then do waiters re-try (claiming a lock handed to them meanwhile), so nothing is missed.
     subscriber
       .ping()
       .catch(() => {})
       .finally(() => {
-        for (const entry of this.#channels.values()) entry.waiters[0]?.notify();
+        for (const entry of this.#channels.values())
+          for (const waiter of entry.waiters.values()) waiter.notify();
       });
   }
 
@@ -115,7 +136,7 @@ export class ReleaseSubscriptions {
     const subscriber: RedisLockClient = isCluster(source)
       ? source.duplicate()
       : (source as Redis).duplicate({ enableOfflineQueue: true, autoResubscribe: true, lazyConnect: false });
-    subscriber.on('message', (channel: string) => this.#onMessage(channel));
+    subscriber.on('message', (channel: string, message: string) => this.#onMessage(channel, message));
     subscriber.on('ready', () => this.#onReady(subscriber));
     // Without a listener ioredis prints every reconnect error; waiters see failures through their own calls.
     subscriber.on('error', () => {});

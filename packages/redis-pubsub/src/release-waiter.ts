@@ -1,16 +1,11 @@
 /**
- * One caller of this process waiting for a lock: sleeps until a release message is handed to it,
- * its fallback timer fires, or its signal aborts. A message that arrives while it is busy
- * re-trying is kept, so the next sleep returns at once instead of missing it.
+ * One caller of this process waiting for a lock: sleeps until a handoff message names it (or the
+ * subscriber reconnected), its fallback timer fires, or its signal aborts. A wake-up that arrives
+ * while it is busy re-trying is kept, so the next sleep returns at once instead of missing it.
  */
 export class ReleaseWaiter {
   #wake: (() => void) | undefined;
   #pending = false;
-
-  /** True when a message was handed to this waiter and it has not re-tried since. */
-  get hasUnusedWake(): boolean {
-    return this.#pending;
-  }
 
   /** Hand one release message to this waiter. */
   notify(): void {

@@ -90,10 +90,10 @@ describe('RedisPubSubLockBackend', () => {
     await Promise.all([holder.close(), backend.close()]);
   });
 
-  it('subscriptions are reference-counted per key and dropped when the last local waiter leaves', async () => {
+  it('subscriptions are reference-counted per key and dropped after a linger once the last local waiter left', async () => {
     const [a, b, admin] = [newClient(), newClient(), newClient()];
     const holder = new RedisPubSubLockBackend(a, { keyPrefix });
-    const backend = new RedisPubSubLockBackend(b, { keyPrefix });
+    const backend = new RedisPubSubLockBackend(b, { keyPrefix, subscriptionLingerMs: 100 });
     const keys = Array.from({ length: 60 }, freshKey);
     const held = await Promise.all(keys.map((key) => holder.acquire(request(key))));
     // Two waiters on each key, all timing out together.
@@ -104,7 +104,9 @@ describe('RedisPubSubLockBackend', () => {
     const counts = (await admin.pubsub('NUMSUB', ...channels)) as (string | number)[];
     expect(counts.filter((_, i) => i % 2 === 1).map(Number)).toEqual(keys.map(() => 1));
     expect(await Promise.all(waiting)).toEqual(waiting.map(() => null));
-    expect(backend.subscribedChannelCount).toBe(0);
+    // Still subscribed during the linger, so a next waiter of this process would not re-subscribe.
+    expect(backend.subscribedChannelCount).toBe(keys.length);
+    await vi.waitFor(() => expect(backend.subscribedChannelCount).toBe(0));
     await sleep(100);
     const after = (await admin.pubsub('NUMSUB', ...channels)) as (string | number)[];
     expect(after.filter((_, i) => i % 2 === 1).map(Number)).toEqual(keys.map(() => 0));

@@ -99,6 +99,7 @@ export class RedisSpinLockBackend implements LockBackend {
         backend: BACKEND,
         fenceRetentionMs: this.#format.fenceRetentionMs,
         commandTimeoutMs: this.#format.commandTimeoutMs,
+        handoffLeaseMs: this.#format.handoffLeaseMs,
         signal,
         deadline: attemptDeadline,
       });

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startWorker } from '@dlock/conformance';
 import { Redis } from 'ioredis';
@@ -29,27 +31,42 @@ async function lockCommandCount(): Promise<number> {
   return total;
 }
 
-/** 4 OS processes x `perProcess` waiters on one key; returns lock commands per acquisition. */
-async function commandsPerAcquisition(backend: 'spin' | 'pubsub', perProcess: number): Promise<number> {
-  const iterationsPerProcess = 6;
-  await admin.config('RESETSTAT');
-  const key = `load:${backend}:${randomUUID()}`;
-  const workers = Array.from({ length: 4 }, () =>
+interface LoadRun {
+  readonly backend: 'spin' | 'pubsub';
+  readonly perProcess: number;
+  readonly iterationsPerProcess: number;
+  readonly holdMs: number;
+  readonly acquisitionLog?: string;
+}
+
+/** 4 OS processes x `perProcess` waiters on one key. */
+async function runLoad(run: LoadRun): Promise<void> {
+  const key = `load:${run.backend}:${randomUUID()}`;
+  const workers = Array.from({ length: 4 }, (_, index) =>
     startWorker({
       script: join(import.meta.dirname, '..', 'workers', 'load-worker.ts'),
       env: {
         REDIS_URL: server.url,
-        BACKEND: backend,
+        BACKEND: run.backend,
         LOCK_KEY: key,
-        ITERATIONS: String(iterationsPerProcess),
-        CONCURRENCY: String(perProcess),
-        HOLD_MS: '100',
+        ITERATIONS: String(run.iterationsPerProcess),
+        CONCURRENCY: String(run.perProcess),
+        HOLD_MS: String(run.holdMs),
+        WORKER_INDEX: String(index),
+        ...(run.acquisitionLog ? { ACQUISITION_LOG: run.acquisitionLog } : {}),
       },
     }),
   );
   for (const result of await Promise.all(workers.map((worker) => worker.exited))) {
     expect(result.code, result.stderr).toBe(0);
   }
+}
+
+/** Lock commands per acquisition for 4 processes x `perProcess` waiters holding 100 ms. */
+async function commandsPerAcquisition(backend: 'spin' | 'pubsub', perProcess: number): Promise<number> {
+  const iterationsPerProcess = 6;
+  await admin.config('RESETSTAT');
+  await runLoad({ backend, perProcess, iterationsPerProcess, holdMs: 100 });
   return (await lockCommandCount()) / (4 * iterationsPerProcess);
 }
 
@@ -60,9 +77,37 @@ describe.sequential('Redis load under contention (INFO commandstats on a private
     measured.pubsub16 = await commandsPerAcquisition('pubsub', 4);
     measured.pubsub48 = await commandsPerAcquisition('pubsub', 12);
     console.log(`lock commands per acquisition: ${JSON.stringify(measured)}`);
-    // Acquire + release, plus at most one woken attempt per other process and subscription churn.
-    expect(measured.pubsub16).toBeLessThanOrEqual(8);
-    expect(measured.pubsub48).toBeLessThanOrEqual(8);
+    // Queue + claim + release = 3, plus each process's first SUBSCRIBE and re-check.
+    expect(measured.pubsub16).toBeLessThanOrEqual(4.5);
+    expect(measured.pubsub48).toBeLessThanOrEqual(4.5);
+  });
+
+  it('pub/sub hands the lock from process to process in queue order: the releasing process rarely gets it back', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dlock-fairness-'));
+    const acquisitionLog = join(dir, 'order.log');
+    try {
+      const iterationsPerProcess = 15;
+      await runLoad({ backend: 'pubsub', perProcess: 4, iterationsPerProcess, holdMs: 10, acquisitionLog });
+      const order = (await readFile(acquisitionLog, 'utf8')).trim().split('\n');
+      expect(order).toHaveLength(4 * iterationsPerProcess);
+      // Count a repeat only while another process still had acquisitions to make.
+      const left = new Map(['0', '1', '2', '3'].map((worker) => [worker, iterationsPerProcess]));
+      let repeats = 0;
+      let contested = 0;
+      order.forEach((worker, i) => {
+        const othersLeft = [...left].some(([other, count]) => other !== worker && count > 0);
+        if (i > 0 && othersLeft) {
+          contested++;
+          if (order[i - 1] === worker) repeats++;
+        }
+        left.set(worker, left.get(worker)! - 1);
+      });
+      console.log(`pub/sub repeat share: ${repeats}/${contested}`);
+      // A barging lock repeats 57-99 % of the time here (see docs/benchmarks); FIFO handoff almost never.
+      expect(repeats / contested).toBeLessThanOrEqual(0.25);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('spin: many more commands per acquisition than pub/sub for the same load', async () => {

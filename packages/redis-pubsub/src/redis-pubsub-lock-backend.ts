@@ -110,9 +110,13 @@ export class RedisPubSubLockBackend implements LockBackend {
         deadline: attemptDeadline,
       });
 
-    // Subscribed before the first attempt was sent: no handoff to us can have been missed.
-    const listeningBefore = request.waitMs > 0 ? this.#subscriptions.confirmedEntry(keys.channel) : undefined;
-    let membership: ChannelMembership | undefined;
+    // If this process already listens on the key's channel (another waiter, or the linger after
+    // one), register before the first attempt is sent, so a handoff right after it reaches us.
+    // Otherwise attempt first (an uncontended caller never subscribes) and re-check once subscribed.
+    let membership: ChannelMembership | undefined =
+      request.waitMs > 0 && this.#subscriptions.confirmedEntry(keys.channel)
+        ? this.#subscriptions.join(keys.channel, request.token)
+        : undefined;
     let acquired = false;
     try {
       // Try-once: exactly one round trip. A waiting caller joins the queue in the same round trip.
@@ -124,9 +128,12 @@ export class RedisPubSubLockBackend implements LockBackend {
       if (request.waitMs <= 0) return null;
       request.onContended?.();
 
-      membership = this.#subscriptions.join(keys.channel, request.token);
-      let recheck = membership.entry !== listeningBefore;
-      if (recheck && !(await this.#untilSubscribed(membership, request.key, signal, deadline))) return null;
+      let recheck = false;
+      if (!membership) {
+        membership = this.#subscriptions.join(keys.channel, request.token);
+        recheck = true;
+        if (!(await this.#untilSubscribed(membership, request.key, signal, deadline))) return null;
+      }
       let fallbackMs = first.remainingLeaseMs;
       for (;;) {
         if (!recheck) {

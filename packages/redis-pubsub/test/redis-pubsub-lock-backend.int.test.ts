@@ -146,6 +146,37 @@ describe('RedisPubSubLockBackend', () => {
     await Promise.all([holder.close(), backend.close()]);
   });
 
+  it('a handoff that beats the reply to the first attempt (channel already subscribed) is not missed', async () => {
+    const [a, b] = [newClient(), newClient()];
+    const holder = new RedisPubSubLockBackend(a, { keyPrefix });
+    // A missed handoff would only be noticed after maxSleepMs: longer than the test may take.
+    const backend = new RedisPubSubLockBackend(b, { keyPrefix, maxSleepMs: 60_000, subscriptionLingerMs: 60_000 });
+    const key = freshKey();
+    // A first wait leaves the channel subscribed (linger).
+    const first = (await holder.acquire(request(key)))!;
+    const warmUp = backend.acquire(request(key, { waitMs: 10_000 }));
+    await sleep(100);
+    await first.release();
+    await (await warmUp)!.release();
+    expect(backend.subscribedChannelCount).toBe(1);
+
+    const held = (await holder.acquire(request(key)))!;
+    // Hold back the replies of the waiter's command connection: its first attempt reaches Redis and
+    // queues it, but the waiter only learns so after the release below has handed it the lock and
+    // the message has arrived on the (not paused) subscriber connection.
+    const socket = (b as unknown as { stream: import('node:net').Socket }).stream;
+    socket.pause();
+    const waiting = backend.acquire(request(key, { waitMs: 60_000 }));
+    await sleep(100);
+    await held.release();
+    await sleep(100);
+    socket.resume();
+    const lock = await waiting;
+    expect(lock).not.toBeNull();
+    await lock!.release();
+    await Promise.all([holder.close(), backend.close()]);
+  }, 15_000);
+
   it('after the subscriber connection is killed, a release missed meanwhile does not strand the waiter', async () => {
     const name = `dlock-resub-${randomUUID().slice(0, 8)}`;
     const [a, b, admin] = [newClient(), newClient({ connectionName: name }), newClient()];

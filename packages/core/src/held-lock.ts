@@ -2,6 +2,7 @@ import { LockLostError } from './errors.js';
 import { LeaseWatch } from './lease-watch.js';
 import type { BackendLock, LockBackend } from './lock-backend.js';
 import type { HeldLockEntry, LockInfo } from './lock-context.js';
+import { LockView } from './lock-view.js';
 
 export interface HeldLockInit {
   readonly manager: object;
@@ -81,20 +82,7 @@ export class HeldLock implements HeldLockEntry {
 
   /** A live, read-only view for user code (`expiresAt` follows renewals). */
   info(): LockInfo {
-    const lock = this;
-    return {
-      key: lock.key,
-      backend: lock.backend,
-      get fencingToken() {
-        return lock.fencingToken;
-      },
-      get signal() {
-        return lock.signal;
-      },
-      get expiresAt() {
-        return lock.expiresAt;
-      },
-    };
+    return new LockView(this);
   }
 
   /** Record a manual extension. */

@@ -23,6 +23,7 @@ import {
   type LockDefaults,
   resolveTiming,
 } from './lock-options.js';
+import { LockHandleView } from './lock-view.js';
 
 /** What a {@link LockRoute} sees to pick a backend. */
 export interface LockRouteRequest {
@@ -386,19 +387,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
 
   #handleFor(lock: HeldLock): LockHandle {
     let releasing: Promise<LockLostError | undefined> | undefined;
-    return {
-      key: lock.key,
-      backend: lock.backend,
-      token: lock.token,
-      get fencingToken() {
-        return lock.fencingToken;
-      },
-      get signal() {
-        return lock.signal;
-      },
-      get expiresAt() {
-        return lock.expiresAt;
-      },
+    return new LockHandleView(lock, {
       release: async () => {
         releasing ??= this.#release(lock);
         const lost = await releasing;
@@ -421,7 +410,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
         }
         lock.extended(sentAt + leaseMs);
       },
-    };
+    });
   }
 
   #reportLost(lock: HeldLock): void {
@@ -489,20 +478,5 @@ function freshLocks(taken: readonly TakenLock[]): HeldLock[] {
 
 function reentrantHandle(outer: HeldLock): LockHandle {
   // The caller already holds the key higher up its call chain: only the outer scope releases it.
-  return {
-    key: outer.key,
-    backend: outer.backend,
-    token: outer.token,
-    get fencingToken() {
-      return outer.fencingToken;
-    },
-    get signal() {
-      return outer.signal;
-    },
-    get expiresAt() {
-      return outer.expiresAt;
-    },
-    release: async () => {},
-    extend: async () => {},
-  };
+  return new LockHandleView(outer, { release: async () => {}, extend: async () => {} });
 }

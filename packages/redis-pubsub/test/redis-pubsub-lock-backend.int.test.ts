@@ -150,7 +150,11 @@ describe('RedisPubSubLockBackend', () => {
     const [a, b] = [newClient(), newClient()];
     const holder = new RedisPubSubLockBackend(a, { keyPrefix });
     // A missed handoff would only be noticed after maxSleepMs: longer than the test may take.
-    const backend = new RedisPubSubLockBackend(b, { keyPrefix, maxSleepMs: 60_000, subscriptionLingerMs: 60_000 });
+    const backend = new RedisPubSubLockBackend(b, {
+      keyPrefix,
+      maxSleepMs: 60_000,
+      subscriptionLingerMs: 60_000,
+    });
     const key = freshKey();
     // A first wait leaves the channel subscribed (linger).
     const first = (await holder.acquire(request(key)))!;

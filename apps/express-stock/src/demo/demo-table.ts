@@ -8,7 +8,10 @@ export interface RaceResult {
   /** Successful decreases whose write was overwritten: succeeded - (initial - final). */
   readonly lostUpdates: number;
   readonly wallMs: number;
-  readonly redisCommands: number;
+  /** Lock commands the clients sent (scripts, subscriptions). */
+  readonly redisCommandsSent: number;
+  /** Everything the server executed, commands inside the scripts included. */
+  readonly redisCommandsExecuted: number;
   readonly topRedisCommands: readonly [string, number][];
   /** Whether this strategy is supposed to be exact (the dlock backends). */
   readonly mustBeExact: boolean;
@@ -26,14 +29,22 @@ export function isExact(result: RaceResult): boolean {
  * console.log(formatRaceTable(results));
  */
 export function formatRaceTable(results: readonly RaceResult[]): string {
-  const header = ['strategy', 'final stock', 'lost updates', 'failed', 'wall time', 'Redis cmds', 'verdict'];
+  const header = [
+    'strategy',
+    'final stock',
+    'lost updates',
+    'failed',
+    'wall time',
+    'Redis cmds sent/executed',
+    'verdict',
+  ];
   const rows = results.map((result) => [
     result.strategy,
     `${result.finalStock} (exp. 0)`,
     String(result.lostUpdates),
     String(result.failed),
     `${result.wallMs} ms`,
-    String(result.redisCommands),
+    result.redisCommandsExecuted ? `${result.redisCommandsSent} / ${result.redisCommandsExecuted}` : '-',
     isExact(result) ? 'exact' : result.mustBeExact ? 'WRONG' : 'wrong (expected)',
   ]);
   const widths = header.map((title, column) =>

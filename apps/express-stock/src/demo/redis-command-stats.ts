@@ -34,3 +34,30 @@ export function commandDelta(before: CommandCounts, after: CommandCounts): [stri
   }
   return delta.sort((a, b) => b[1] - a[1]);
 }
+
+// What lock clients send over the network; every other command in the counters runs inside those
+// scripts on the server (INFO commandstats counts both).
+const SENT_BY_LOCK_CLIENTS = new Set([
+  'evalsha',
+  'eval',
+  'subscribe',
+  'unsubscribe',
+  'ssubscribe',
+  'sunsubscribe',
+]);
+
+/**
+ * Split a delta into commands the clients sent and all commands the server executed.
+ *
+ * @example
+ * const { sent, executed } = sentAndExecuted(commandDelta(before, after));
+ */
+export function sentAndExecuted(delta: readonly [string, number][]): { sent: number; executed: number } {
+  let sent = 0;
+  let executed = 0;
+  for (const [name, calls] of delta) {
+    executed += calls;
+    if (SENT_BY_LOCK_CLIENTS.has(name)) sent += calls;
+  }
+  return { sent, executed };
+}

@@ -9,7 +9,7 @@ import { Stock } from '../stock/stock-entity.js';
 import { RACE_STRATEGIES, type RaceStrategy } from '../stock/stock-race-strategies.js';
 import { type AppProcess, startAppProcess } from './app-process.js';
 import { formatRaceTable, isExact, type RaceResult } from './demo-table.js';
-import { commandDelta, readCommandCounts } from './redis-command-stats.js';
+import { commandDelta, readCommandCounts, sentAndExecuted } from './redis-command-stats.js';
 
 const INITIAL_STOCK = 100;
 const REQUESTS = 100;
@@ -126,6 +126,7 @@ async function race(strategy: RaceStrategy, redis: Redis, dataSource: DataSource
   );
   const wallMs = Math.round(performance.now() - startedAt);
   const used = commandDelta(before, await readCommandCounts(redis));
+  const { sent, executed } = sentAndExecuted(used);
   const finalStock = (await stocks.findOneByOrFail({ productId })).quantity;
   const succeeded = statuses.filter((status) => status === 200).length;
   return {
@@ -136,7 +137,8 @@ async function race(strategy: RaceStrategy, redis: Redis, dataSource: DataSource
     failed: REQUESTS - succeeded,
     lostUpdates: succeeded - (INITIAL_STOCK - finalStock),
     wallMs,
-    redisCommands: used.reduce((sum, [, calls]) => sum + calls, 0),
+    redisCommandsSent: sent,
+    redisCommandsExecuted: executed,
     topRedisCommands: used,
     mustBeExact: DLOCK_STRATEGIES.includes(strategy),
   };

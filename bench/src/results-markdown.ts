@@ -61,7 +61,7 @@ export function resultsMarkdown(results: BenchResults): string {
     [
       '## Uncontended acquire + release',
       '',
-      `${plan.uncontended.rounds} rounds x ${plan.uncontended.iterationsPerRound} sequential acquire+release on a free key per library, in one process; order rotated every round. ` +
+      `${plan.uncontended.rounds * plan.uncontended.iterationsPerRound} acquire+release on a free key per library, in one process, interleaved: each iteration runs every library once, in an order rotated per iteration (commands counted in a separate block of 100). ` +
         '"Round trips" divides the p50 by the p50 of one raw command on the same store (Redis GET, MySQL SELECT 1).',
       '',
       markdownTable(

@@ -39,8 +39,10 @@ export interface UncontendedPlan {
 
 /**
  * Latency of one acquire+release on a free key, next to the raw round trip of one Redis command
- * (GET) and of MySQL `SELECT 1`. Runs in this process; the probes take turns round by round in a
- * rotating order so that drift (CPU frequency, a neighbour's load) spreads over all of them.
+ * (GET) and of MySQL `SELECT 1`. Runs in this process. Latency is sampled interleaved: every
+ * iteration runs each probe once, in an order that rotates per iteration, so drift (CPU frequency
+ * and idle states, a neighbour's load) hits every probe alike and the round-trip ratios stay honest.
+ * Commands per operation are counted in a separate block per probe.
  *
  * @example
  * const rows = await runUncontended({ urls, statsRedis, redisFloorClient }, plan);
@@ -54,23 +56,25 @@ export async function runUncontended(
   const samples = new Map<string, number[]>(probes.map((probe) => [probe.id, []]));
   const sent = new Map<string, number>();
   const executed = new Map<string, number>();
+  const countedOps = Math.min(100, plan.iterationsPerRound);
   try {
     for (const probe of probes) for (let index = 0; index < 50; index++) await probe.once();
-    for (let round = 0; round < plan.rounds; round++) {
-      for (const probe of rotate(probes, round)) {
-        const latencies = samples.get(probe.id)!;
-        const callsBefore = probe.store === 'redis' ? await readCommandCalls(context.statsRedis) : undefined;
-        const sentBefore = redisCommandsSent();
-        for (let index = 0; index < plan.iterationsPerRound; index++) {
-          const startedAt = monotonicMs();
-          await probe.once();
-          latencies.push(monotonicMs() - startedAt);
-        }
-        sent.set(probe.id, (sent.get(probe.id) ?? 0) + redisCommandsSent() - sentBefore);
-        if (callsBefore) {
-          const callsAfter = await readCommandCalls(context.statsRedis);
-          executed.set(probe.id, (executed.get(probe.id) ?? 0) + executedBetween(callsBefore, callsAfter));
-        }
+    const iterations = plan.rounds * plan.iterationsPerRound;
+    for (let iteration = 0; iteration < iterations; iteration++) {
+      for (const probe of rotate(probes, iteration)) {
+        const startedAt = monotonicMs();
+        await probe.once();
+        samples.get(probe.id)!.push(monotonicMs() - startedAt);
+      }
+    }
+    for (const probe of probes) {
+      const callsBefore = probe.store === 'redis' ? await readCommandCalls(context.statsRedis) : undefined;
+      const sentBefore = redisCommandsSent();
+      for (let index = 0; index < countedOps; index++) await probe.once();
+      sent.set(probe.id, redisCommandsSent() - sentBefore);
+      if (callsBefore) {
+        const callsAfter = await readCommandCalls(context.statsRedis);
+        executed.set(probe.id, executedBetween(callsBefore, callsAfter));
       }
     }
   } finally {
@@ -88,8 +92,8 @@ export async function runUncontended(
       p50Us: percentile(latencies, 50) * 1000,
       p99Us: percentile(latencies, 99) * 1000,
       meanUs: mean(latencies) * 1000,
-      sentPerOp: onRedis ? (sent.get(probe.id) ?? 0) / operations : Number.NaN,
-      executedPerOp: onRedis ? (executed.get(probe.id) ?? 0) / operations : Number.NaN,
+      sentPerOp: onRedis ? (sent.get(probe.id) ?? 0) / countedOps : Number.NaN,
+      executedPerOp: onRedis ? (executed.get(probe.id) ?? 0) / countedOps : Number.NaN,
     };
   });
 }

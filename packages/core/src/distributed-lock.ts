@@ -30,9 +30,33 @@ export interface DistributedLockMetadata extends LockOptions {
 }
 
 declare const keyMismatch: unique symbol;
-/** Makes a decorator application fail to compile when the key function cannot take the method's arguments. */
+declare const placeholderMismatch: unique symbol;
+
+/** Argument indexes a template names, e.g. `0 | 1` for `'order:{0}:{1.id}'` (`{{` escapes are skipped). */
+type TemplateIndexes<S extends string> = S extends `${string}{${infer Body}}${infer Rest}`
+  ?
+      | (Body extends `${infer N extends number}.${string}`
+          ? N
+          : Body extends `${infer N extends number}`
+            ? N
+            : never)
+      | TemplateIndexes<Rest>
+  : never;
+
+/** Indexes of a parameter tuple, or `number` when its length is open (rest or optional parameters). */
+type ParameterIndexes<A extends readonly unknown[]> = number extends A['length']
+  ? number
+  : Extract<keyof A, `${number}`> extends `${infer I extends number}`
+    ? I
+    : never;
+
+/** Makes a decorator application fail to compile when the key cannot be built from the method's arguments. */
 type KeyFitsMethod<K, A extends readonly unknown[]> = K extends string
-  ? unknown
+  ? string extends K
+    ? unknown
+    : [Exclude<TemplateIndexes<K>, ParameterIndexes<A>>] extends [never]
+      ? unknown
+      : { readonly [placeholderMismatch]: 'the key template names an argument the method does not have' }
   : K extends (...args: A) => unknown
     ? unknown
     : { readonly [keyMismatch]: 'the key function parameters do not match the decorated method' };

@@ -31,6 +31,32 @@ describe('@DistributedLock types (TC39)', () => {
     expectTypeOf<TooMany>().toBeObject();
   });
 
+  it('checks template placeholders against the method parameters', () => {
+    class Fits {
+      @DistributedLock({ key: 'order:{0}:{1.id}:{{literal}}' })
+      async place(userId: string, order: { id: string }): Promise<string> {
+        return userId + order.id;
+      }
+    }
+    class PastTheEnd {
+      // @ts-expect-error {1} names a second argument, the method has one parameter
+      @DistributedLock({ key: 'stock:{1}' })
+      async decrease(productId: string): Promise<string> {
+        return productId;
+      }
+    }
+    class Rest {
+      // Open-ended parameters cannot be checked at compile time; the call-time check remains.
+      @DistributedLock({ key: 'k:{3}' })
+      async run(...parts: string[]): Promise<string> {
+        return parts.join();
+      }
+    }
+    expectTypeOf<Fits>().toBeObject();
+    expectTypeOf<PastTheEnd>().toBeObject();
+    expectTypeOf<Rest>().toBeObject();
+  });
+
   it('rejects methods that do not return a Promise', () => {
     class Sync {
       // @ts-expect-error only async methods can hold a lock

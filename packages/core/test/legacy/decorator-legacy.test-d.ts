@@ -23,3 +23,11 @@ export class Sync {
     return 1;
   }
 }
+
+export class PastTheEnd {
+  // @ts-expect-error {1} names a second argument, the method has one parameter
+  @DistributedLock({ key: 'stock:{1}' })
+  async decrease(productId: string): Promise<string> {
+    return productId;
+  }
+}

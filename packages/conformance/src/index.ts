@@ -7,3 +7,4 @@ export {
   runWorkers,
   startWorker,
 } from './process-workers.js';
+export { clientFactory } from './redis/redis-clients.js';

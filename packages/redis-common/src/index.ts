@@ -6,7 +6,12 @@ export { runLuaScript } from './lua-script.js';
 export type { RedisErrorContext } from './redis-backend-error.js';
 export { toLockBackendError } from './redis-backend-error.js';
 export type { RedisLockClient } from './redis-client.js';
-export { assertRedisClient, assertRedisClientUsable } from './redis-client.js';
+export {
+  assertRedisClient,
+  assertRedisClientUsable,
+  isRedisCluster,
+  publishCommandFor,
+} from './redis-client.js';
 export type { RedisLockKeys } from './redis-key-layout.js';
 export {
   assertKeyPrefix,

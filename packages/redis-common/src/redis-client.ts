@@ -1,5 +1,6 @@
 import { InvalidLockOptionsError, LockBackendError } from '@dlock/core';
 import type { Cluster, Redis } from 'ioredis';
+import type { PublishCommand } from './redis-lock-attempt.js';
 
 /** The ioredis clients the Redis backends accept: a standalone `Redis` or a `Cluster`. */
 export type RedisLockClient = Redis | Cluster;
@@ -50,4 +51,26 @@ export function assertRedisClientUsable(client: RedisLockClient, backend: string
       { backend, key, isRetryable: false },
     );
   }
+}
+
+/**
+ * Whether `client` is an ioredis `Cluster`.
+ *
+ * @example
+ * if (isRedisCluster(redis)) console.log('sharded pub/sub');
+ */
+export function isRedisCluster(client: RedisLockClient): client is Cluster {
+  return (client as { isCluster?: unknown }).isCluster === true;
+}
+
+/**
+ * How release scripts publish handoffs for this client: sharded `SPUBLISH` on a Redis Cluster
+ * (7.0+), so a message goes only to the shard that owns the key instead of every node over the
+ * cluster bus; classic `PUBLISH` on a single server.
+ *
+ * @example
+ * attemptRedisLock({ ...options, publishCommand: publishCommandFor(redis) });
+ */
+export function publishCommandFor(client: RedisLockClient): PublishCommand {
+  return isRedisCluster(client) ? 'SPUBLISH' : 'PUBLISH';
 }

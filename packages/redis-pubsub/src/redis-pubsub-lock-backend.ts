@@ -11,6 +11,7 @@ import {
   attemptRedisLock,
   leaveRedisLockQueue,
   linkAbortSignals,
+  publishCommandFor,
   type RedisLockAttemptOptions,
   type RedisLockClient,
   type RedisLockFormatOptions,
@@ -49,7 +50,9 @@ export interface RedisPubSubLockBackendOptions extends RedisLockFormatOptions {
  * `RedisSpinLockBackend`, so both can be mixed on one key.
  *
  * Opens one extra connection (`redis.duplicate()`) for subscriptions on the first wait, and closes
- * it in `close()`. The client you pass stays yours.
+ * it in `close()`. On a Redis Cluster it uses sharded pub/sub (`SSUBSCRIBE`/`SPUBLISH`, Redis 7+):
+ * its subscriber is a duplicate of your `Cluster` with `shardedSubscribers: true` (one connection per
+ * master), whatever your own client's setting. The client you pass stays yours.
  *
  * @example
  * import { Redis } from 'ioredis';
@@ -98,6 +101,7 @@ export class RedisPubSubLockBackend implements LockBackend {
       fenceRetentionMs: this.#format.fenceRetentionMs,
       commandTimeoutMs: this.#format.commandTimeoutMs,
       handoffLeaseMs: this.#format.handoffLeaseMs,
+      publishCommand: publishCommandFor(this.#client),
       signal,
     };
     // Queue for what is left of the wait; a reply still missing at the deadline is abandoned (and

@@ -1,5 +1,5 @@
-import type { RedisLockClient } from '@dlock/redis-common';
-import type { Cluster, Redis } from 'ioredis';
+import { isRedisCluster, type RedisLockClient } from '@dlock/redis-common';
+import type { Redis } from 'ioredis';
 import { ReleaseWaiter } from './release-waiter.js';
 
 /** One subscribed channel and the local waiters listening on it. */
@@ -39,12 +39,15 @@ export class ReleaseSubscriptions {
    * but not SUBSCRIBE arguments, so the subscriber adds it itself.
    */
   readonly #channelPrefix: string;
+  /** Sharded pub/sub on a Cluster: the release script SPUBLISHes to the shard owning the key. */
+  readonly #sharded: boolean;
   #subscriber: RedisLockClient | undefined;
   #connectedOnce = false;
   #closed = false;
 
   constructor(source: RedisLockClient, lingerMs = DEFAULT_SUBSCRIPTION_LINGER_MS) {
     this.#source = source;
+    this.#sharded = isRedisCluster(source);
     this.#lingerMs = lingerMs;
     this.#channelPrefix = (source.options as { keyPrefix?: string } | undefined)?.keyPrefix ?? '';
   }
@@ -64,11 +67,13 @@ export class ReleaseSubscriptions {
   join(channel: string, token: string): ChannelMembership {
     let entry = this.#channels.get(channel);
     if (!entry) {
-      const subscribed = this.#connection()
-        .subscribe(this.#channelPrefix + channel)
-        .then(() => {
+      const connection = this.#connection();
+      const name = this.#channelPrefix + channel;
+      const subscribed = (this.#sharded ? connection.ssubscribe(name) : connection.subscribe(name)).then(
+        () => {
           created.confirmed = true;
-        });
+        },
+      );
       // A waiter that gave up before the reply must not leave a rejected promise behind.
       subscribed.catch(() => {});
       const created: ChannelEntry = {
@@ -102,7 +107,9 @@ export class ReleaseSubscriptions {
     entry.lingerTimer = setTimeout(() => {
       if (entry.waiters.size > 0 || this.#channels.get(channel) !== entry) return;
       this.#channels.delete(channel);
-      this.#subscriber?.unsubscribe(this.#channelPrefix + channel).catch(() => {});
+      const name = this.#channelPrefix + channel;
+      const subscriber = this.#subscriber;
+      (this.#sharded ? subscriber?.sunsubscribe(name) : subscriber?.unsubscribe(name))?.catch(() => {});
     }, this.#lingerMs);
     entry.lingerTimer.unref();
   }
@@ -133,18 +140,17 @@ export class ReleaseSubscriptions {
   #connection(): RedisLockClient {
     if (this.#subscriber) return this.#subscriber;
     const source = this.#source;
-    const subscriber: RedisLockClient = isCluster(source)
-      ? source.duplicate()
+    // On a Cluster, SSUBSCRIBE only reaches the owning shard through ioredis' sharded subscribers,
+    // which the user's own client may not enable: the backend's duplicate always does.
+    const subscriber: RedisLockClient = isRedisCluster(source)
+      ? source.duplicate([], { shardedSubscribers: true })
       : (source as Redis).duplicate({ enableOfflineQueue: true, autoResubscribe: true, lazyConnect: false });
-    subscriber.on('message', (channel: string, message: string) => this.#onMessage(channel, message));
+    const onMessage = (channel: string, message: string) => this.#onMessage(channel, message);
+    subscriber.on(this.#sharded ? 'smessage' : 'message', onMessage);
     subscriber.on('ready', () => this.#onReady(subscriber));
     // Without a listener ioredis prints every reconnect error; waiters see failures through their own calls.
     subscriber.on('error', () => {});
     this.#subscriber = subscriber;
     return subscriber;
   }
-}
-
-function isCluster(client: RedisLockClient): client is Cluster {
-  return (client as { isCluster?: unknown }).isCluster === true;
 }

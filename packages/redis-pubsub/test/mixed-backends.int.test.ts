@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { clientFactory } from '@dlock/conformance';
+import { testPrefix } from '@dlock/conformance/redis';
 import { type BackendAcquireRequest, LockLostError, LockManager, LockNotAcquiredError } from '@dlock/core';
 import { RedisSpinLockBackend } from '@dlock/redis-spin';
 import { describe, expect, it } from 'vitest';
 import { RedisPubSubLockBackend } from '../src/index.js';
-import { clientFactory, testPrefix } from './support/redis-clients.js';
 
 const newClient = clientFactory();
 const keyPrefix = testPrefix('mixed');

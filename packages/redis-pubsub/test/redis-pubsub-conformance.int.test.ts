@@ -1,6 +1,6 @@
-import { runLockBackendConformance } from '@dlock/conformance';
+import { clientFactory, runLockBackendConformance } from '@dlock/conformance';
+import { testPrefix } from '@dlock/conformance/redis';
 import { RedisPubSubLockBackend } from '../src/index.js';
-import { clientFactory, testPrefix } from './support/redis-clients.js';
 
 const newClient = clientFactory();
 const keyPrefix = testPrefix('pubsub-conformance');

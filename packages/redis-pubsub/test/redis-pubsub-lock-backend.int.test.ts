@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { clientFactory } from '@dlock/conformance';
+import { testPrefix } from '@dlock/conformance/redis';
 import {
   type BackendAcquireRequest,
   type BackendLock,
@@ -11,7 +13,6 @@ import { LUA_SCRIPTS, redisLockKeys } from '@dlock/redis-common';
 import type { Redis } from 'ioredis';
 import { describe, expect, it, vi } from 'vitest';
 import { RedisPubSubLockBackend } from '../src/index.js';
-import { clientFactory, testPrefix } from './support/redis-clients.js';
 
 const newClient = clientFactory();
 const keyPrefix = testPrefix('pubsub');

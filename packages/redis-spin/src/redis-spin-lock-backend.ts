@@ -11,6 +11,8 @@ import {
   assertRedisClientUsable,
   attemptRedisLock,
   linkAbortSignals,
+  type PublishCommand,
+  publishCommandFor,
   type RedisLockClient,
   type RedisLockFormatOptions,
   redisLockKeys,
@@ -50,6 +52,7 @@ export class RedisSpinLockBackend implements LockBackend {
   readonly #minDelayMs: number;
   readonly #maxDelayMs: number;
   readonly #jitter: number;
+  readonly #publishCommand: PublishCommand;
   readonly #closing = new AbortController();
 
   constructor(redis: RedisLockClient, options: RedisSpinLockBackendOptions = {}) {
@@ -77,6 +80,7 @@ export class RedisSpinLockBackend implements LockBackend {
       );
     }
     this.#client = redis;
+    this.#publishCommand = publishCommandFor(redis);
     this.#format = format;
     this.#minDelayMs = minDelayMs;
     this.#maxDelayMs = maxDelayMs;
@@ -100,6 +104,7 @@ export class RedisSpinLockBackend implements LockBackend {
         fenceRetentionMs: this.#format.fenceRetentionMs,
         commandTimeoutMs: this.#format.commandTimeoutMs,
         handoffLeaseMs: this.#format.handoffLeaseMs,
+        publishCommand: this.#publishCommand,
         signal,
         deadline: attemptDeadline,
       });

@@ -3,12 +3,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readFileCounter, runWorkers, startWorker } from '@dlock/conformance';
+import { clientFactory, readFileCounter, runWorkers, startWorker } from '@dlock/conformance';
+import { REDIS_URL } from '@dlock/conformance/redis';
 import type { BackendAcquireRequest } from '@dlock/core';
 import { redisLockKeys } from '@dlock/redis-common';
 import { describe, expect, it } from 'vitest';
 import { RedisSpinLockBackend } from '../src/index.js';
-import { clientFactory, REDIS_URL } from './support/redis-clients.js';
 
 const newClient = clientFactory();
 const workers = join(import.meta.dirname, 'workers');

@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { PrivateRedisServer } from '@dlock/conformance/redis';
 import { LockLostError, LockManager } from '@dlock/core';
 import { RedisSpinLockBackend } from '@dlock/redis-spin';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisPubSubLockBackend } from '../../src/index.js';
-import { PrivateRedisServer } from '../support/private-redis-server.js';
 
 let server: PrivateRedisServer;
 const clients: Redis[] = [];

@@ -3,9 +3,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startWorker } from '@dlock/conformance';
+import { PrivateRedisServer } from '@dlock/conformance/redis';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PrivateRedisServer } from '../support/private-redis-server.js';
 
 // A private server, so other test files' traffic cannot pollute INFO commandstats.
 let server: PrivateRedisServer;

@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { PrivateRedisServer } from '@dlock/conformance/redis';
 import { LockBackendError, LockManager, LockTimeoutError } from '@dlock/core';
 import { RedisSpinLockBackend } from '@dlock/redis-spin';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RedisPubSubLockBackend } from '../../src/index.js';
-import { PrivateRedisServer } from '../support/private-redis-server.js';
 
 // A call may start one last attempt just before its deadline; the command timeout bounds that reply.
 const COMMAND_TIMEOUT_MS = 1_000;

@@ -1,0 +1,5 @@
+// Redis test support without vitest, so worker processes and scripts can import it too.
+
+export { PrivateRedisCluster } from './private-redis-cluster.js';
+export { freePort, PrivateRedisServer } from './private-redis-server.js';
+export { REDIS_URL, testPrefix } from './redis-test-names.js';

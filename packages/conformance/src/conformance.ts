@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  type BackendAcquireRequest,
   currentLock,
   type LockBackend,
   LockLostError,
@@ -10,6 +9,7 @@ import {
   LockTimeoutError,
 } from '@dlock/core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { backendRequest as request } from './backend-request.js';
 
 export interface ConformanceOptions {
   /** Shown in the test names. */
@@ -48,16 +48,6 @@ export function runLockBackendConformance(options: ConformanceOptions): void {
     const created = new LockManager({ backends: { main: await backend() } });
     open.push(created);
     return created;
-  }
-  function request(key: string, overrides: Partial<BackendAcquireRequest> = {}): BackendAcquireRequest {
-    return {
-      key,
-      token: randomUUID(),
-      leaseMs: 10_000,
-      waitMs: 0,
-      signal: new AbortController().signal,
-      ...overrides,
-    };
   }
 
   afterEach(async () => {

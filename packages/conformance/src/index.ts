@@ -1,3 +1,4 @@
+export { backendRequest } from './backend-request.js';
 export type { ConformanceOptions } from './conformance.js';
 export { runLockBackendConformance } from './conformance.js';
 export type { RunningWorker, SpawnWorkerOptions, WorkerResult } from './process-workers.js';

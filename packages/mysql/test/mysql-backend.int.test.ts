@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type BackendAcquireRequest, type BackendLock, LockBackendError, LockManager } from '@dlock/core';
+import { backendRequest as request } from '@dlock/conformance';
+import { type BackendLock, LockBackendError, LockManager } from '@dlock/core';
 import type { DataSource } from 'typeorm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MySqlNamedLockBackend, type MySqlNamedLockBackendOptions } from '../src/index.js';
@@ -18,16 +18,6 @@ function backend(options: MySqlNamedLockBackendOptions = {}, source = dataSource
   const created = new MySqlNamedLockBackend(source, { keyPrefix, ...options });
   open.push(created);
   return created;
-}
-function request(key: string, overrides: Partial<BackendAcquireRequest> = {}): BackendAcquireRequest {
-  return {
-    key,
-    token: randomUUID(),
-    leaseMs: 30_000,
-    waitMs: 0,
-    signal: new AbortController().signal,
-    ...overrides,
-  };
 }
 async function holder(name: string): Promise<number | null> {
   const [row] = (await dataSource.query('SELECT IS_USED_LOCK(?) AS holder', [name])) as {

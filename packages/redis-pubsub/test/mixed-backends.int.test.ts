@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { clientFactory } from '@dlock/conformance';
+import { clientFactory, backendRequest as request } from '@dlock/conformance';
 import { testPrefix } from '@dlock/conformance/redis';
-import { type BackendAcquireRequest, LockLostError, LockManager, LockNotAcquiredError } from '@dlock/core';
+import { LockLostError, LockManager, LockNotAcquiredError } from '@dlock/core';
 import { RedisSpinLockBackend } from '@dlock/redis-spin';
 import { describe, expect, it } from 'vitest';
 import { RedisPubSubLockBackend } from '../src/index.js';
@@ -11,17 +10,6 @@ const newClient = clientFactory();
 const keyPrefix = testPrefix('mixed');
 let counter = 0;
 const freshKey = () => `key-${++counter}`;
-
-function request(key: string, overrides: Partial<BackendAcquireRequest> = {}): BackendAcquireRequest {
-  return {
-    key,
-    token: randomUUID(),
-    leaseMs: 60_000,
-    waitMs: 0,
-    signal: new AbortController().signal,
-    ...overrides,
-  };
-}
 
 describe('spin and pub/sub are one lock seen through two waiting strategies', () => {
   it('a lock held through one backend excludes the other, both ways', async () => {

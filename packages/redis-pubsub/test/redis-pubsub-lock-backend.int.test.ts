@@ -1,14 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { clientFactory } from '@dlock/conformance';
+import { clientFactory, backendRequest as request } from '@dlock/conformance';
 import { testPrefix } from '@dlock/conformance/redis';
-import {
-  type BackendAcquireRequest,
-  type BackendLock,
-  InvalidLockOptionsError,
-  LockBackendError,
-} from '@dlock/core';
+import { type BackendLock, InvalidLockOptionsError, LockBackendError } from '@dlock/core';
 import { LUA_SCRIPTS, redisLockKeys } from '@dlock/redis-common';
 import type { Redis } from 'ioredis';
 import { describe, expect, it, vi } from 'vitest';
@@ -18,17 +13,6 @@ const newClient = clientFactory();
 const keyPrefix = testPrefix('pubsub');
 let counter = 0;
 const freshKey = () => `key-${++counter}`;
-
-function request(key: string, overrides: Partial<BackendAcquireRequest> = {}): BackendAcquireRequest {
-  return {
-    key,
-    token: randomUUID(),
-    leaseMs: 30_000,
-    waitMs: 0,
-    signal: new AbortController().signal,
-    ...overrides,
-  };
-}
 
 async function connectionIds(admin: Redis, name: string): Promise<string[]> {
   const list = (await admin.client('LIST')) as string;

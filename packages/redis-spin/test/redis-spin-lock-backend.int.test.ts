@@ -1,14 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { clientFactory } from '@dlock/conformance';
+import { clientFactory, backendRequest as request } from '@dlock/conformance';
 import { testPrefix } from '@dlock/conformance/redis';
-import {
-  type BackendAcquireRequest,
-  InvalidLockOptionsError,
-  LockBackendError,
-  LockManager,
-} from '@dlock/core';
+import { InvalidLockOptionsError, LockBackendError, LockManager } from '@dlock/core';
 import { LUA_SCRIPTS, redisLockKeys } from '@dlock/redis-common';
 import { Redis } from 'ioredis';
 import { describe, expect, it, vi } from 'vitest';
@@ -18,17 +12,6 @@ const newClient = clientFactory();
 const keyPrefix = testPrefix('spin');
 let counter = 0;
 const freshKey = () => `key-${++counter}`;
-
-function request(key: string, overrides: Partial<BackendAcquireRequest> = {}): BackendAcquireRequest {
-  return {
-    key,
-    token: randomUUID(),
-    leaseMs: 10_000,
-    waitMs: 0,
-    signal: new AbortController().signal,
-    ...overrides,
-  };
-}
 
 /** Count lock-script round trips a client sends: EVALSHA, and EVAL after NOSCRIPT. */
 function countScriptCalls(client: Redis): { evalsha: () => number; total: () => number } {

@@ -28,4 +28,9 @@ export {
   leaveRedisLockQueue,
 } from './redis-lock-attempt.js';
 export type { RedisLockFormatOptions } from './redis-lock-options.js';
-export { assertPositiveMs, resolveRedisLockFormatOptions, sleepUnlessAborted } from './redis-lock-options.js';
+export {
+  assertPositiveMs,
+  lockAttemptOptions,
+  resolveRedisLockFormatOptions,
+  sleepUnlessAborted,
+} from './redis-lock-options.js';

@@ -1,9 +1,11 @@
-import { InvalidLockOptionsError } from '@dlock/core';
-import { assertKeyPrefix, DEFAULT_KEY_PREFIX } from './redis-key-layout.js';
+import { type BackendAcquireRequest, InvalidLockOptionsError } from '@dlock/core';
+import { publishCommandFor, type RedisLockClient } from './redis-client.js';
+import { assertKeyPrefix, DEFAULT_KEY_PREFIX, redisLockKeys } from './redis-key-layout.js';
 import {
   DEFAULT_COMMAND_TIMEOUT_MS,
   DEFAULT_FENCE_RETENTION_MS,
   DEFAULT_HANDOFF_LEASE_MS,
+  type RedisLockAttemptOptions,
 } from './redis-lock-attempt.js';
 
 /**
@@ -85,4 +87,37 @@ export function resolveRedisLockFormatOptions(
   assertPositiveMs('commandTimeoutMs', commandTimeoutMs, backend);
   assertPositiveMs('handoffLeaseMs', handoffLeaseMs, backend);
   return { keyPrefix, fenceRetentionMs, commandTimeoutMs, handoffLeaseMs };
+}
+
+/**
+ * The attempt options for one backend request: the lock's Redis names, its token and lease, the
+ * backend's format options and the publish command that fits the client.
+ *
+ * @example
+ * const base = lockAttemptOptions({ client, format, backend: 'redis-spin' }, request, signal);
+ * const attempt = await attemptRedisLock({ ...base, deadline });
+ */
+export function lockAttemptOptions(
+  backend: {
+    readonly client: RedisLockClient;
+    readonly format: Required<RedisLockFormatOptions>;
+    readonly name: string;
+  },
+  request: BackendAcquireRequest,
+  signal: AbortSignal,
+): RedisLockAttemptOptions {
+  const { client, format } = backend;
+  return {
+    client,
+    keys: redisLockKeys(format.keyPrefix, request.key),
+    key: request.key,
+    token: request.token,
+    leaseMs: request.leaseMs,
+    backend: backend.name,
+    fenceRetentionMs: format.fenceRetentionMs,
+    commandTimeoutMs: format.commandTimeoutMs,
+    handoffLeaseMs: format.handoffLeaseMs,
+    publishCommand: publishCommandFor(client),
+    signal,
+  };
 }

@@ -11,11 +11,9 @@ import {
   attemptRedisLock,
   leaveRedisLockQueue,
   linkAbortSignals,
-  publishCommandFor,
-  type RedisLockAttemptOptions,
+  lockAttemptOptions,
   type RedisLockClient,
   type RedisLockFormatOptions,
-  redisLockKeys,
   resolveRedisLockFormatOptions,
   toLockBackendError,
 } from '@dlock/redis-common';
@@ -90,20 +88,11 @@ export class RedisPubSubLockBackend implements LockBackend {
     const deadline = Date.now() + request.waitMs;
     const link = linkAbortSignals([request.signal, this.#closing.signal]);
     const { signal } = link;
-    const keys = redisLockKeys(this.#format.keyPrefix, request.key);
-    const base: RedisLockAttemptOptions = {
-      client: this.#client,
-      keys,
-      key: request.key,
-      token: request.token,
-      leaseMs: request.leaseMs,
-      backend: BACKEND,
-      fenceRetentionMs: this.#format.fenceRetentionMs,
-      commandTimeoutMs: this.#format.commandTimeoutMs,
-      handoffLeaseMs: this.#format.handoffLeaseMs,
-      publishCommand: publishCommandFor(this.#client),
+    const base = lockAttemptOptions(
+      { client: this.#client, format: this.#format, name: BACKEND },
+      request,
       signal,
-    };
+    );
     // Queue for what is left of the wait; a reply still missing at the deadline is abandoned (and
     // handed on if it won). The first attempt passes the whole wait, not a re-measured remainder,
     // so callers that wait equally long keep their arrival order in the queue.
@@ -118,8 +107,8 @@ export class RedisPubSubLockBackend implements LockBackend {
     // one), register before the first attempt is sent, so a handoff right after it reaches us.
     // Otherwise attempt first (an uncontended caller never subscribes) and re-check once subscribed.
     let membership: ChannelMembership | undefined =
-      request.waitMs > 0 && this.#subscriptions.confirmedEntry(keys.channel)
-        ? this.#subscriptions.join(keys.channel, request.token)
+      request.waitMs > 0 && this.#subscriptions.confirmedEntry(base.keys.channel)
+        ? this.#subscriptions.join(base.keys.channel, request.token)
         : undefined;
     let acquired = false;
     try {
@@ -134,7 +123,7 @@ export class RedisPubSubLockBackend implements LockBackend {
 
       let recheck = false;
       if (!membership) {
-        membership = this.#subscriptions.join(keys.channel, request.token);
+        membership = this.#subscriptions.join(base.keys.channel, request.token);
         recheck = true;
         if (!(await this.#untilSubscribed(membership, request.key, signal, deadline))) return null;
       }

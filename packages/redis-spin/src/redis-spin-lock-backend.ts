@@ -11,11 +11,9 @@ import {
   assertRedisClientUsable,
   attemptRedisLock,
   linkAbortSignals,
-  type PublishCommand,
-  publishCommandFor,
+  lockAttemptOptions,
   type RedisLockClient,
   type RedisLockFormatOptions,
-  redisLockKeys,
   resolveRedisLockFormatOptions,
   sleepUnlessAborted,
 } from '@dlock/redis-common';
@@ -52,7 +50,6 @@ export class RedisSpinLockBackend implements LockBackend {
   readonly #minDelayMs: number;
   readonly #maxDelayMs: number;
   readonly #jitter: number;
-  readonly #publishCommand: PublishCommand;
   readonly #closing = new AbortController();
 
   constructor(redis: RedisLockClient, options: RedisSpinLockBackendOptions = {}) {
@@ -80,7 +77,6 @@ export class RedisSpinLockBackend implements LockBackend {
       );
     }
     this.#client = redis;
-    this.#publishCommand = publishCommandFor(redis);
     this.#format = format;
     this.#minDelayMs = minDelayMs;
     this.#maxDelayMs = maxDelayMs;
@@ -93,21 +89,12 @@ export class RedisSpinLockBackend implements LockBackend {
     const deadline = Date.now() + request.waitMs;
     const link = linkAbortSignals([request.signal, this.#closing.signal]);
     const { signal } = link;
-    const attempt = (attemptDeadline?: number) =>
-      attemptRedisLock({
-        client: this.#client,
-        keys: redisLockKeys(this.#format.keyPrefix, request.key),
-        key: request.key,
-        token: request.token,
-        leaseMs: request.leaseMs,
-        backend: BACKEND,
-        fenceRetentionMs: this.#format.fenceRetentionMs,
-        commandTimeoutMs: this.#format.commandTimeoutMs,
-        handoffLeaseMs: this.#format.handoffLeaseMs,
-        publishCommand: this.#publishCommand,
-        signal,
-        deadline: attemptDeadline,
-      });
+    const base = lockAttemptOptions(
+      { client: this.#client, format: this.#format, name: BACKEND },
+      request,
+      signal,
+    );
+    const attempt = (attemptDeadline?: number) => attemptRedisLock({ ...base, deadline: attemptDeadline });
 
     try {
       // Try-once: exactly one round trip.

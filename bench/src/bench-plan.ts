@@ -23,13 +23,16 @@ export interface BenchPlan {
 const CROSS_PROCESS: readonly LibraryId[] = [
   'dlock-pubsub',
   'dlock-spin',
+  // The same two backends on the private 3-master Redis Cluster (started only when selected).
+  'dlock-pubsub-cluster',
+  'dlock-spin-cluster',
   'dlock-mysql',
   'redlock',
   'redis-semaphore',
 ];
 
 /**
- * The plan for `--quick` (under 2 minutes on 2 cores) or the full run (about 6 minutes).
+ * The plan for `--quick` (under 2 minutes on 2 cores) or the full run (about 7 minutes).
  *
  * @example
  * const plan = benchPlan(process.argv.includes('--quick') ? 'quick' : 'full');

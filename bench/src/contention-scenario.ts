@@ -32,6 +32,8 @@ export interface ContentionContext {
   readonly urls: StoreUrls;
   /** Client of the private Redis server, for `INFO commandstats`. */
   readonly statsRedis: Redis;
+  /** One plain connection per node of the private Redis Cluster (empty without one). */
+  readonly clusterStatsNodes: readonly Redis[];
   readonly tmpDir: string;
 }
 
@@ -84,11 +86,14 @@ export async function runContentionRound(
         measureFrom: startAt + round.warmupMs,
         measureTo: startAt + round.warmupMs + round.windowMs,
       };
-  const isRedis = library(round.library).store === 'redis';
+  const descriptor = library(round.library);
+  const isRedis = descriptor.store === 'redis';
+  // On a cluster, "executed" sums the deltas of every node.
+  const statsServers = descriptor.redisCluster ? context.clusterStatsNodes : context.statsRedis;
   const snapshot = (at: number) =>
     new Promise<CommandCalls | undefined>((resolve, reject) => {
       if (!isRedis || unavailable) return resolve(undefined);
-      setTimeout(() => readCommandCalls(context.statsRedis).then(resolve, reject), at - monotonicMs());
+      setTimeout(() => readCommandCalls(statsServers).then(resolve, reject), at - monotonicMs());
     });
   const before = snapshot(timing.measureFrom);
   const after = snapshot(timing.measureTo);

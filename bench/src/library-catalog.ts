@@ -1,5 +1,5 @@
 import { type LockBackend, LockManager, MemoryLockBackend } from '@dlock/core';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { Mutex } from 'redis-semaphore';
 import { DataSource } from 'typeorm';
 import { BENCH_LEASE_MS, type LibraryId, type LockAdapter, type StoreUrls } from './lock-adapter.js';
@@ -12,13 +12,15 @@ export interface LibraryDescriptor {
   readonly label: string;
   readonly store: 'redis' | 'mysql' | 'memory';
   readonly family: 'dlock' | 'peer';
+  /** Runs against the bench's private 3-master Redis Cluster instead of the single server. */
+  readonly redisCluster?: boolean;
   /** Settings used, printed under the tables so the numbers can be reproduced. */
   readonly settings: string;
   /** Build an adapter, or say why this library cannot run here (e.g. a backend not written yet). */
   create(urls: StoreUrls): Promise<LockAdapter | { readonly unavailable: string }>;
 }
 
-type RedisBackendClass = new (redis: Redis, options?: object) => LockBackend;
+type RedisBackendClass = new (redis: Redis | Cluster, options?: object) => LockBackend;
 type MySqlBackendClass = new (dataSource: DataSource, options?: object) => LockBackend;
 
 /** Polling interval given to redlock (plus up to the same again of jitter either way). */
@@ -41,6 +43,28 @@ export const LIBRARIES: readonly LibraryDescriptor[] = [
     family: 'dlock',
     settings: 'RedisSpinLockBackend defaults (backoff + jitter); LockManager.acquire/release',
     create: (urls) => createRedisDlock('dlock-spin', urls, '@dlock/redis-spin', 'RedisSpinLockBackend'),
+  },
+  {
+    id: 'dlock-pubsub-cluster',
+    label: 'dlock pub/sub (cluster)',
+    store: 'redis',
+    family: 'dlock',
+    redisCluster: true,
+    settings:
+      'RedisPubSubLockBackend defaults on an ioredis `Cluster` (default options) of a private 3-master Redis Cluster; the backend adds its own sharded-pub/sub subscriber',
+    create: (urls) =>
+      createRedisDlock('dlock-pubsub-cluster', urls, '@dlock/redis-pubsub', 'RedisPubSubLockBackend'),
+  },
+  {
+    id: 'dlock-spin-cluster',
+    label: 'dlock spin (cluster)',
+    store: 'redis',
+    family: 'dlock',
+    redisCluster: true,
+    settings:
+      'RedisSpinLockBackend defaults on an ioredis `Cluster` (default options) of a private 3-master Redis Cluster',
+    create: (urls) =>
+      createRedisDlock('dlock-spin-cluster', urls, '@dlock/redis-spin', 'RedisSpinLockBackend'),
   },
   {
     id: 'dlock-mysql',
@@ -152,20 +176,32 @@ async function importOptional(specifier: string): Promise<Record<string, unknown
 
 async function createRedisDlock(
   id: LibraryId,
-  { redisUrl }: StoreUrls,
+  urls: StoreUrls,
   specifier: string,
   exportName: string,
 ): Promise<LockAdapter | { unavailable: string }> {
+  const onCluster = library(id).redisCluster === true;
+  if (onCluster && !urls.redisClusterNodes) return { unavailable: 'no private Redis Cluster is running' };
   const module = await importOptional(specifier);
   if (typeof module === 'string') return { unavailable: module };
   const Backend = module[exportName];
   if (typeof Backend !== 'function') return { unavailable: `${specifier} does not export ${exportName} yet` };
-  const redis = new Redis(redisUrl);
+  const redis = onCluster ? clusterClient(urls.redisClusterNodes!) : new Redis(urls.redisUrl);
   await redis.ping();
   const backend = new (Backend as RedisBackendClass)(redis);
   return dlockAdapter(id, backend, async () => {
     await redis.quit();
   });
+}
+
+/** A cluster client as users create one: the startup nodes, default options. */
+function clusterClient(startupNodes: string): Cluster {
+  return new Cluster(
+    startupNodes.split(',').map((node) => {
+      const [host, port] = node.split(':');
+      return { host: host!, port: Number(port) };
+    }),
+  );
 }
 
 async function createMySqlDlock({ mysqlUrl }: StoreUrls): Promise<LockAdapter | { unavailable: string }> {

@@ -2,6 +2,8 @@
 export type LibraryId =
   | 'dlock-pubsub'
   | 'dlock-spin'
+  | 'dlock-pubsub-cluster'
+  | 'dlock-spin-cluster'
   | 'dlock-mysql'
   | 'dlock-memory'
   | 'redlock'
@@ -31,6 +33,11 @@ export interface LockAdapter {
 export interface StoreUrls {
   readonly redisUrl: string;
   readonly mysqlUrl: string;
+  /**
+   * `host:port,host:port,...` of the bench's private Redis Cluster; absent when no cluster library
+   * was selected (or the cluster could not start).
+   */
+  readonly redisClusterNodes?: string;
 }
 
 /** The lease every library is asked for: long enough never to expire during a benchmark hold. */

@@ -12,10 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { type BenchPlan, benchPlan } from './bench-plan.js';
+import { type BenchRedisCluster, startBenchRedisCluster } from './bench-redis-cluster.js';
 import { type BenchResults, exclusionFailures } from './bench-results.js';
 import { type ContentionMetrics, mergeRounds } from './contention-metrics.js';
 import { runContentionRound } from './contention-scenario.js';
 import { runDecoratorOverhead } from './decorator-scenario.js';
+import { library } from './library-catalog.js';
 import type { LibraryId, StoreUrls } from './lock-adapter.js';
 import { describeMachine } from './machine-info.js';
 import { monotonicMs } from './monotonic-clock.js';
@@ -87,26 +89,42 @@ async function main(): Promise<number> {
     return report({ ...saved, unavailable: new Map(saved.unavailable) }, write);
   }
   installRedisCommandCounter();
-  log(`dlock bench (${plan.mode}): starting a private redis-server and ${plan.processes} worker processes`);
+  const clusterLibraries = [...new Set([...plan.contentionLibraries, ...plan.uncontended.libraries])].filter(
+    (id) => library(id).redisCluster,
+  );
+  log(
+    `dlock bench (${plan.mode}): starting a private redis-server${clusterLibraries.length > 0 ? ', a private 3-master Redis Cluster' : ''} and ${plan.processes} worker processes`,
+  );
   const server = await startPrivateRedisServer();
   const pool = WorkerPool.start(plan.processes);
   const statsRedis = new Redis(server.url);
   const floorRedis = new Redis(server.url);
   const tmpDir = await mkdtemp(join(tmpdir(), 'dlock-bench-'));
-  const urls: StoreUrls = {
-    redisUrl: server.url,
-    mysqlUrl: process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test',
-  };
   const unavailable = new Map<LibraryId, string>();
   const markUnavailable = (id: LibraryId, reason: string) => {
     if (!unavailable.has(id)) log(`  ${id}: not measured (${reason})`);
     unavailable.set(id, reason);
   };
+  let cluster: BenchRedisCluster | undefined;
+  if (clusterLibraries.length > 0) {
+    try {
+      cluster = await startBenchRedisCluster();
+    } catch (error) {
+      const reason = `the private Redis Cluster did not start: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
+      for (const id of clusterLibraries) markUnavailable(id, reason);
+    }
+  }
+  const urls: StoreUrls = {
+    redisUrl: server.url,
+    mysqlUrl: process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test',
+    ...(cluster ? { redisClusterNodes: cluster.startupNodes } : {}),
+  };
+  const clusterStatsNodes = cluster?.statsNodes ?? [];
   try {
     const machine = await describeMachine(statsRedis, urls.mysqlUrl);
     log('uncontended acquire+release and round-trip floors ...');
     const uncontended = await runUncontended(
-      { urls, statsRedis, floorRedis },
+      { urls, statsRedis, clusterStatsNodes, floorRedis },
       plan.uncontended,
       markUnavailable,
     );
@@ -125,7 +143,7 @@ async function main(): Promise<number> {
           );
           for (const id of round % 2 === 1 ? libraries.reverse() : libraries) {
             const outcome = await runContentionRound(
-              { pool, urls, statsRedis, tmpDir },
+              { pool, urls, statsRedis, clusterStatsNodes, tmpDir },
               {
                 library: id,
                 waiters,
@@ -169,6 +187,7 @@ async function main(): Promise<number> {
     statsRedis.disconnect();
     floorRedis.disconnect();
     await pool.stop();
+    await cluster?.stop();
     await server.stop();
     await rm(tmpDir, { recursive: true, force: true });
   }

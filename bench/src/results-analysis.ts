@@ -19,7 +19,7 @@ export function analyse(lookup: ResultsLookup): string[] {
   const peer = lookup.bestUncontendedPeer();
 
   if (floor !== undefined) {
-    const parts = (['dlock-pubsub', 'dlock-spin'] as const)
+    const parts = (['dlock-pubsub', 'dlock-spin', 'dlock-pubsub-cluster', 'dlock-spin-cluster'] as const)
       .map((id) => lookup.uncontended(id))
       .filter((row) => row !== undefined)
       .map(
@@ -71,6 +71,9 @@ export function analyse(lookup: ResultsLookup): string[] {
         '.',
     );
   }
+
+  const clusterBullet = clusterComparison(lookup, maxWaiters);
+  if (clusterBullet) bullets.push(clusterBullet);
 
   const peerFaster: string[] = [];
   for (const hold of lookup.holds) {
@@ -125,6 +128,27 @@ export function analyse(lookup: ResultsLookup): string[] {
       : `Mutual exclusion FAILED: ${failures.map((row) => `${library(row.library).label} W=${row.waiters}/hold ${row.holdMs} ms (${row.lostUpdates} lost updates, ${row.overlaps} overlaps)`).join('; ')}.`,
   );
   return bullets;
+}
+
+/** The cluster rows next to the same backend on the single server, at the largest W. */
+function clusterComparison(lookup: ResultsLookup, maxWaiters: number | undefined): string | undefined {
+  if (maxWaiters === undefined) return undefined;
+  const pairs = [
+    ['dlock-pubsub', 'dlock-pubsub-cluster'],
+    ['dlock-spin', 'dlock-spin-cluster'],
+  ] as const;
+  const parts = lookup.holds.flatMap((hold) =>
+    pairs.flatMap(([single, clustered]) => {
+      const one = lookup.contention(single, maxWaiters, hold);
+      const many = lookup.contention(clustered, maxWaiters, hold);
+      if (!one || !many) return [];
+      return [
+        `${library(clustered).label} at W=${maxWaiters}, hold ${hold} ms: ${cell(many.throughputPerSec, 0)} acq/s and ${cell(many.sentPerAcquisition, 1)} commands sent per acquisition vs ${cell(one.throughputPerSec, 0)} and ${cell(one.sentPerAcquisition, 1)} on one server`,
+      ];
+    }),
+  );
+  if (parts.length === 0) return undefined;
+  return `Redis Cluster (3 masters, one key, so one shard does the work): ${parts.join('; ')}.`;
 }
 
 /** Say how much of dlock's uncontended gap to the fastest peer the LockManager itself explains. */

@@ -6,6 +6,8 @@ import { ResultsLookup } from './results-lookup.js';
 const COLORS: Record<LibraryId, string> = {
   'dlock-pubsub': '#1565c0',
   'dlock-spin': '#2e7d32',
+  'dlock-pubsub-cluster': '#4fc3f7',
+  'dlock-spin-cluster': '#9ccc65',
   'dlock-mysql': '#6a1b9a',
   'dlock-memory': '#455a64',
   redlock: '#c62828',
@@ -17,7 +19,9 @@ const PANEL_WIDTH = 430;
 const PANEL_HEIGHT = 250;
 const MARGIN = { left: 64, right: 24, top: 44, bottom: 46 };
 const TITLE_HEIGHT = 56;
-const LEGEND_HEIGHT = 56;
+/** Legend: one entry per library, wide enough for "dlock pub/sub (cluster)", rows of 20 px. */
+const LEGEND_ITEM_WIDTH = 190;
+const LEGEND_ROW_HEIGHT = 20;
 
 interface Panel {
   readonly title: string;
@@ -72,7 +76,8 @@ export function resultsChartSvg(results: BenchResults): string {
   });
 
   const width = 2 * PANEL_WIDTH + 20;
-  const height = TITLE_HEIGHT + panels.length * PANEL_HEIGHT + LEGEND_HEIGHT;
+  const legendRows = Math.ceil(libraries.length / legendPerRow(width));
+  const height = TITLE_HEIGHT + panels.length * PANEL_HEIGHT + 16 + legendRows * LEGEND_ROW_HEIGHT + 20;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif" font-size="12">`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
@@ -169,13 +174,12 @@ function renderPanel(panel: Panel, waiters: readonly number[], left: number, top
 }
 
 function renderLegend(libraries: readonly LibraryId[], width: number, top: number): string {
-  const itemWidth = 150;
-  const perRow = Math.max(1, Math.floor((width - 40) / itemWidth));
+  const perRow = legendPerRow(width);
   return libraries
     .map((id, index) => {
       const descriptor = library(id);
-      const left = 20 + (index % perRow) * itemWidth;
-      const rowTop = top + Math.floor(index / perRow) * 20;
+      const left = 20 + (index % perRow) * LEGEND_ITEM_WIDTH;
+      const rowTop = top + Math.floor(index / perRow) * LEGEND_ROW_HEIGHT;
       const dash = descriptor.family === 'dlock' ? '' : ' stroke-dasharray="6 4"';
       return [
         `<line x1="${left}" x2="${left + 28}" y1="${rowTop}" y2="${rowTop}" stroke="${COLORS[id]}" stroke-width="${descriptor.family === 'dlock' ? 3 : 2}"${dash}/>`,
@@ -183,6 +187,10 @@ function renderLegend(libraries: readonly LibraryId[], width: number, top: numbe
       ].join('\n');
     })
     .join('\n');
+}
+
+function legendPerRow(width: number): number {
+  return Math.max(1, Math.floor((width - 40) / LEGEND_ITEM_WIDTH));
 }
 
 /** 1, 2, 5, 10, 20, 50 ... up to the first tick at or above `max`. */

@@ -26,6 +26,8 @@ interface Probe {
   readonly id: UncontendedRow['id'];
   readonly label: string;
   readonly store: UncontendedRow['store'];
+  /** Runs on the private Redis Cluster: its commands are counted on every node. */
+  readonly onCluster: boolean;
   /** One measured operation. */
   readonly once: () => Promise<void>;
   readonly close: () => Promise<void>;
@@ -45,10 +47,16 @@ export interface UncontendedPlan {
  * Commands per operation are counted in a separate block per probe.
  *
  * @example
- * const rows = await runUncontended({ urls, statsRedis, redisFloorClient }, plan);
+ * const rows = await runUncontended({ urls, statsRedis, clusterStatsNodes, floorRedis }, plan, onUnavailable);
  */
 export async function runUncontended(
-  context: { readonly urls: StoreUrls; readonly statsRedis: Redis; readonly floorRedis: Redis },
+  context: {
+    readonly urls: StoreUrls;
+    readonly statsRedis: Redis;
+    /** One plain connection per node of the private Redis Cluster (empty without one). */
+    readonly clusterStatsNodes: readonly Redis[];
+    readonly floorRedis: Redis;
+  },
   plan: UncontendedPlan,
   onUnavailable: (id: LibraryId, reason: string) => void,
 ): Promise<UncontendedRow[]> {
@@ -68,12 +76,13 @@ export async function runUncontended(
       }
     }
     for (const probe of probes) {
-      const callsBefore = probe.store === 'redis' ? await readCommandCalls(context.statsRedis) : undefined;
+      const statsServers = probe.onCluster ? context.clusterStatsNodes : context.statsRedis;
+      const callsBefore = probe.store === 'redis' ? await readCommandCalls(statsServers) : undefined;
       const sentBefore = redisCommandsSent();
       for (let index = 0; index < countedOps; index++) await probe.once();
       sent.set(probe.id, redisCommandsSent() - sentBefore);
       if (callsBefore) {
-        const callsAfter = await readCommandCalls(context.statsRedis);
+        const callsAfter = await readCommandCalls(statsServers);
         executed.set(probe.id, executedBetween(callsBefore, callsAfter));
       }
     }
@@ -109,6 +118,7 @@ async function createProbes(
       id: 'redis-floor',
       label: 'raw Redis round trip (GET)',
       store: 'redis',
+      onCluster: false,
       once: async () => {
         await floorRedis.get('bench:floor');
       },
@@ -118,6 +128,7 @@ async function createProbes(
       id: 'redis-floor-2',
       label: '2 raw Redis round trips',
       store: 'redis',
+      onCluster: false,
       once: async () => {
         await floorRedis.get('bench:floor');
         await floorRedis.get('bench:floor');
@@ -133,6 +144,7 @@ async function createProbes(
         id: 'mysql-floor',
         label: 'raw MySQL round trip (SELECT 1)',
         store: 'mysql',
+        onCluster: false,
         once: async () => {
           await connection.query('SELECT 1');
         },
@@ -160,6 +172,7 @@ function lockProbe(adapter: LockAdapter, id: LibraryId): Probe {
     id,
     label: descriptor.label,
     store: descriptor.store,
+    onCluster: descriptor.redisCluster === true,
     once: async () => {
       const release = await adapter.acquire(key, 1_000);
       await release();

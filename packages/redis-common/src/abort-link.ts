@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 /** A signal that aborts when any of its parents aborts; `dispose()` detaches it from them. */
 export interface AbortLink {
   readonly signal: AbortSignal;
@@ -32,4 +34,17 @@ export function linkAbortSignals(parents: readonly AbortSignal[]): AbortLink {
     for (const { parent, onAbort } of listeners) parent.removeEventListener('abort', onAbort);
   };
   return { signal: controller.signal, dispose };
+}
+
+/**
+ * The controller behind a backend's `close()`: every waiting call links to its signal, so it may
+ * have as many listeners as there are concurrent callers (no MaxListenersExceeded warning).
+ *
+ * @example
+ * readonly #closing = createClosingController();
+ */
+export function createClosingController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
 }

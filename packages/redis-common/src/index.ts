@@ -1,5 +1,5 @@
 export type { AbortLink } from './abort-link.js';
-export { linkAbortSignals } from './abort-link.js';
+export { createClosingController, linkAbortSignals } from './abort-link.js';
 export { LUA_SCRIPTS } from './generated/lua-scripts.js';
 export type { LuaScript } from './lua-script.js';
 export { runLuaScript } from './lua-script.js';

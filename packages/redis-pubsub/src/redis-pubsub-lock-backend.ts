@@ -9,6 +9,7 @@ import {
   assertRedisClient,
   assertRedisClientUsable,
   attemptRedisLock,
+  createClosingController,
   leaveRedisLockQueue,
   linkAbortSignals,
   lockAttemptOptions,
@@ -62,7 +63,7 @@ export class RedisPubSubLockBackend implements LockBackend {
   readonly #format: Required<RedisLockFormatOptions>;
   readonly #maxSleepMs: number;
   readonly #subscriptions: ReleaseSubscriptions;
-  readonly #closing = new AbortController();
+  readonly #closing = createClosingController();
 
   constructor(redis: RedisLockClient, options: RedisPubSubLockBackendOptions = {}) {
     assertRedisClient(redis, BACKEND);

@@ -1,6 +1,7 @@
 import { isRedisCluster, type RedisLockClient } from '@dlock/redis-common';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { ReleaseWaiter } from './release-waiter.js';
+import { duplicateShardedSubscriber, ssubscribeFollowingSlots } from './sharded-subscriber.js';
 
 /** One subscribed channel and the local waiters listening on it. */
 export interface ChannelEntry {
@@ -36,12 +37,15 @@ export class ReleaseSubscriptions {
   readonly #channels = new Map<string, ChannelEntry>();
   /**
    * ioredis' own `keyPrefix` option prefixes the KEYS of the release script (channel included)
-   * but not SUBSCRIBE arguments, so the subscriber adds it itself.
+   * but not SUBSCRIBE arguments, so the subscriber adds it itself. SSUBSCRIBE arguments are keys to
+   * ioredis, which prefixes them already: on a Cluster only incoming channel names carry it.
    */
   readonly #channelPrefix: string;
   /** Sharded pub/sub on a Cluster: the release script SPUBLISHes to the shard owning the key. */
   readonly #sharded: boolean;
   #subscriber: RedisLockClient | undefined;
+  /** Cluster: channels being confirmed again after a re-subscription (one SSUBSCRIBE each at a time). */
+  readonly #resubscribing = new Set<ChannelEntry>();
   #connectedOnce = false;
   #closed = false;
 
@@ -68,12 +72,13 @@ export class ReleaseSubscriptions {
     let entry = this.#channels.get(channel);
     if (!entry) {
       const connection = this.#connection();
-      const name = this.#channelPrefix + channel;
-      const subscribed = (this.#sharded ? connection.ssubscribe(name) : connection.subscribe(name)).then(
-        () => {
-          created.confirmed = true;
-        },
-      );
+      const subscribed = (
+        this.#sharded
+          ? ssubscribeFollowingSlots(connection as Cluster, channel)
+          : connection.subscribe(this.#channelPrefix + channel)
+      ).then(() => {
+        created.confirmed = true;
+      });
       // A waiter that gave up before the reply must not leave a rejected promise behind.
       subscribed.catch(() => {});
       const created: ChannelEntry = {
@@ -107,9 +112,11 @@ export class ReleaseSubscriptions {
     entry.lingerTimer = setTimeout(() => {
       if (entry.waiters.size > 0 || this.#channels.get(channel) !== entry) return;
       this.#channels.delete(channel);
-      const name = this.#channelPrefix + channel;
       const subscriber = this.#subscriber;
-      (this.#sharded ? subscriber?.sunsubscribe(name) : subscriber?.unsubscribe(name))?.catch(() => {});
+      (this.#sharded
+        ? subscriber?.sunsubscribe(channel)
+        : subscriber?.unsubscribe(this.#channelPrefix + channel)
+      )?.catch(() => {});
     }, this.#lingerMs);
     entry.lingerTimer.unref();
   }
@@ -137,17 +144,35 @@ export class ReleaseSubscriptions {
       });
   }
 
+  /**
+   * Cluster only: ioredis re-made a shard's subscriber (its connection dropped, or slots moved) and
+   * re-sent the SSUBSCRIBEs. No "ready" fires for that, and handoffs published in between are lost,
+   * so each waiter re-tries once its channel is confirmed again on the owning shard.
+   */
+  #onResubscribed(subscriber: Cluster): void {
+    if (!this.#connectedOnce) return;
+    for (const [channel, entry] of this.#channels) {
+      if (entry.waiters.size === 0 || this.#resubscribing.has(entry)) continue;
+      this.#resubscribing.add(entry);
+      ssubscribeFollowingSlots(subscriber, channel)
+        .catch(() => {})
+        .finally(() => {
+          this.#resubscribing.delete(entry);
+          for (const waiter of entry.waiters.values()) waiter.notify();
+        });
+    }
+  }
+
   #connection(): RedisLockClient {
     if (this.#subscriber) return this.#subscriber;
     const source = this.#source;
-    // On a Cluster, SSUBSCRIBE only reaches the owning shard through ioredis' sharded subscribers,
-    // which the user's own client may not enable: the backend's duplicate always does.
     const subscriber: RedisLockClient = isRedisCluster(source)
-      ? source.duplicate([], { shardedSubscribers: true })
+      ? duplicateShardedSubscriber(source)
       : (source as Redis).duplicate({ enableOfflineQueue: true, autoResubscribe: true, lazyConnect: false });
     const onMessage = (channel: string, message: string) => this.#onMessage(channel, message);
     subscriber.on(this.#sharded ? 'smessage' : 'message', onMessage);
     subscriber.on('ready', () => this.#onReady(subscriber));
+    if (isRedisCluster(subscriber)) subscriber.on('subscribersReady', () => this.#onResubscribed(subscriber));
     // Without a listener ioredis prints every reconnect error; waiters see failures through their own calls.
     subscriber.on('error', () => {});
     this.#subscriber = subscriber;

@@ -10,6 +10,7 @@ import {
   assertRedisClient,
   assertRedisClientUsable,
   attemptRedisLock,
+  createClosingController,
   linkAbortSignals,
   lockAttemptOptions,
   type RedisLockClient,
@@ -50,7 +51,7 @@ export class RedisSpinLockBackend implements LockBackend {
   readonly #minDelayMs: number;
   readonly #maxDelayMs: number;
   readonly #jitter: number;
-  readonly #closing = new AbortController();
+  readonly #closing = createClosingController();
 
   constructor(redis: RedisLockClient, options: RedisSpinLockBackendOptions = {}) {
     assertRedisClient(redis, BACKEND);

@@ -33,5 +33,8 @@ local function handOff(head, nowUs)
   redis.call('ZREM', queueKey, head)
   redis.call('SET', lockKey, head, 'PX', handoffLeaseMs)
   nextFence(nowUs)
+  -- SPUBLISH came with Redis 7.0, as did REDIS_VERSION_NUM: an older cluster broadcasts instead, so
+  -- a handoff never fails halfway (the writes above stay; a script error would not undo them).
+  if publishCommand == 'SPUBLISH' and not redis.REDIS_VERSION_NUM then publishCommand = 'PUBLISH' end
   redis.call(publishCommand, channel, head)
 end

@@ -34,7 +34,7 @@ export function checkTargets(lookup: ResultsLookup): TargetCheck[] {
       measured: pubsubRows
         .map(
           (row) =>
-            `W=${row.waiters}: ${cell(row.sentPerAcquisition, 2)} sent (${cell(row.executedPerAcquisition, 1)} executed)`,
+            `W=${row.waiters}: ${cell(row.sentPerAcquisition, 3)} sent (${cell(row.executedPerAcquisition, 1)} executed)`,
         )
         .join('; '),
       // "Flat": the most loaded configuration costs at most 1.5x the least loaded one.

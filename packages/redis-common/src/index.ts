@@ -27,9 +27,10 @@ export {
   DEFAULT_HANDOFF_LEASE_MS,
   leaveRedisLockQueue,
 } from './redis-lock-attempt.js';
-export type { RedisLockFormatOptions } from './redis-lock-options.js';
+export type { RedisBackendContext, RedisLockFormatOptions } from './redis-lock-options.js';
 export {
   assertPositiveMs,
+  beginRedisAcquire,
   lockAttemptOptions,
   resolveRedisLockFormatOptions,
   sleepUnlessAborted,

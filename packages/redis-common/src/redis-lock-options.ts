@@ -1,5 +1,6 @@
 import { type BackendAcquireRequest, InvalidLockOptionsError } from '@dlock/core';
-import { publishCommandFor, type RedisLockClient } from './redis-client.js';
+import { linkAbortSignals } from './abort-link.js';
+import { assertRedisClientUsable, publishCommandFor, type RedisLockClient } from './redis-client.js';
 import { assertKeyPrefix, DEFAULT_KEY_PREFIX, redisLockKeys } from './redis-key-layout.js';
 import {
   DEFAULT_COMMAND_TIMEOUT_MS,
@@ -120,4 +121,38 @@ export function lockAttemptOptions(
     publishCommand: publishCommandFor(client),
     signal,
   };
+}
+
+/** A Redis backend as {@link beginRedisAcquire} needs it. */
+export interface RedisBackendContext {
+  readonly client: RedisLockClient;
+  readonly format: Required<RedisLockFormatOptions>;
+  readonly name: string;
+  /** Aborted by the backend's `close()`. */
+  readonly closing: AbortSignal;
+}
+
+/**
+ * What both Redis backends do first in `acquire()`: check the client is still usable, link the
+ * caller's signal with the backend's closing signal, and build the attempt options. Call
+ * `dispose()` in a `finally`.
+ *
+ * @example
+ * const { base, signal, deadline, dispose } = beginRedisAcquire(context, request);
+ * try { ... attemptRedisLock({ ...base, deadline }) ... } finally { dispose(); }
+ */
+export function beginRedisAcquire(
+  context: RedisBackendContext,
+  request: BackendAcquireRequest,
+): {
+  readonly base: RedisLockAttemptOptions;
+  readonly signal: AbortSignal;
+  readonly deadline: number;
+  dispose(): void;
+} {
+  assertRedisClientUsable(context.client, context.name, request.key);
+  const deadline = Date.now() + request.waitMs;
+  const link = linkAbortSignals([request.signal, context.closing]);
+  const { signal, dispose } = link;
+  return { base: lockAttemptOptions(context, request, signal), signal, deadline, dispose };
 }

@@ -7,12 +7,10 @@ import {
 import {
   assertPositiveMs,
   assertRedisClient,
-  assertRedisClientUsable,
   attemptRedisLock,
+  beginRedisAcquire,
   createClosingController,
   leaveRedisLockQueue,
-  linkAbortSignals,
-  lockAttemptOptions,
   type RedisLockClient,
   type RedisLockFormatOptions,
   resolveRedisLockFormatOptions,
@@ -85,14 +83,9 @@ export class RedisPubSubLockBackend implements LockBackend {
 
   async acquire(request: BackendAcquireRequest): Promise<BackendLock | null> {
     if (this.#closing.signal.aborted) throw closedError(request.key);
-    assertRedisClientUsable(this.#client, BACKEND, request.key);
-    const deadline = Date.now() + request.waitMs;
-    const link = linkAbortSignals([request.signal, this.#closing.signal]);
-    const { signal } = link;
-    const base = lockAttemptOptions(
-      { client: this.#client, format: this.#format, name: BACKEND },
+    const { base, signal, deadline, dispose } = beginRedisAcquire(
+      { client: this.#client, format: this.#format, name: BACKEND, closing: this.#closing.signal },
       request,
-      signal,
     );
     // Queue for what is left of the wait; a reply still missing at the deadline is abandoned (and
     // handed on if it won). The first attempt passes the whole wait, not a re-measured remainder,
@@ -154,7 +147,7 @@ export class RedisPubSubLockBackend implements LockBackend {
       }
     } finally {
       membership?.leave();
-      link.dispose();
+      dispose();
       // Leave the queue, passing on a lock handed to us at the last moment (one round trip, only
       // for a caller that gave up, timed out or failed while queued).
       if (!acquired && request.waitMs > 0) void leaveRedisLockQueue({ ...base, signal: undefined });

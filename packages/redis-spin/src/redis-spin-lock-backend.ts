@@ -8,11 +8,9 @@ import {
 import {
   assertPositiveMs,
   assertRedisClient,
-  assertRedisClientUsable,
   attemptRedisLock,
+  beginRedisAcquire,
   createClosingController,
-  linkAbortSignals,
-  lockAttemptOptions,
   type RedisLockClient,
   type RedisLockFormatOptions,
   resolveRedisLockFormatOptions,
@@ -86,14 +84,9 @@ export class RedisSpinLockBackend implements LockBackend {
 
   async acquire(request: BackendAcquireRequest): Promise<BackendLock | null> {
     if (this.#closing.signal.aborted) throw closedError(request.key);
-    assertRedisClientUsable(this.#client, BACKEND, request.key);
-    const deadline = Date.now() + request.waitMs;
-    const link = linkAbortSignals([request.signal, this.#closing.signal]);
-    const { signal } = link;
-    const base = lockAttemptOptions(
-      { client: this.#client, format: this.#format, name: BACKEND },
+    const { base, signal, deadline, dispose } = beginRedisAcquire(
+      { client: this.#client, format: this.#format, name: BACKEND, closing: this.#closing.signal },
       request,
-      signal,
     );
     const attempt = (attemptDeadline?: number) => attemptRedisLock({ ...base, deadline: attemptDeadline });
 
@@ -120,7 +113,7 @@ export class RedisSpinLockBackend implements LockBackend {
         if (next.acquired) return next.lock;
       }
     } finally {
-      link.dispose();
+      dispose();
     }
   }
 

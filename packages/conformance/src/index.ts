@@ -8,4 +8,5 @@ export {
   runWorkers,
   startWorker,
 } from './process-workers.js';
+export { usePrivateRedisCluster } from './redis/private-redis-cluster-fixture.js';
 export { clientFactory } from './redis/redis-clients.js';

@@ -2,26 +2,20 @@
 // every waiter settles by its waitMs (plus one command timeout) with a typed LockError, none hangs.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PrivateRedisCluster } from '@dlock/conformance/redis';
+import { usePrivateRedisCluster } from '@dlock/conformance';
 import { LockError, LockManager } from '@dlock/core';
 import { redisLockKeys } from '@dlock/redis-common';
 import { RedisSpinLockBackend } from '@dlock/redis-spin';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { RedisPubSubLockBackend } from '../../src/index.js';
 
-let cluster: PrivateRedisCluster;
-beforeAll(async () => {
-  cluster = await PrivateRedisCluster.start(3);
-}, 60_000);
-afterAll(async () => {
-  await cluster?.stop();
-});
+const cluster = usePrivateRedisCluster();
 
 it('a master killed during contention leaves no waiter hanging past its waitMs', async () => {
   const victim = 1;
   let key = '';
   do key = `test:cluster-kill:${randomUUID()}`;
-  while ((await cluster.ownerOf(redisLockKeys('dlock:', key).lock)) !== victim);
+  while ((await cluster().ownerOf(redisLockKeys('dlock:', key).lock)) !== victim);
 
   const commandTimeoutMs = 1_000;
   const waitMs = 3_000;
@@ -30,8 +24,8 @@ it('a master killed during contention leaves no waiter hanging past its waitMs',
     () =>
       new LockManager({
         backends: {
-          spin: new RedisSpinLockBackend(cluster.client(), { commandTimeoutMs }),
-          pubsub: new RedisPubSubLockBackend(cluster.client(), { commandTimeoutMs }),
+          spin: new RedisSpinLockBackend(cluster().client(), { commandTimeoutMs }),
+          pubsub: new RedisPubSubLockBackend(cluster().client(), { commandTimeoutMs }),
         },
       }),
   );
@@ -49,7 +43,7 @@ it('a master killed during contention leaves no waiter hanging past its waitMs',
     ),
   );
   await sleep(300);
-  await cluster.kill(victim);
+  await cluster().kill(victim);
   const outcomes = await Promise.all(waiters);
   const settledAfter = Date.now() - startedAt;
   await holding.catch(() => {});

@@ -5,22 +5,16 @@
 // only come from the handoff message (or the re-check after a re-subscription), never from a timer.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PrivateRedisCluster } from '@dlock/conformance/redis';
+import { usePrivateRedisCluster } from '@dlock/conformance';
 import type { BackendLock } from '@dlock/core';
 import { redisLockKeys } from '@dlock/redis-common';
 import { RedisSpinLockBackend } from '@dlock/redis-spin';
 import type { Cluster, ClusterOptions } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RedisPubSubLockBackend } from '../../src/index.js';
 import { keyOwnedBy, moveSlot, shardSubscribers } from './cluster-slots.js';
 
-let cluster: PrivateRedisCluster;
-beforeAll(async () => {
-  cluster = await PrivateRedisCluster.start(3);
-}, 60_000);
-afterAll(async () => {
-  await cluster?.stop();
-});
+const cluster = usePrivateRedisCluster();
 
 const LONG_MS = 60_000;
 /** Far below LONG_MS: a waiter acquiring within this was woken by a message, not a timer. */
@@ -33,7 +27,7 @@ function request(key: string, waitMs: number) {
 async function untilShardSubscribers(index: number, channel: string, expected: number): Promise<number> {
   let count = -1;
   for (let attempt = 0; attempt < 60; attempt++) {
-    count = await shardSubscribers(cluster, index, channel);
+    count = await shardSubscribers(cluster(), index, channel);
     if (count === expected) break;
     await sleep(50);
   }
@@ -69,8 +63,8 @@ async function scene(
   options: { owner?: number; client?: Cluster; clientPrefix?: string } = {},
 ): Promise<Scene> {
   const owner = options.owner ?? 0;
-  const client = options.client ?? cluster.client();
-  const key = await keyOwnedBy(cluster, owner, 'cluster-topology');
+  const client = options.client ?? cluster().client();
+  const key = await keyOwnedBy(cluster(), owner, 'cluster-topology');
   const channel = (options.clientPrefix ?? '') + redisLockKeys('dlock:', key).channel;
   const holder = new RedisSpinLockBackend(client);
   const waiter = new RedisPubSubLockBackend(client, { maxSleepMs: LONG_MS });
@@ -78,7 +72,7 @@ async function scene(
   expect(held).not.toBeNull();
   const waiting = waiter.acquire(request(key, 20_000));
   waiting.catch(() => {});
-  expect(await untilShardSubscribers(await cluster.ownerOf(channel), channel, 1)).toBe(1);
+  expect(await untilShardSubscribers(await cluster().ownerOf(channel), channel, 1)).toBe(1);
   return {
     key,
     owner,
@@ -97,7 +91,7 @@ describe.sequential('Redis Cluster: pub/sub waiters are woken through topology c
     ['created with shardedSubscribers: true', { shardedSubscribers: true }],
     ['created with enableOfflineQueue: false', { enableOfflineQueue: false }],
   ])('a user Cluster %s', async (_, clientOptions) => {
-    const client = cluster.client(clientOptions);
+    const client = cluster().client(clientOptions);
     if (client.status !== 'ready') await new Promise((resolve) => client.once('ready', resolve));
     const { held, waiting, close } = await scene({ client, clientPrefix: clientOptions.keyPrefix });
     await held.release();
@@ -109,7 +103,7 @@ describe.sequential('Redis Cluster: pub/sub waiters are woken through topology c
     const { owner, held, waiting, close } = await scene({ owner: 1 });
     // Killed first, released right after: ioredis needs a slot refresh and a new connection
     // before it re-subscribes, so the handoff message is published to nobody.
-    const killed = await cluster.node(owner).call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+    const killed = await cluster().node(owner).call('CLIENT', 'KILL', 'TYPE', 'pubsub');
     expect(Number(killed)).toBeGreaterThanOrEqual(1);
     await held.release();
     expect(await outcome(waiting)).toBe('acquired');
@@ -119,8 +113,8 @@ describe.sequential('Redis Cluster: pub/sub waiters are woken through topology c
   it("the key's slot moves to another master while a waiter listens", async () => {
     const { key, owner, channel, held, waiting, close } = await scene({ owner: 2 });
     const target = 0;
-    await moveSlot(cluster, redisLockKeys('dlock:', key).lock, target);
-    expect(await cluster.ownerOf(channel)).toBe(target);
+    await moveSlot(cluster(), redisLockKeys('dlock:', key).lock, target);
+    expect(await cluster().ownerOf(channel)).toBe(target);
     // Redis dropped the subscription on the old owner; ioredis subscribed again on the new one.
     expect(await untilShardSubscribers(owner, channel, 0)).toBe(0);
     expect(await untilShardSubscribers(target, channel, 1)).toBe(1);
@@ -135,9 +129,9 @@ describe.sequential('Redis Cluster: pub/sub waiters are woken through topology c
     await warm.held.release();
     expect(await outcome(warm.waiting)).toBe('acquired');
 
-    const key = await keyOwnedBy(cluster, 1, 'cluster-topology-moved');
+    const key = await keyOwnedBy(cluster(), 1, 'cluster-topology-moved');
     const names = redisLockKeys('dlock:', key);
-    await moveSlot(cluster, names.lock, 2);
+    await moveSlot(cluster(), names.lock, 2);
     const held = (await warm.holder.acquire(request(key, 0)))!;
     expect(held).not.toBeNull();
     const waiting = warm.waiter.acquire(request(key, 20_000));

@@ -7,33 +7,32 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readFileCounter, runLockBackendConformance, startWorker } from '@dlock/conformance';
-import { PrivateRedisCluster, testPrefix } from '@dlock/conformance/redis';
+import {
+  readFileCounter,
+  runLockBackendConformance,
+  startWorker,
+  usePrivateRedisCluster,
+} from '@dlock/conformance';
+import { testPrefix } from '@dlock/conformance/redis';
 import { redisLockKeys } from '@dlock/redis-common';
 import { RedisSpinLockBackend } from '@dlock/redis-spin';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RedisPubSubLockBackend } from '../../src/index.js';
 
-let cluster: PrivateRedisCluster;
-beforeAll(async () => {
-  cluster = await PrivateRedisCluster.start(3);
-}, 60_000);
-afterAll(async () => {
-  await cluster?.stop();
-});
+const cluster = usePrivateRedisCluster();
 
 const keyPrefix = testPrefix('cluster');
 runLockBackendConformance({
   name: 'redis-pubsub on Redis Cluster',
-  createBackend: () => new RedisPubSubLockBackend(cluster.client(), { keyPrefix }),
+  createBackend: () => new RedisPubSubLockBackend(cluster().client(), { keyPrefix }),
 });
 
 /** One key per master, so every shard takes part. */
 async function keyOnEveryMaster(label: string): Promise<string[]> {
   const keys = new Map<number, string>();
-  while (keys.size < cluster.size) {
+  while (keys.size < cluster().size) {
     const key = `test:cluster:${label}:${randomUUID()}`;
-    const owner = await cluster.ownerOf(redisLockKeys('dlock:', key).lock);
+    const owner = await cluster().ownerOf(redisLockKeys('dlock:', key).lock);
     if (!keys.has(owner)) keys.set(owner, key);
   }
   return [...keys.values()];
@@ -51,7 +50,7 @@ async function countAcrossProcesses(
     startWorker({
       script: join(import.meta.dirname, '..', 'workers', 'cluster-counter-worker.ts'),
       env: {
-        REDIS_CLUSTER_NODES: cluster.startupNodes,
+        REDIS_CLUSTER_NODES: cluster().startupNodes,
         BACKEND: kind,
         LOCK_KEYS: keys.join(','),
         COUNTER_FILES: counterFiles.join(','),
@@ -82,17 +81,17 @@ describe('Redis Cluster: handoffs travel through sharded pub/sub', () => {
   it('the waiter SSUBSCRIBEs on the owning shard only, and the release SPUBLISHes there (no cluster-wide PUBLISH)', async () => {
     const [key] = await keyOnEveryMaster('sharded');
     const names = redisLockKeys(keyPrefix, key!);
-    const owner = await cluster.ownerOf(names.lock);
-    for (let index = 0; index < cluster.size; index++) await cluster.node(index).config('RESETSTAT');
-    const holder = new RedisSpinLockBackend(cluster.client(), { keyPrefix });
+    const owner = await cluster().ownerOf(names.lock);
+    for (let index = 0; index < cluster().size; index++) await cluster().node(index).config('RESETSTAT');
+    const holder = new RedisSpinLockBackend(cluster().client(), { keyPrefix });
     // The user's own client has no shardedSubscribers: the backend makes a sharded duplicate itself.
-    const waiter = new RedisPubSubLockBackend(cluster.client(), { keyPrefix });
+    const waiter = new RedisPubSubLockBackend(cluster().client(), { keyPrefix });
     const request = { key: key!, leaseMs: 10_000, signal: new AbortController().signal };
     const held = (await holder.acquire({ ...request, token: randomUUID(), waitMs: 0 }))!;
     const waiting = waiter.acquire({ ...request, token: randomUUID(), waitMs: 10_000 });
     await sleep(300);
-    for (let index = 0; index < cluster.size; index++) {
-      const [, subscribers] = (await cluster.node(index).call('PUBSUB', 'SHARDNUMSUB', names.channel)) as [
+    for (let index = 0; index < cluster().size; index++) {
+      const [, subscribers] = (await cluster().node(index).call('PUBSUB', 'SHARDNUMSUB', names.channel)) as [
         string,
         number,
       ];
@@ -103,7 +102,7 @@ describe('Redis Cluster: handoffs travel through sharded pub/sub', () => {
     expect(lock).not.toBeNull();
     await lock!.release();
     const stats = await Promise.all(
-      Array.from({ length: cluster.size }, (_, index) => cluster.node(index).info('commandstats')),
+      Array.from({ length: cluster().size }, (_, index) => cluster().node(index).info('commandstats')),
     );
     expect(stats[owner]).toMatch(/cmdstat_spublish:calls=1,/);
     for (const info of stats) expect(info).not.toMatch(/cmdstat_publish:/);

@@ -5,33 +5,32 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readFileCounter, runLockBackendConformance, runWorkers } from '@dlock/conformance';
-import { PrivateRedisCluster, testPrefix } from '@dlock/conformance/redis';
+import {
+  readFileCounter,
+  runLockBackendConformance,
+  runWorkers,
+  usePrivateRedisCluster,
+} from '@dlock/conformance';
+import { testPrefix } from '@dlock/conformance/redis';
 import { redisLockKeys } from '@dlock/redis-common';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RedisSpinLockBackend } from '../../src/index.js';
 
-let cluster: PrivateRedisCluster;
-beforeAll(async () => {
-  cluster = await PrivateRedisCluster.start(3);
-}, 60_000);
-afterAll(async () => {
-  await cluster?.stop();
-});
+const cluster = usePrivateRedisCluster();
 
 const keyPrefix = testPrefix('spin-cluster');
 runLockBackendConformance({
   name: 'redis-spin on Redis Cluster',
-  createBackend: () => new RedisSpinLockBackend(cluster.client(), { keyPrefix }),
+  createBackend: () => new RedisSpinLockBackend(cluster().client(), { keyPrefix }),
 });
 
 describe('RedisSpinLockBackend on Redis Cluster across OS processes', () => {
   it('4 processes x 3 keys (one per master) x 10 increments of non-atomic file counters end exact', async () => {
     // One key per master, so every shard serves the contention.
     const keys = new Map<number, string>();
-    while (keys.size < cluster.size) {
+    while (keys.size < cluster().size) {
       const key = `test:spin-cluster:${randomUUID()}`;
-      const owner = await cluster.ownerOf(redisLockKeys('dlock:', key).lock);
+      const owner = await cluster().ownerOf(redisLockKeys('dlock:', key).lock);
       if (!keys.has(owner)) keys.set(owner, key);
     }
     expect([...keys.keys()].sort()).toEqual([0, 1, 2]);
@@ -41,7 +40,7 @@ describe('RedisSpinLockBackend on Redis Cluster across OS processes', () => {
     const results = await runWorkers(4, {
       script: join(import.meta.dirname, 'cluster-spin-worker.ts'),
       env: {
-        REDIS_CLUSTER_NODES: cluster.startupNodes,
+        REDIS_CLUSTER_NODES: cluster().startupNodes,
         LOCK_KEYS: [...keys.values()].join(','),
         COUNTER_FILES: counterFiles.join(','),
         ITERATIONS: '10',

@@ -1,32 +1,11 @@
-// Child process on a Redis Cluster: for each key in LOCK_KEYS (one per master), increments that
-// key's file counter ITERATIONS times under the lock, through BACKEND ("pubsub" or "spin").
-import { runCounterWorker } from '@dlock/conformance/worker';
+// Child process on a Redis Cluster: increments one file counter per master's key under the lock,
+// through BACKEND ("pubsub" or "spin").
+import { runClusterCounterWorker } from '@dlock/conformance/redis';
 import { RedisSpinLockBackend } from '@dlock/redis-spin';
-import { Cluster } from 'ioredis';
 import { RedisPubSubLockBackend } from '../../src/index.js';
 
-const nodes = process.env.REDIS_CLUSTER_NODES!.split(',').map((node) => {
-  const [host, port] = node.split(':');
-  return { host: host!, port: Number(port) };
-});
-const keys = process.env.LOCK_KEYS!.split(',');
-const counterFiles = process.env.COUNTER_FILES!.split(',');
-const cluster = new Cluster(nodes);
-cluster.on('error', () => {});
-await Promise.all(
-  keys.map((key, index) =>
-    runCounterWorker({
-      backends: {
-        main:
-          process.env.BACKEND === 'spin'
-            ? new RedisSpinLockBackend(cluster, { minDelayMs: 2, maxDelayMs: 50 })
-            : new RedisPubSubLockBackend(cluster),
-      },
-      key,
-      counterFile: counterFiles[index]!,
-      iterations: Number(process.env.ITERATIONS),
-      lockOptions: { retry: { waitMs: 60_000 } },
-    }),
-  ),
+await runClusterCounterWorker((cluster) =>
+  process.env.BACKEND === 'spin'
+    ? new RedisSpinLockBackend(cluster, { minDelayMs: 2, maxDelayMs: 50 })
+    : new RedisPubSubLockBackend(cluster),
 );
-await cluster.quit();

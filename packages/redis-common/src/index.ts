@@ -32,6 +32,7 @@ export {
   assertPositiveMs,
   beginRedisAcquire,
   lockAttemptOptions,
+  redisBackendClosedError,
   resolveRedisLockFormatOptions,
   sleepUnlessAborted,
 } from './redis-lock-options.js';

@@ -1,4 +1,4 @@
-import { type BackendAcquireRequest, InvalidLockOptionsError } from '@dlock/core';
+import { type BackendAcquireRequest, InvalidLockOptionsError, LockBackendError } from '@dlock/core';
 import { linkAbortSignals } from './abort-link.js';
 import { assertRedisClientUsable, publishCommandFor, type RedisLockClient } from './redis-client.js';
 import { assertKeyPrefix, DEFAULT_KEY_PREFIX, redisLockKeys } from './redis-key-layout.js';
@@ -133,7 +133,7 @@ export interface RedisBackendContext {
 }
 
 /**
- * What both Redis backends do first in `acquire()`: check the client is still usable, link the
+ * What both Redis backends do first in `acquire()`: refuse if the backend is closed, check the client is still usable, link the
  * caller's signal with the backend's closing signal, and build the attempt options. Call
  * `dispose()` in a `finally`.
  *
@@ -150,9 +150,25 @@ export function beginRedisAcquire(
   readonly deadline: number;
   dispose(): void;
 } {
+  if (context.closing.aborted) throw redisBackendClosedError(context.name, request.key);
   assertRedisClientUsable(context.client, context.name, request.key);
   const deadline = Date.now() + request.waitMs;
   const link = linkAbortSignals([request.signal, context.closing]);
   const { signal, dispose } = link;
   return { base: lockAttemptOptions(context, request, signal), signal, deadline, dispose };
+}
+
+/**
+ * The error a closed Redis backend gives: to a new `acquire()`, and to callers still waiting when
+ * `close()` ran.
+ *
+ * @example
+ * closing.abort(redisBackendClosedError('redis-spin'));
+ */
+export function redisBackendClosedError(backend: string, key?: string): LockBackendError {
+  return new LockBackendError(`The ${backend} backend is closed; create a new backend.`, {
+    backend,
+    key,
+    isRetryable: false,
+  });
 }

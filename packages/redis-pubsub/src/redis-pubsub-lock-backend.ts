@@ -1,9 +1,4 @@
-import {
-  type BackendAcquireRequest,
-  type BackendLock,
-  type LockBackend,
-  LockBackendError,
-} from '@dlock/core';
+import { type BackendAcquireRequest, type BackendLock, type LockBackend } from '@dlock/core';
 import {
   assertPositiveMs,
   assertRedisClient,
@@ -13,6 +8,7 @@ import {
   leaveRedisLockQueue,
   type RedisLockClient,
   type RedisLockFormatOptions,
+  redisBackendClosedError,
   resolveRedisLockFormatOptions,
   toLockBackendError,
 } from '@dlock/redis-common';
@@ -82,7 +78,6 @@ export class RedisPubSubLockBackend implements LockBackend {
   }
 
   async acquire(request: BackendAcquireRequest): Promise<BackendLock | null> {
-    if (this.#closing.signal.aborted) throw closedError(request.key);
     const { base, signal, deadline, dispose } = beginRedisAcquire(
       { client: this.#client, format: this.#format, name: BACKEND, closing: this.#closing.signal },
       request,
@@ -156,7 +151,7 @@ export class RedisPubSubLockBackend implements LockBackend {
 
   /** Stop waiting callers (they reject) and close the subscriber connection. */
   async close(): Promise<void> {
-    this.#closing.abort(closedError());
+    this.#closing.abort(redisBackendClosedError(BACKEND));
     this.#subscriptions.close();
   }
 
@@ -194,12 +189,4 @@ export class RedisPubSubLockBackend implements LockBackend {
       if (onAbort) signal.removeEventListener('abort', onAbort);
     }
   }
-}
-
-function closedError(key?: string): LockBackendError {
-  return new LockBackendError('RedisPubSubLockBackend is closed; create a new backend.', {
-    backend: BACKEND,
-    key,
-    isRetryable: false,
-  });
 }

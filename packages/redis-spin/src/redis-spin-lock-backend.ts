@@ -3,7 +3,6 @@ import {
   type BackendLock,
   InvalidLockOptionsError,
   type LockBackend,
-  LockBackendError,
 } from '@dlock/core';
 import {
   assertPositiveMs,
@@ -13,6 +12,7 @@ import {
   createClosingController,
   type RedisLockClient,
   type RedisLockFormatOptions,
+  redisBackendClosedError,
   resolveRedisLockFormatOptions,
   sleepUnlessAborted,
 } from '@dlock/redis-common';
@@ -83,7 +83,6 @@ export class RedisSpinLockBackend implements LockBackend {
   }
 
   async acquire(request: BackendAcquireRequest): Promise<BackendLock | null> {
-    if (this.#closing.signal.aborted) throw closedError(request.key);
     const { base, signal, deadline, dispose } = beginRedisAcquire(
       { client: this.#client, format: this.#format, name: BACKEND, closing: this.#closing.signal },
       request,
@@ -119,14 +118,6 @@ export class RedisSpinLockBackend implements LockBackend {
 
   /** Stop waiting callers (they reject). The Redis client is the caller's and stays open. */
   async close(): Promise<void> {
-    this.#closing.abort(closedError());
+    this.#closing.abort(redisBackendClosedError(BACKEND));
   }
-}
-
-function closedError(key?: string): LockBackendError {
-  return new LockBackendError('RedisSpinLockBackend is closed; create a new backend.', {
-    backend: BACKEND,
-    key,
-    isRetryable: false,
-  });
 }

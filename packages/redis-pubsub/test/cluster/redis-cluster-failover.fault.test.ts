@@ -19,7 +19,7 @@ let replicas: ClusterReplicas;
 beforeAll(async () => {
   cluster = await PrivateRedisCluster.start(3);
   replicas = await ClusterReplicas.add(cluster);
-}, 60_000);
+}, 120_000);
 afterAll(async () => {
   await replicas?.stop();
   await cluster?.stop();
@@ -30,11 +30,16 @@ function request(key: string, waitMs: number, leaseMs = 10_000) {
 }
 
 /** Try until a lock is acquired, retrying retryable backend errors, for up to `waitMs`. */
-async function acquireRetrying(backend: LockBackend, key: string, waitMs: number): Promise<BackendLock> {
+async function acquireRetrying(
+  backend: LockBackend,
+  key: string,
+  waitMs: number,
+  leaseMs?: number,
+): Promise<BackendLock> {
   const deadline = Date.now() + waitMs;
   for (;;) {
     try {
-      const lock = await backend.acquire(request(key, Math.max(0, deadline - Date.now())));
+      const lock = await backend.acquire(request(key, Math.max(0, deadline - Date.now()), leaseMs));
       if (lock) return lock;
     } catch (error) {
       if (!(LockError.isInstance(error) && 'isRetryable' in error && error.isRetryable)) throw error;
@@ -95,19 +100,24 @@ it('a master fails over during contention: no waiter outlives its waitMs, the lo
   expect(((await promoted.call('ROLE')) as [string])[0]).toBe('master');
 
   // The key can be locked again, with a fencing token above every one handed out before.
-  const again = await acquireRetrying(holder, key, 15_000);
+  // A lease far longer than the rest of the test: the waiter below can only get the lock through
+  // the handoff message, never through its fallback timer at the holder's lease.
+  const again = await acquireRetrying(holder, key, 15_000, 120_000);
   for (const fence of [held.fencingToken!, ...fencesSeen]) expect(again.fencingToken).toBeGreaterThan(fence);
 
   // Handoffs on the promoted replica reach a pub/sub waiter through sharded pub/sub (its sleep is
   // 60 s, so only the message can wake it this fast).
   const waiter = new RedisPubSubLockBackend(cluster.client(), { maxSleepMs: 60_000 });
-  const waiting = waiter.acquire(request(key, 20_000));
+  const waiting = waiter.acquire(request(key, 60_000));
   const channel = redisLockKeys('dlock:', key).channel;
-  for (let attempt = 0; attempt < 60; attempt++) {
-    const [, count] = (await promoted.call('PUBSUB', 'SHARDNUMSUB', channel)) as [string, number];
-    if (count === 1) break;
-    await sleep(50);
+  // Right after a failover ioredis may take a while to map the slot to the promoted node; release
+  // only once the waiter's SSUBSCRIBE is in place there.
+  let subscribers = 0;
+  for (let attempt = 0; attempt < 300 && subscribers !== 1; attempt++) {
+    [, subscribers] = (await promoted.call('PUBSUB', 'SHARDNUMSUB', channel)) as [string, number];
+    if (subscribers !== 1) await sleep(50);
   }
+  expect(subscribers).toBe(1);
   const releasedAt = Date.now();
   await again.release();
   const handedOver = await waiting;
@@ -116,4 +126,4 @@ it('a master fails over during contention: no waiter outlives its waitMs, the lo
   expect(handedOver!.fencingToken).toBeGreaterThan(again.fencingToken!);
   await handedOver!.release();
   await Promise.all([...backends, holder, waiter].map((backend) => backend.close()));
-}, 60_000);
+}, 120_000);

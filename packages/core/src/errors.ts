@@ -8,6 +8,7 @@ export type LockErrorCode =
   | 'INVALID_LOCK_KEY'
   | 'INVALID_LOCK_OPTIONS'
   | 'LOCK_BACKEND_ERROR'
+  | 'LOCK_CAPACITY_EXCEEDED'
   | 'LOCK_ABORTED';
 
 export interface LockErrorOptions {
@@ -162,5 +163,27 @@ export class LockBackendError extends LockError {
   }
   static override isInstance(value: unknown): value is LockBackendError {
     return hasCode(value, 'LOCK_BACKEND_ERROR');
+  }
+}
+
+/**
+ * A limit of this process, not of the store, stopped the call: the backend already uses every
+ * resource it may (e.g. `@dlock/mysql`'s `maxLockConnections`, one connection per held lock).
+ * The store is healthy and the key may well be free; waiting callers wait for capacity within
+ * `retry.waitMs`, then get this error. Release locks sooner or raise the named limit.
+ *
+ * @example
+ * if (LockCapacityError.isInstance(error)) response.status(503).set('Retry-After', '1');
+ */
+export class LockCapacityError extends LockError {
+  override readonly name = 'LockCapacityError';
+  /** The option that sets the exhausted limit, e.g. `"maxLockConnections"`. */
+  readonly limit: string;
+  constructor(message: string, options: LockErrorOptions & { limit: string }) {
+    super('LOCK_CAPACITY_EXCEEDED', message, options);
+    this.limit = options.limit;
+  }
+  static override isInstance(value: unknown): value is LockCapacityError {
+    return hasCode(value, 'LOCK_CAPACITY_EXCEEDED');
   }
 }

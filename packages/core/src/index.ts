@@ -7,12 +7,15 @@ export type {
   LockKeyFunction,
 } from './distributed-lock.js';
 export { DistributedLock, getDistributedLockMetadata } from './distributed-lock.js';
+export type { DurationRule } from './duration.js';
+export { assertDuration, MAX_DURATION_MS } from './duration.js';
 export type { LockBackendErrorOptions, LockErrorCode, LockErrorOptions } from './errors.js';
 export {
   InvalidLockKeyError,
   InvalidLockOptionsError,
   LockAbortedError,
   LockBackendError,
+  LockCapacityError,
   LockError,
   LockLostError,
   LockNotAcquiredError,

@@ -10,6 +10,7 @@ import {
   LockNotAcquiredError,
   LockTimeoutError,
 } from './errors.js';
+import { assertDuration } from './duration.js';
 import { HeldLock } from './held-lock.js';
 import { validateLockKey } from './key-template.js';
 import { LocalKeyQueue } from './local-key-queue.js';
@@ -18,7 +19,6 @@ import { findHeldLock, type LockInfo, runWithHeldLocks } from './lock-context.js
 import type { LockManagerEvents } from './lock-events.js';
 import {
   type AcquireOptions,
-  assertPositiveMs,
   type CallLockOptions,
   type LockDefaults,
   resolveTiming,
@@ -136,7 +136,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     if (typeof this.#keyPrefix !== 'string') throw new InvalidLockOptionsError('keyPrefix must be a string.');
     this.#defaults = options.defaults ?? {};
     resolveTiming({}, this.#defaults);
-    if (this.#defaults.waitMs !== undefined) assertPositiveMs('defaults.waitMs', this.#defaults.waitMs);
+    if (this.#defaults.waitMs !== undefined) assertDuration('defaults.waitMs', this.#defaults.waitMs);
   }
 
   /** Backend names this manager knows. */
@@ -394,7 +394,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
         if (lost) throw lost;
       },
       extend: async (leaseMs = lock.leaseMs) => {
-        assertPositiveMs('leaseMs', leaseMs);
+        assertDuration('leaseMs', leaseMs);
         if (lock.lostError) throw lock.lostError;
         if (lock.released) throw new LockLostError(lock.key, lock.backend, 'it was already released');
         const sentAt = Date.now();

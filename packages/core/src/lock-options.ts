@@ -1,3 +1,4 @@
+import { assertDuration, describeValue } from './duration.js';
 import { InvalidLockOptionsError } from './errors.js';
 
 /** Default time to wait for a held lock when `retry` is `true` or `{}`. */
@@ -44,18 +45,9 @@ export interface ResolvedTiming {
   readonly leaseMs: number;
 }
 
-export function assertPositiveMs(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidLockOptionsError(
-      `${name} must be a positive finite number of milliseconds, got ${String(value)}.`,
-    );
-  }
-  return value;
-}
-
 /** Resolve `retry`/`leaseMs` against manager defaults, rejecting impossible values before any store call. */
 export function resolveTiming(options: LockOptions, defaults: LockDefaults = {}): ResolvedTiming {
-  const leaseMs = assertPositiveMs('leaseMs', options.leaseMs ?? defaults.leaseMs ?? DEFAULT_LEASE_MS);
+  const leaseMs = assertDuration('leaseMs', options.leaseMs ?? defaults.leaseMs ?? DEFAULT_LEASE_MS);
   const retry = options.retry ?? defaults.retry ?? false;
   let waitMs = 0;
   if (retry === true) {
@@ -63,8 +55,8 @@ export function resolveTiming(options: LockOptions, defaults: LockDefaults = {})
   } else if (typeof retry === 'object' && retry !== null) {
     waitMs = retry.waitMs ?? defaults.waitMs ?? DEFAULT_WAIT_MS;
   } else if (retry !== false) {
-    throw new InvalidLockOptionsError(`retry must be a boolean or { waitMs }, got ${String(retry)}.`);
+    throw new InvalidLockOptionsError(`retry must be a boolean or { waitMs }, got ${describeValue(retry)}.`);
   }
-  if (retry !== false) assertPositiveMs('retry.waitMs', waitMs);
+  if (retry !== false) assertDuration('retry.waitMs', waitMs);
   return { waitMs, leaseMs };
 }

@@ -7,6 +7,7 @@ import {
 } from '@dlock/core';
 import type { ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { CriticalSectionAbortedError } from '../locking/critical-sections.js';
 import { InsufficientStockError, ProductNotFoundError } from '../stock/stock-errors.js';
 import { ApiError, type ApiErrorBody, type ApiErrorCode } from './api-error.js';
 
@@ -37,6 +38,15 @@ const CONNECTION_ERROR_NAMES = new Set(['CannotExecuteNotConnectedError', 'Conne
  * toErrorResponse(new LockTimeoutError('stock:p-1', 'pubsub', 5000)); // { status: 503, code: 'LOCK_TIMEOUT', ... }
  */
 export function toErrorResponse(error: unknown, shuttingDown = false): ErrorResponse {
+  if (error instanceof CriticalSectionAbortedError) {
+    // Stopped before COMMIT and rolled back by the shutdown: nothing was written, retry elsewhere.
+    return {
+      status: 503,
+      code: 'SHUTTING_DOWN',
+      message: 'The server is shutting down; nothing was written; retry.',
+      retryAfterSeconds: 1,
+    };
+  }
   if (
     shuttingDown &&
     (LockBackendError.isInstance(error) || (LockLostError.isInstance(error) && error.cause !== undefined))

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { type AppConfig, stockLockWaitMs } from '../config/app-config.js';
+import { CriticalSections } from '../locking/critical-sections.js';
 import { type AppLockBackends, createLockBackends } from '../locking/lock-backends.js';
 import { OrderService } from '../orders/order-service.js';
 import { StockRaceStrategies } from '../stock/stock-race-strategies.js';
@@ -21,11 +22,14 @@ export interface AppContext {
   readonly stockService: StockService;
   readonly orderService: OrderService;
   readonly raceStrategies: StockRaceStrategies;
+  /** Every transaction that runs under a lock; the shutdown stops them before it releases locks. */
+  readonly criticalSections: CriticalSections;
   /** Set by the graceful shutdown; lets error responses say "shutting down" rather than "lock lost". */
   readonly lifecycle: { shuttingDown: boolean };
   /**
-   * Release every held lock and close every connection. Call after the HTTP server stopped
-   * accepting requests and in-flight requests had their chance to finish.
+   * Release every held lock and close every connection. Call only once no critical section runs
+   * (`criticalSections.settled()`): a lock released under a running transaction lets another
+   * server in before that transaction's COMMIT.
    */
   close(): Promise<void>;
 }
@@ -70,7 +74,8 @@ export async function createAppContext(config: AppConfig, logger: Logger): Promi
       ),
     );
 
-    const stockService = new StockService(dataSource, { workMs: config.stockWorkMs });
+    const criticalSections = new CriticalSections();
+    const stockService = new StockService(dataSource, { workMs: config.stockWorkMs, criticalSections });
     const orderService = new OrderService(stockService);
     const raceStrategies = new StockRaceStrategies({
       stock: stockService,
@@ -83,7 +88,8 @@ export async function createAppContext(config: AppConfig, logger: Logger): Promi
       closing ??= (async () => {
         // First the locks (while their stores are still reachable, so they are released, not left
         // to expire), then the pools and Redis. manager.close() also closes the backends, which
-        // ends the pub/sub backend's own subscriber connection.
+        // ends the pub/sub backend's own subscriber connection. The caller made sure no critical
+        // section still runs (see graceful-shutdown.ts).
         // Decorated calls made after this reject with LockBackendError ("manager is closed") -> 503.
         await lockManager.close();
         await closeOpened();
@@ -101,6 +107,7 @@ export async function createAppContext(config: AppConfig, logger: Logger): Promi
       stockService,
       orderService,
       raceStrategies,
+      criticalSections,
       lifecycle: { shuttingDown: false },
       close,
     };

@@ -1,6 +1,7 @@
 import { DistributedLock } from '@dlock/core';
 import type { DataSource } from 'typeorm';
 import { stockLockWaitMs } from '../config/app-config.js';
+import type { CriticalSections } from '../locking/critical-sections.js';
 import { Order } from '../orders/order-entity.js';
 import { Stock } from './stock-entity.js';
 import { decreaseStockInTransaction, type StockChange } from './stock-transaction.js';
@@ -11,6 +12,8 @@ const STOCK_LOCK_WAIT_MS = stockLockWaitMs();
 export interface StockServiceOptions {
   /** Simulated work inside the critical section, in ms. */
   readonly workMs: number;
+  /** Where every transaction under a lock runs, so the shutdown can stop them before releasing locks. */
+  readonly criticalSections: CriticalSections;
 }
 
 /** A decrease made for an order: the stock change and the order row, committed together. */
@@ -24,16 +27,18 @@ export interface OrderReservation {
  * around one transaction, so two servers can never interleave their read-modify-write.
  *
  * @example
- * const service = new StockService(dataSource, { workMs: 0 });
+ * const service = new StockService(dataSource, { workMs: 0, criticalSections: new CriticalSections() });
  * await service.decrease('p-1', 2); // { productId: 'p-1', previousQuantity: 10, quantity: 8 }
  */
 export class StockService {
   readonly #dataSource: DataSource;
   readonly #workMs: number;
+  readonly #sections: CriticalSections;
 
   constructor(dataSource: DataSource, options: StockServiceOptions) {
     this.#dataSource = dataSource;
     this.#workMs = options.workMs;
+    this.#sections = options.criticalSections;
   }
 
   /**
@@ -49,12 +54,15 @@ export class StockService {
   /** Same lock as {@link decrease}: an order's stock change and its order row commit in one transaction. */
   @DistributedLock({ key: 'stock:{0}', retry: { waitMs: STOCK_LOCK_WAIT_MS } })
   async reserveForOrder(productId: string, quantity: number, userId: string): Promise<OrderReservation> {
-    const { change, extra } = await decreaseStockInTransaction(this.#dataSource, {
-      productId,
-      quantity,
-      workMs: this.#workMs,
-      alsoWrite: (manager) => manager.save(manager.create(Order, { userId, productId, quantity })),
-    });
+    const { change, extra } = await this.#sections.run((signal) =>
+      decreaseStockInTransaction(this.#dataSource, {
+        productId,
+        quantity,
+        workMs: this.#workMs,
+        signal,
+        alsoWrite: (manager) => manager.save(manager.create(Order, { userId, productId, quantity })),
+      }),
+    );
     return { change, order: extra! };
   }
 
@@ -63,11 +71,9 @@ export class StockService {
    * what goes wrong, or to wrap it in another backend); application code calls {@link decrease}.
    */
   async decreaseUnlocked(productId: string, quantity: number): Promise<StockChange> {
-    const { change } = await decreaseStockInTransaction(this.#dataSource, {
-      productId,
-      quantity,
-      workMs: this.#workMs,
-    });
+    const { change } = await this.#sections.run((signal) =>
+      decreaseStockInTransaction(this.#dataSource, { productId, quantity, workMs: this.#workMs, signal }),
+    );
     return change;
   }
 

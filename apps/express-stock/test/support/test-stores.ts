@@ -6,7 +6,11 @@ import type { DataSource } from 'typeorm';
 import { type AppConfig, loadAppConfig } from '../../src/config/app-config.js';
 import { createLockBackends } from '../../src/locking/lock-backends.js';
 import { type AppContext, createAppContext } from '../../src/server/app-context.js';
-import { connectLockDataSource, connectRedis } from '../../src/server/store-connections.js';
+import {
+  connectAppDataSource,
+  connectLockDataSource,
+  connectRedis,
+} from '../../src/server/store-connections.js';
 
 /** A table prefix no other test file uses, e.g. `demo_t3fa9c1_`. */
 export function uniqueTablePrefix(): string {
@@ -26,6 +30,11 @@ export function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
 /** A connected app context on its own tables (created by `synchronize`). */
 export async function createTestContext(overrides: Partial<AppConfig> = {}): Promise<AppContext> {
   return createAppContext(testConfig(overrides), pino({ level: 'silent' }));
+}
+
+/** A pool of the test's own (like another server's, it sees only committed data), on tables it creates. */
+export async function connectTestDataSource(config: AppConfig): Promise<DataSource> {
+  return connectAppDataSource({ ...config, synchronizeSchema: true, appPoolSize: 2 });
 }
 
 /** Drop the tables of `prefix` (best effort; the prefix is unique to one test file). */

@@ -4,10 +4,14 @@ import { stockLockWaitMs } from '../config/app-config.js';
 import type { CriticalSections } from '../locking/critical-sections.js';
 import { Order } from '../orders/order-entity.js';
 import { Stock } from './stock-entity.js';
-import { decreaseStockInTransaction, type StockChange } from './stock-transaction.js';
+import { decreaseStockInTransaction, type StockChange, setStockInTransaction } from './stock-transaction.js';
 
-/** Fixed when the class is defined, like every decorator option; configured by `STOCK_LOCK_WAIT_MS`. */
-const STOCK_LOCK_WAIT_MS = stockLockWaitMs();
+/**
+ * The one lock of a product's stock, shared by EVERY method that writes it (decrease, order, set).
+ * Waiting (`retry`): concurrent writers of one product queue up. `waitMs` is fixed when the class
+ * is defined, like every decorator option; configured by `STOCK_LOCK_WAIT_MS`.
+ */
+const STOCK_LOCK = { key: 'stock:{0}', retry: { waitMs: stockLockWaitMs() } } as const;
 
 export interface StockServiceOptions {
   /** Simulated work inside the critical section, in ms. */
@@ -46,13 +50,13 @@ export class StockService {
    * of one product queue up instead of failing. The lock wraps the whole transaction: the decorator
    * releases only after this method's promise settles, i.e. after COMMIT.
    */
-  @DistributedLock({ key: 'stock:{0}', retry: { waitMs: STOCK_LOCK_WAIT_MS } })
+  @DistributedLock(STOCK_LOCK)
   async decrease(productId: string, quantity: number): Promise<StockChange> {
     return this.decreaseUnlocked(productId, quantity);
   }
 
   /** Same lock as {@link decrease}: an order's stock change and its order row commit in one transaction. */
-  @DistributedLock({ key: 'stock:{0}', retry: { waitMs: STOCK_LOCK_WAIT_MS } })
+  @DistributedLock(STOCK_LOCK)
   async reserveForOrder(productId: string, quantity: number, userId: string): Promise<OrderReservation> {
     const { change, extra } = await this.#sections.run((signal) =>
       decreaseStockInTransaction(this.#dataSource, {
@@ -81,9 +85,20 @@ export class StockService {
     return this.#dataSource.getRepository(Stock).findOne({ where: { productId } });
   }
 
-  /** Set (or create) a product's stock. An absolute write, so it needs no lock to be correct by itself. */
-  async set(productId: string, quantity: number): Promise<Stock> {
-    const repository = this.#dataSource.getRepository(Stock);
-    return repository.save(repository.create({ productId, quantity }));
+  /**
+   * Set (or create) a product's stock. An absolute write still takes the stock lock: without it, a
+   * decrease that read before this write would commit its stale result after it, and the new
+   * quantity would be lost.
+   */
+  @DistributedLock(STOCK_LOCK)
+  async set(productId: string, quantity: number): Promise<{ productId: string; quantity: number }> {
+    await this.#sections.run((signal) =>
+      setStockInTransaction(this.#dataSource, {
+        row: { entity: Stock, where: { productId } },
+        quantity,
+        signal,
+      }),
+    );
+    return { productId, quantity };
   }
 }

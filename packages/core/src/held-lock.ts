@@ -1,3 +1,4 @@
+import { onAbort } from './abort-link.js';
 import { LockLostError } from './errors.js';
 import { LeaseWatch } from './lease-watch.js';
 import type { BackendLock, LockBackend } from './lock-backend.js';
@@ -30,6 +31,8 @@ export class HeldLock implements HeldLockEntry {
   #expiresAt: number;
   #released = false;
   #lostError: LockLostError | undefined;
+  #stopWatchingStore: () => void = () => {};
+  #turnGivenBack = false;
 
   constructor(init: HeldLockInit) {
     this.manager = init.manager;
@@ -53,15 +56,17 @@ export class HeldLock implements HeldLockEntry {
       },
       this.#expiresAt,
     );
-    init.backendLock.lostSignal?.addEventListener(
-      'abort',
-      () => {
-        const reason: unknown = init.backendLock.lostSignal?.reason;
-        if (this.markLost('the store reported it gone (its connection or session ended)', reason))
+    const lostSignal = init.backendLock.lostSignal;
+    if (lostSignal) {
+      const storeLost = () => {
+        if (this.markLost('the store reported it gone (its connection or session ended)', lostSignal.reason))
           init.onLost(this);
-      },
-      { once: true },
-    );
+      };
+      // Unsubscribed at release or loss: a backend may share one lostSignal between many locks
+      // (one per connection), and a listener left on it would keep every finished lock alive.
+      if (lostSignal.aborted) queueMicrotask(storeLost);
+      else this.#stopWatchingStore = onAbort(lostSignal, storeLost);
+    }
   }
 
   get fencingToken(): number | undefined {
@@ -95,6 +100,7 @@ export class HeldLock implements HeldLockEntry {
   markLost(detail: string, cause?: unknown): boolean {
     if (this.#lostError) return false;
     this.#watch.stop();
+    this.#stopWatchingStore();
     this.#lostError = new LockLostError(this.key, this.backend, detail, cause);
     this.#controller.abort(this.#lostError);
     return true;
@@ -103,6 +109,18 @@ export class HeldLock implements HeldLockEntry {
   /** Stop renewing and hide the lock from the async context before it is released in the store. */
   retire(): void {
     this.#watch.stop();
+    this.#stopWatchingStore();
     this.#released = true;
+  }
+
+  /**
+   * True the first time only: the caller then hands this key's local turn to the next caller of
+   * this process. Happens at release, or earlier at a loss (the lock is gone everywhere, so this
+   * process must not keep its own callers out longer than other processes).
+   */
+  giveBackTurn(): boolean {
+    if (this.#turnGivenBack) return false;
+    this.#turnGivenBack = true;
+    return true;
   }
 }

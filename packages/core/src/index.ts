@@ -1,3 +1,5 @@
+export type { AbortLink } from './abort-link.js';
+export { abortableDelay, createClosingController, linkAbortSignals, onAbort } from './abort-link.js';
 export { getDefaultLockManager, setDefaultLockManager } from './default-manager.js';
 export type {
   DistributedLockDecorator,
@@ -53,3 +55,5 @@ export { DEFAULT_LEASE_MS, DEFAULT_WAIT_MS } from './lock-options.js';
 export type { MemoryLockBackendOptions } from './memory-lock-backend.js';
 export { MemoryLockBackend } from './memory-lock-backend.js';
 export { MemoryLockStore } from './memory-lock-store.js';
+export type { WaitOrAbortOptions } from './wait-or-abort.js';
+export { waitOrAbort } from './wait-or-abort.js';

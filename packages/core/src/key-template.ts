@@ -125,6 +125,9 @@ export function stringifyKeyPart(value: unknown, describe: () => string): string
 // missing value interpolated into a string; locking on it would serialize unrelated callers.
 const SUSPICIOUS_PART = /(?:^|[^A-Za-z0-9_])(undefined|null|NaN|\[object Object\])(?:$|[^A-Za-z0-9_])/;
 
+/** In `u` mode a valid surrogate pair is one code point, so only a lone half matches. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 /** Check a final key; returns it unchanged when valid. */
 export function validateLockKey(key: unknown): string {
   if (typeof key !== 'string') {
@@ -134,6 +137,16 @@ export function validateLockKey(key: unknown): string {
   if (key.length > MAX_KEY_LENGTH) {
     throw new InvalidLockKeyError(
       `Lock key is ${key.length} characters long; the limit is ${MAX_KEY_LENGTH}. Hash long identifiers first.`,
+      key.slice(0, 64),
+    );
+  }
+  const loneSurrogate = LONE_SURROGATE.exec(key);
+  if (loneSurrogate) {
+    // Stores encode keys as UTF-8, where every lone surrogate becomes U+FFFD: two different keys
+    // would name one lock, and a pub/sub handoff message would miss its waiter.
+    throw new InvalidLockKeyError(
+      `Lock key contains a lone UTF-16 surrogate (\\u${loneSurrogate[0].charCodeAt(0).toString(16)} at index ` +
+        `${loneSurrogate.index}), which no store can represent; build the key from well-formed text.`,
       key.slice(0, 64),
     );
   }

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { onAbort } from './abort-link.js';
+import { assertDuration } from './duration.js';
 import {
   InvalidLockKeyError,
   InvalidLockOptionsError,
@@ -10,7 +12,6 @@ import {
   LockNotAcquiredError,
   LockTimeoutError,
 } from './errors.js';
-import { assertDuration } from './duration.js';
 import { HeldLock } from './held-lock.js';
 import { validateLockKey } from './key-template.js';
 import { LocalKeyQueue } from './local-key-queue.js';
@@ -256,9 +257,11 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     // One controller per call, aborted by the caller's signal or by close(). Not AbortSignal.any:
     // a long-lived parent signal would collect a dependent signal per call.
     const call = new AbortController();
-    const forwardAbort = () => call.abort(plan.signal?.reason);
-    plan.signal?.addEventListener('abort', forwardAbort, { once: true });
-    if (plan.signal?.aborted) forwardAbort();
+    const callerSignal = plan.signal;
+    if (callerSignal?.aborted) call.abort(callerSignal.reason);
+    const stopForwarding = callerSignal
+      ? onAbort(callerSignal, () => call.abort(callerSignal.reason))
+      : undefined;
     this.#waitingCalls.add(call);
     const taken: TakenLock[] = [];
     try {
@@ -277,7 +280,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
       throw error;
     } finally {
       this.#waitingCalls.delete(call);
-      plan.signal?.removeEventListener('abort', forwardAbort);
+      stopForwarding?.();
     }
   }
 
@@ -377,7 +380,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
       process.emitWarning(failure.message, { code: 'DLOCK_RELEASE_FAILED', detail: String(failure.cause) });
     } finally {
       this.#held.delete(lock);
-      this.#localQueue.leave(lock.key);
+      this.#giveBackTurn(lock);
     }
     if (releasedInStore && !lock.lostError) {
       this.#emit('released', { key: lock.key, backend: lock.backend, heldMs: Date.now() - lock.acquiredAt });
@@ -413,7 +416,12 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     });
   }
 
+  #giveBackTurn(lock: HeldLock): void {
+    if (lock.giveBackTurn()) this.#localQueue.leave(lock.key);
+  }
+
   #reportLost(lock: HeldLock): void {
+    this.#giveBackTurn(lock);
     this.#emit('lost', {
       key: lock.key,
       backend: lock.backend,

@@ -1,3 +1,4 @@
+import { linkAbortSignals } from './abort-link.js';
 import { LockBackendError } from './errors.js';
 import type { BackendAcquireRequest, BackendLock, LockBackend } from './lock-backend.js';
 import { MemoryLockStore } from './memory-lock-store.js';
@@ -29,7 +30,7 @@ export class MemoryLockBackend implements LockBackend {
     if (first || request.waitMs <= 0) return first;
     request.onContended?.();
 
-    const signal = AbortSignal.any([request.signal, this.#closing.signal]);
+    const { signal, dispose } = linkAbortSignals([request.signal, this.#closing.signal]);
     let wake: () => void = () => {};
     const sleeper = { wake: () => wake() };
     this.store.addSleeper(request.key, sleeper);
@@ -58,6 +59,7 @@ export class MemoryLockBackend implements LockBackend {
         if (lock) return lock;
       }
     } finally {
+      dispose();
       this.store.removeSleeper(request.key, sleeper);
       this.store.wakeFirstIfFree(request.key);
     }

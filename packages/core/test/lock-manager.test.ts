@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -38,6 +39,8 @@ describe('LockManager: bad input fails before any store call', () => {
     ['a non-string key', 42 as unknown as string],
     ['a key built from undefined', `stock:${undefined}`],
     ['a key built from an object', `stock:${{}}`],
+    ['a key with a lone high surrogate', 'stock:\uD83D'],
+    ['a key with a lone low surrogate', '\uDE00:stock'],
   ])('%s -> InvalidLockKeyError', async (_label, key) => {
     await expect(manager.withLock(key as string, {}, noop)).rejects.toBeInstanceOf(InvalidLockKeyError);
     expect(backend.calls).toEqual([]);
@@ -53,9 +56,22 @@ describe('LockManager: bad input fails before any store call', () => {
     ['an unknown backend', { backend: 'redis' }],
     ['retry that is not boolean/object', { retry: 3 as unknown as boolean }],
     ['a signal that is not an AbortSignal', { signal: {} as AbortSignal }],
+    ['a 30-day lease (Node would fire its timer after 1 ms)', { leaseMs: 30 * 86_400_000 }],
+    ['a 30-day wait', { retry: { waitMs: 30 * 86_400_000 } }],
   ])('%s -> InvalidLockOptionsError', async (_label, options) => {
     await expect(manager.withLock('k', options, noop)).rejects.toBeInstanceOf(InvalidLockOptionsError);
     expect(backend.calls).toEqual([]);
+  });
+
+  it('a key with a well-formed surrogate pair (emoji) is accepted', async () => {
+    await expect(manager.withLock('stock:\u{1F600}', {}, noop)).resolves.toBe('ran');
+  });
+
+  it('shows the type of a wrong value (environment variables arrive as strings)', async () => {
+    await expect(manager.withLock('k', { leaseMs: '5000' as unknown as number }, noop)).rejects.toThrow(
+      /leaseMs must be a positive number of milliseconds up to 2147483647, got "5000" \(string\)/,
+    );
+    await expect(manager.withLock('k', { leaseMs: 2 ** 31 }, noop)).rejects.toThrow(/about 24\.8 days/);
   });
 
   it('names the known backends when the name is wrong', async () => {
@@ -243,6 +259,68 @@ describe('LockManager: leases', () => {
     expect(manual.signal.aborted).toBe(false);
     await manual.release();
     await expect(manual.release()).resolves.toBeUndefined();
+  });
+
+  it('a handle never released and not renewed frees the local turn when its lease ends', async () => {
+    // The lease ending frees the key for other processes; callers of this process must not be
+    // kept out longer than they are.
+    const { manager } = createManager();
+    const forgotten = await manager.acquire('k', { leaseMs: 100 });
+    const startedAt = Date.now();
+    await expect(manager.withLock('k', { retry: { waitMs: 2_000 } }, async () => 'next')).resolves.toBe(
+      'next',
+    );
+    expect(Date.now() - startedAt).toBeLessThan(1_500);
+    await expect(forgotten.release()).rejects.toBeInstanceOf(LockLostError);
+    // The late release of the lost handle must not hand the turn to anyone a second time.
+    const holder = await manager.acquire('k', { leaseMs: 5_000 });
+    await expect(manager.withLock('k', {}, async () => 'barged')).rejects.toBeInstanceOf(
+      LockNotAcquiredError,
+    );
+    await holder.release();
+  });
+
+  it('a lostSignal shared by every lock keeps no listener once the locks are released', async () => {
+    const { manager, backend } = createManager();
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    try {
+      for (let i = 0; i < 30; i++) await manager.withLock(`k${i}`, {}, async () => {});
+      await Promise.all(Array.from({ length: 30 }, (_, i) => manager.withLock(`p${i}`, {}, async () => {})));
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(getEventListeners(backend.storeLoss.signal, 'abort')).toHaveLength(0);
+    expect(warnings).not.toContain('MaxListenersExceededWarning');
+  });
+
+  it('one caller signal shared by 50 concurrent waiting calls prints no listener warning', async () => {
+    const { manager } = createManager();
+    const shared = new AbortController();
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    try {
+      const holder = await manager.acquire('busy', { leaseMs: 5_000 });
+      const calls = Array.from({ length: 50 }, (_, i) =>
+        manager.withLock(
+          i % 2 ? 'busy' : `free${i}`,
+          { retry: { waitMs: 5_000 }, signal: shared.signal },
+          () => sleep(20),
+        ),
+      );
+      await sleep(50);
+      shared.abort(new Error('client went away'));
+      const outcomes = await Promise.allSettled(calls);
+      await holder.release();
+      expect(outcomes.filter((outcome) => outcome.status === 'rejected').length).toBe(25);
+      expect(getEventListeners(shared.signal, 'abort')).toHaveLength(0);
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).not.toContain('MaxListenersExceededWarning');
   });
 
   it('a release that fails at the store does not fail the finished work', async () => {

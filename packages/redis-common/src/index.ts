@@ -1,25 +1,19 @@
-export type { AbortLink } from './abort-link.js';
-export { createClosingController, linkAbortSignals } from './abort-link.js';
 export { LUA_SCRIPTS } from './generated/lua-scripts.js';
 export type { LuaScript } from './lua-script.js';
 export { runLuaScript } from './lua-script.js';
 export type { RedisErrorContext } from './redis-backend-error.js';
 export { toLockBackendError } from './redis-backend-error.js';
 export type { RedisLockClient } from './redis-client.js';
-export {
-  assertRedisClient,
-  assertRedisClientUsable,
-  isRedisCluster,
-  publishCommandFor,
-} from './redis-client.js';
+export { assertRedisClient, isRedisCluster } from './redis-client.js';
 export type { RedisLockKeys } from './redis-key-layout.js';
-export {
-  assertKeyPrefix,
-  DEFAULT_KEY_PREFIX,
-  escapeHashTag,
-  redisLockKeys,
-} from './redis-key-layout.js';
-export type { PublishCommand, RedisLockAttempt, RedisLockAttemptOptions } from './redis-lock-attempt.js';
+export { DEFAULT_KEY_PREFIX, escapeHashTag, redisLockKeys } from './redis-key-layout.js';
+export type {
+  PublishCommand,
+  RedisAcquireAttempt,
+  RedisLockAttempt,
+  RedisLockScriptSettings,
+  RedisLockTarget,
+} from './redis-lock-attempt.js';
 export {
   attemptRedisLock,
   DEFAULT_COMMAND_TIMEOUT_MS,
@@ -27,12 +21,10 @@ export {
   DEFAULT_HANDOFF_LEASE_MS,
   leaveRedisLockQueue,
 } from './redis-lock-attempt.js';
-export type { RedisBackendContext, RedisLockFormatOptions } from './redis-lock-options.js';
-export {
-  assertPositiveMs,
-  beginRedisAcquire,
-  lockAttemptOptions,
-  redisBackendClosedError,
-  resolveRedisLockFormatOptions,
-  sleepUnlessAborted,
+export type {
+  RedisAcquireCall,
+  RedisBackendContext,
+  RedisLockFormat,
+  RedisLockFormatOptions,
 } from './redis-lock-options.js';
+export { beginRedisAcquire, redisBackendClosedError, resolveRedisLockFormat } from './redis-lock-options.js';

@@ -17,6 +17,8 @@ export interface RedisErrorContext {
   readonly key: string;
   /** What was going on, e.g. "acquiring". */
   readonly action: string;
+  /** `host:port` of the server, named in the message. */
+  readonly address?: string;
   /** The client was closed by its owner: no retry can help. */
   readonly clientClosed?: boolean;
 }
@@ -39,7 +41,8 @@ export function toLockBackendError(error: unknown, context: RedisErrorContext): 
       ? RETRYABLE_REPLIES.some((prefix) => message.startsWith(prefix))
       : !/subscriber mode|monitoring mode/i.test(message);
   return new LockBackendError(
-    `Redis failed while ${context.action} lock "${context.key}" (backend "${context.backend}"): ${message}`,
+    `Redis${context.address ? ` at ${context.address}` : ''} failed while ${context.action} lock "${context.key}" ` +
+      `(backend "${context.backend}"): ${message}`,
     { backend: context.backend, key: context.key, cause: error, isRetryable },
   );
 }

@@ -1,9 +1,11 @@
-import { type BackendLock, LockBackendError } from '@dlock/core';
+import { type BackendLock, LockBackendError, waitOrAbort } from '@dlock/core';
 import { LUA_SCRIPTS } from './generated/lua-scripts.js';
 import { runLuaScript } from './lua-script.js';
 import { toLockBackendError } from './redis-backend-error.js';
 import type { RedisLockClient } from './redis-client.js';
+import { RedisConnectionHealth } from './redis-connection-health.js';
 import type { RedisLockKeys } from './redis-key-layout.js';
+import { parseAcquireReply, parseFlagReply } from './redis-script-replies.js';
 
 /** Default time the fence key outlives the last acquisition of its lock: one day. */
 export const DEFAULT_FENCE_RETENTION_MS = 86_400_000;
@@ -17,40 +19,48 @@ export const DEFAULT_HANDOFF_LEASE_MS = 2_000;
 /** How the release script publishes: classic pub/sub, or sharded pub/sub on a Redis Cluster. */
 export type PublishCommand = 'PUBLISH' | 'SPUBLISH';
 
-export interface RedisLockAttemptOptions {
+/** The format settings every script call of a lock needs, validated once per backend. */
+export interface RedisLockScriptSettings {
+  readonly fenceRetentionMs: number;
+  readonly handoffLeaseMs: number;
+  /** Longest wait for one script reply before a retryable `LockBackendError`. */
+  readonly commandTimeoutMs: number;
+  readonly publishCommand: PublishCommand;
+}
+
+/**
+ * One lock in Redis as every call about it sees it: where it lives, whose it is, how its scripts
+ * run. Deliberately nothing about one call (no signal, no deadline): the held lock keeps this
+ * object for extend and release, long after the acquire call that made it is over.
+ */
+export interface RedisLockTarget {
   readonly client: RedisLockClient;
   readonly keys: RedisLockKeys;
   /** The key as the manager passed it, for error messages. */
   readonly key: string;
   readonly token: string;
-  readonly leaseMs: number;
   /** Backend label for errors, e.g. "redis-spin". */
   readonly backend: string;
-  readonly fenceRetentionMs?: number;
-  /** Pickup lease of a waiter this caller's release hands the lock to. Default 2000 ms. */
-  readonly handoffLeaseMs?: number;
+  readonly settings: RedisLockScriptSettings;
+}
+
+/** What one acquire round trip asks for, on top of its {@link RedisLockTarget}. */
+export interface RedisAcquireAttempt {
+  readonly leaseMs: number;
   /**
    * If the lock is taken, join its queue for this many ms (a pub/sub waiter). 0 or omitted: never
    * queue (try-once and spin callers), so the attempt only ever takes a free, unclaimed lock.
    */
   readonly queueWaitMs?: number;
-  /** Default "PUBLISH". */
-  readonly publishCommand?: PublishCommand;
   /**
-   * Longest wait for the reply of one script (acquire, extend, release) before rejecting with a
-   * retryable `LockBackendError`, so an unreachable Redis (commands sitting in ioredis' offline
-   * queue) cannot hang a caller. Default {@link DEFAULT_COMMAND_TIMEOUT_MS}.
-   */
-  readonly commandTimeoutMs?: number;
-  /**
-   * Stop waiting for the reply when this aborts (caller gave up, backend closed): the attempt
-   * rejects with the signal's reason. If Redis still grants it later, it is released in the
-   * background, so an abandoned attempt never strands a lock.
+   * Stop waiting for the reply when this aborts: the attempt rejects with the signal's reason. If
+   * Redis still grants the lock later, it is released in the background.
    */
   readonly signal?: AbortSignal;
   /**
    * Epoch ms after which the caller no longer wants the lock: a reply still missing then is
-   * abandoned like on abort, and the attempt resolves as not acquired with `deadlinePassed`.
+   * abandoned like on abort, and the attempt resolves as not acquired with `deadlinePassed`
+   * (or rejects with a `LockBackendError` when the server is known to be unreachable).
    */
   readonly deadline?: number;
 }
@@ -66,174 +76,112 @@ export type RedisLockAttempt =
       readonly deadlinePassed?: boolean;
     };
 
+const DEADLINE_PASSED = Symbol('deadline passed');
+
 /**
  * One acquire round trip through the `acquire` script: takes the lock if free and nobody is queued
  * ahead, claims it if it was handed to this token, otherwise (optionally) queues and reports the
- * holder's remaining lease.
+ * holder's remaining lease. Whatever way the call fails after the script may have run (lost reply,
+ * unreadable reply, abandoned wait), the lock it may have granted is released in the background,
+ * so a failed attempt never strands a lock for a whole lease.
  *
  * @example
- * const attempt = await attemptRedisLock({ client, keys: redisLockKeys('dlock:', key), key, token, leaseMs, backend: 'redis-spin' });
+ * const attempt = await attemptRedisLock(target, { leaseMs: 30_000 });
  * if (attempt.acquired) return attempt.lock;
  */
-export async function attemptRedisLock(options: RedisLockAttemptOptions): Promise<RedisLockAttempt> {
-  const { client, keys, token, signal } = options;
-  const leaseMs = toRedisMs(options.leaseMs);
+export async function attemptRedisLock(
+  target: RedisLockTarget,
+  attempt: RedisAcquireAttempt,
+): Promise<RedisLockAttempt> {
+  const { client, keys, token, settings } = target;
+  const { signal, deadline } = attempt;
+  const health = RedisConnectionHealth.of(client);
+  const down = health.unreachableCause;
+  // Known down and not willing to wait: say so now instead of after commandTimeoutMs.
+  if (down && deadline === undefined) throw unreachableError(target, 'acquiring', down, health.address);
+
   const sentAt = Date.now();
   const reply = runLuaScript(client, LUA_SCRIPTS.acquire, lockScriptKeys(keys), [
     token,
-    leaseMs,
-    toRedisMs(options.fenceRetentionMs ?? DEFAULT_FENCE_RETENTION_MS),
-    options.queueWaitMs && options.queueWaitMs > 0 ? toRedisMs(options.queueWaitMs) : 0,
-    toRedisMs(options.handoffLeaseMs ?? DEFAULT_HANDOFF_LEASE_MS),
-    options.publishCommand ?? 'PUBLISH',
+    toRedisMs(attempt.leaseMs),
+    toRedisMs(settings.fenceRetentionMs),
+    attempt.queueWaitMs && attempt.queueWaitMs > 0 ? toRedisMs(attempt.queueWaitMs) : 0,
+    toRedisMs(settings.handoffLeaseMs),
+    settings.publishCommand,
   ]);
-  let raw: unknown;
+  const deadlineMs = deadline === undefined ? Number.POSITIVE_INFINITY : deadline - Date.now();
+  let parsed: [0 | 1, number];
+  let abandoned = false;
   try {
-    raw = await awaitReply(reply, {
-      ...options,
-      action: 'acquiring',
-      onAbandoned: () => releaseAbandoned(options, reply),
+    const raw = await waitOrAbort(reply, {
+      signal,
+      timeoutMs: Math.min(settings.commandTimeoutMs, deadlineMs),
+      timeoutError: () => {
+        if (deadlineMs >= settings.commandTimeoutMs) return noAnswerError(target, 'acquiring', health);
+        const cause = health.unreachableCause;
+        return cause ? unreachableError(target, 'acquiring', cause, health.address) : DEADLINE_PASSED;
+      },
+      onAbandoned: () => {
+        abandoned = true;
+        releaseIfGranted(target, reply);
+      },
     });
+    parsed = parseAcquireReply(raw);
   } catch (error) {
+    // The script may have run (reply lost with the connection, or unreadable): the token-checked
+    // release frees the lock if it was granted, and does nothing otherwise.
+    if (!abandoned) void leaveRedisLockQueue(target);
     if (error === DEADLINE_PASSED) return { acquired: false, remainingLeaseMs: -1, deadlinePassed: true };
     if (signal?.aborted && error === signal.reason) throw error;
-    throw toLockBackendError(error, {
-      backend: options.backend,
-      key: options.key,
-      action: 'acquiring',
-      clientClosed: client.status === 'end',
-    });
+    throw describeFailure(error, target, 'acquiring', health);
   }
-  const [status, value] = parseAcquireReply(raw);
+  const [status, value] = parsed;
   if (status === 0) return { acquired: false, remainingLeaseMs: value };
-  return { acquired: true, lock: new RedisBackendLock(options, value, sentAt + options.leaseMs) };
+  return { acquired: true, lock: new RedisBackendLock(target, value, sentAt + attempt.leaseMs) };
 }
 
 /** The held lock: extend and release go through the `extend` and `release` scripts. */
 class RedisBackendLock implements BackendLock {
   readonly fencingToken: number;
   readonly expiresAt: number;
-  readonly #options: RedisLockAttemptOptions;
+  readonly #target: RedisLockTarget;
 
-  constructor(options: RedisLockAttemptOptions, fencingToken: number, expiresAt: number) {
-    this.#options = options;
+  constructor(target: RedisLockTarget, fencingToken: number, expiresAt: number) {
+    this.#target = target;
     this.fencingToken = fencingToken;
     this.expiresAt = expiresAt;
   }
 
-  async extend(leaseMs: number): Promise<boolean> {
-    const { client, keys, token } = this.#options;
-    try {
-      const reply = runLuaScript(client, LUA_SCRIPTS.extend, [keys.lock], [token, toRedisMs(leaseMs)]);
-      return (await awaitReply(reply, { ...this.#options, signal: undefined, action: 'extending' })) === 1;
-    } catch (error) {
-      throw toLockBackendError(error, {
-        backend: this.#options.backend,
-        key: this.#options.key,
-        action: 'extending',
-        clientClosed: client.status === 'end',
-      });
-    }
-  }
-
-  async release(): Promise<boolean> {
-    const { client } = this.#options;
-    try {
-      const reply = runReleaseScript(this.#options);
-      return (await awaitReply(reply, { ...this.#options, signal: undefined, action: 'releasing' })) === 1;
-    } catch (error) {
-      throw toLockBackendError(error, {
-        backend: this.#options.backend,
-        key: this.#options.key,
-        action: 'releasing',
-        clientClosed: client.status === 'end',
-      });
-    }
-  }
-}
-
-/** Redis takes whole milliseconds; rounding up keeps the server's expiry at or after the local one. */
-function toRedisMs(ms: number): number {
-  return Math.max(1, Math.ceil(ms));
-}
-
-function parseAcquireReply(raw: unknown): [0 | 1, number] {
-  if (
-    Array.isArray(raw) &&
-    raw.length === 2 &&
-    (raw[0] === 0 || raw[0] === 1) &&
-    typeof raw[1] === 'number'
-  ) {
-    return [raw[0], raw[1]];
-  }
-  throw new TypeError(`Unexpected reply from the acquire script: ${JSON.stringify(raw)}`);
-}
-
-const DEADLINE_PASSED = Symbol('deadline passed');
-
-interface AwaitReplyOptions {
-  readonly backend: string;
-  readonly key: string;
-  readonly action: string;
-  readonly commandTimeoutMs?: number | undefined;
-  readonly signal?: AbortSignal | undefined;
-  readonly deadline?: number | undefined;
-  readonly onAbandoned?: () => void;
-}
-
-/**
- * The reply, unless `signal` aborts first (rejects with its reason), `deadline` passes (rejects
- * with DEADLINE_PASSED) or `commandTimeoutMs` passes (rejects with a retryable LockBackendError).
- * In those cases `onAbandoned` learns that nobody will look at the reply. One timer per call,
- * cleared on settle, so a long wait does not pile up timers.
- */
-function awaitReply<T>(promise: Promise<T>, options: AwaitReplyOptions): Promise<T> {
-  const { signal, onAbandoned } = options;
-  const timeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
-  if (signal?.aborted) {
-    onAbandoned?.();
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const settle = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-    };
-    const onAbort = () => {
-      settle();
-      onAbandoned?.();
-      reject(signal!.reason);
-    };
-    const deadlineMs =
-      options.deadline === undefined ? Number.POSITIVE_INFINITY : options.deadline - Date.now();
-    const deadlineFirst = deadlineMs < timeoutMs;
-    const timer = setTimeout(
-      () => {
-        settle();
-        onAbandoned?.();
-        if (deadlineFirst) return reject(DEADLINE_PASSED);
-        reject(
-          new LockBackendError(
-            `Redis did not answer within ${timeoutMs} ms while ${options.action} lock "${options.key}" ` +
-              `(backend "${options.backend}"); check the connection or raise commandTimeoutMs.`,
-            { backend: options.backend, key: options.key, isRetryable: true },
-          ),
-        );
-      },
-      Math.max(0, Math.min(timeoutMs, deadlineMs)),
+  extend(leaseMs: number): Promise<boolean> {
+    const { client, keys, token } = this.#target;
+    return callScript(
+      this.#target,
+      'extending',
+      runLuaScript(client, LUA_SCRIPTS.extend, [keys.lock], [token, toRedisMs(leaseMs)]),
     );
-    signal?.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        settle();
-        resolve(value);
-      },
-      (error: unknown) => {
-        settle();
-        reject(error);
-      },
-    );
-  });
+  }
+
+  release(): Promise<boolean> {
+    return callScript(this.#target, 'releasing', runReleaseScript(this.#target));
+  }
+}
+
+/** A flag-returning script call bounded by commandTimeoutMs only: no caller deadline reaches it. */
+async function callScript(
+  target: RedisLockTarget,
+  action: string,
+  reply: Promise<unknown>,
+): Promise<boolean> {
+  const health = RedisConnectionHealth.of(target.client);
+  try {
+    const raw = await waitOrAbort(reply, {
+      timeoutMs: target.settings.commandTimeoutMs,
+      timeoutError: () => noAnswerError(target, action, health),
+    });
+    return parseFlagReply(raw, action);
+  } catch (error) {
+    throw describeFailure(error, target, action, health);
+  }
 }
 
 /**
@@ -241,19 +189,19 @@ function awaitReply<T>(promise: Promise<T>, options: AwaitReplyOptions): Promise
  * pass it on. Never rejects: if Redis is unreachable, the queue entry expires with the wait.
  *
  * @example
- * await leaveRedisLockQueue(attemptOptions);
+ * await leaveRedisLockQueue(target);
  */
-export async function leaveRedisLockQueue(options: RedisLockAttemptOptions): Promise<void> {
-  await runReleaseScript(options).catch(() => {});
+export async function leaveRedisLockQueue(target: RedisLockTarget): Promise<void> {
+  await runReleaseScript(target).catch(() => {});
 }
 
-function runReleaseScript(options: RedisLockAttemptOptions): Promise<unknown> {
-  const { client, keys, token } = options;
+function runReleaseScript(target: RedisLockTarget): Promise<unknown> {
+  const { client, keys, token, settings } = target;
   return runLuaScript(client, LUA_SCRIPTS.release, lockScriptKeys(keys), [
     token,
-    toRedisMs(options.handoffLeaseMs ?? DEFAULT_HANDOFF_LEASE_MS),
-    toRedisMs(options.fenceRetentionMs ?? DEFAULT_FENCE_RETENTION_MS),
-    options.publishCommand ?? 'PUBLISH',
+    toRedisMs(settings.handoffLeaseMs),
+    toRedisMs(settings.fenceRetentionMs),
+    settings.publishCommand,
   ]);
 }
 
@@ -261,13 +209,66 @@ function lockScriptKeys(keys: RedisLockKeys): string[] {
   return [keys.lock, keys.fence, keys.queue, keys.channel];
 }
 
-function releaseAbandoned(options: RedisLockAttemptOptions, reply: Promise<unknown>): void {
-  // Nobody waits for this reply any more; if it granted the lock, hand it straight back (to the
-  // next queued waiter, if any).
+/** Nobody waits for this reply any more; if it granted the lock (or cannot be read), hand it back. */
+function releaseIfGranted(target: RedisLockTarget, reply: Promise<unknown>): void {
   reply.then(
     (raw) => {
-      if (Array.isArray(raw) && raw[0] === 1) void leaveRedisLockQueue(options);
+      let granted = true;
+      try {
+        granted = parseAcquireReply(raw)[0] === 1;
+      } catch {
+        // Unreadable: release to be safe (the release script only frees our own token).
+      }
+      if (granted) void leaveRedisLockQueue(target);
     },
-    () => {},
+    () => void leaveRedisLockQueue(target),
   );
+}
+
+/** Redis takes whole milliseconds; rounding up keeps the server's expiry at or after the local one. */
+function toRedisMs(ms: number): number {
+  return Math.max(1, Math.ceil(ms));
+}
+
+function noAnswerError(
+  target: RedisLockTarget,
+  action: string,
+  health: RedisConnectionHealth,
+): LockBackendError {
+  const cause = health.unreachableCause;
+  if (cause) return unreachableError(target, action, cause, health.address);
+  const { commandTimeoutMs } = target.settings;
+  return new LockBackendError(
+    `Redis at ${health.address} did not answer within ${commandTimeoutMs} ms while ${action} lock "${target.key}" ` +
+      `(backend "${target.backend}"); check the connection or raise commandTimeoutMs.`,
+    { backend: target.backend, key: target.key, isRetryable: true },
+  );
+}
+
+function unreachableError(
+  target: RedisLockTarget,
+  action: string,
+  cause: Error,
+  address: string,
+): LockBackendError {
+  return new LockBackendError(
+    `Redis at ${address} is unreachable (${cause.message}) while ${action} lock "${target.key}" ` +
+      `(backend "${target.backend}"); the client keeps reconnecting.`,
+    { backend: target.backend, key: target.key, isRetryable: true, cause },
+  );
+}
+
+function describeFailure(
+  error: unknown,
+  target: RedisLockTarget,
+  action: string,
+  health: RedisConnectionHealth,
+): unknown {
+  return toLockBackendError(error, {
+    backend: target.backend,
+    key: target.key,
+    action,
+    address: health.address,
+    clientClosed: target.client.status === 'end',
+  });
 }

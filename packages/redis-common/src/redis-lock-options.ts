@@ -1,53 +1,14 @@
-import { type BackendAcquireRequest, InvalidLockOptionsError, LockBackendError } from '@dlock/core';
-import { linkAbortSignals } from './abort-link.js';
+import { assertDuration, type BackendAcquireRequest, LockBackendError, linkAbortSignals } from '@dlock/core';
 import { assertRedisClientUsable, publishCommandFor, type RedisLockClient } from './redis-client.js';
+import { RedisConnectionHealth } from './redis-connection-health.js';
 import { assertKeyPrefix, DEFAULT_KEY_PREFIX, redisLockKeys } from './redis-key-layout.js';
 import {
   DEFAULT_COMMAND_TIMEOUT_MS,
   DEFAULT_FENCE_RETENTION_MS,
   DEFAULT_HANDOFF_LEASE_MS,
-  type RedisLockAttemptOptions,
+  type RedisLockScriptSettings,
+  type RedisLockTarget,
 } from './redis-lock-attempt.js';
-
-/**
- * Validate a duration option: a positive, finite number of milliseconds.
- *
- * @throws InvalidLockOptionsError naming the option.
- * @example
- * assertPositiveMs('minDelayMs', options.minDelayMs, 'redis-spin');
- */
-export function assertPositiveMs(name: string, value: unknown, backend: string): asserts value is number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidLockOptionsError(
-      `${backend}: ${name} must be a positive, finite number of milliseconds (got ${String(value)}).`,
-      { backend },
-    );
-  }
-}
-
-/**
- * Resolve after `ms`, or reject with `signal.reason` as soon as `signal` aborts.
- *
- * @example
- * await sleepUnlessAborted(50, request.signal);
- */
-export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(
-      () => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      },
-      Math.max(0, ms),
-    );
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /** Options both Redis backends share: where the lock lives and how long its commands may take. */
 export interface RedisLockFormatOptions {
@@ -68,94 +29,104 @@ export interface RedisLockFormatOptions {
   readonly handoffLeaseMs?: number;
 }
 
-/**
- * {@link RedisLockFormatOptions} with defaults applied and validated.
- *
- * @throws InvalidLockOptionsError naming the bad option.
- * @example
- * const format = resolveRedisLockFormatOptions(options, 'redis-spin');
- */
-export function resolveRedisLockFormatOptions(
-  options: RedisLockFormatOptions,
-  backend: string,
-): Required<RedisLockFormatOptions> {
-  const keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
-  const fenceRetentionMs = options.fenceRetentionMs ?? DEFAULT_FENCE_RETENTION_MS;
-  const commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
-  const handoffLeaseMs = options.handoffLeaseMs ?? DEFAULT_HANDOFF_LEASE_MS;
-  assertKeyPrefix(keyPrefix, backend);
-  assertPositiveMs('fenceRetentionMs', fenceRetentionMs, backend);
-  assertPositiveMs('commandTimeoutMs', commandTimeoutMs, backend);
-  assertPositiveMs('handoffLeaseMs', handoffLeaseMs, backend);
-  return { keyPrefix, fenceRetentionMs, commandTimeoutMs, handoffLeaseMs };
+/** {@link RedisLockFormatOptions} resolved for one client: the prefix plus the script settings. */
+export interface RedisLockFormat {
+  readonly keyPrefix: string;
+  readonly settings: RedisLockScriptSettings;
 }
 
 /**
- * The attempt options for one backend request: the lock's Redis names, its token and lease, the
- * backend's format options and the publish command that fits the client.
+ * {@link RedisLockFormatOptions} with defaults applied and validated, for `client`.
  *
+ * @throws InvalidLockOptionsError naming the bad option.
  * @example
- * const base = lockAttemptOptions({ client, format, backend: 'redis-spin' }, request, signal);
- * const attempt = await attemptRedisLock({ ...base, deadline });
+ * const format = resolveRedisLockFormat(redis, options, 'redis-spin');
  */
-export function lockAttemptOptions(
-  backend: {
-    readonly client: RedisLockClient;
-    readonly format: Required<RedisLockFormatOptions>;
-    readonly name: string;
-  },
-  request: BackendAcquireRequest,
-  signal: AbortSignal,
-): RedisLockAttemptOptions {
-  const { client, format } = backend;
+export function resolveRedisLockFormat(
+  client: RedisLockClient,
+  options: RedisLockFormatOptions,
+  backend: string,
+): RedisLockFormat {
+  const keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
+  assertKeyPrefix(keyPrefix, backend);
+  // Listen from now on, so the first failed call can already name the connection error.
+  RedisConnectionHealth.of(client);
+  const rule = { backend };
   return {
-    client,
-    keys: redisLockKeys(format.keyPrefix, request.key),
-    key: request.key,
-    token: request.token,
-    leaseMs: request.leaseMs,
-    backend: backend.name,
-    fenceRetentionMs: format.fenceRetentionMs,
-    commandTimeoutMs: format.commandTimeoutMs,
-    handoffLeaseMs: format.handoffLeaseMs,
-    publishCommand: publishCommandFor(client),
-    signal,
+    keyPrefix,
+    settings: {
+      fenceRetentionMs: assertDuration(
+        'fenceRetentionMs',
+        options.fenceRetentionMs ?? DEFAULT_FENCE_RETENTION_MS,
+        rule,
+      ),
+      commandTimeoutMs: assertDuration(
+        'commandTimeoutMs',
+        options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+        rule,
+      ),
+      handoffLeaseMs: assertDuration(
+        'handoffLeaseMs',
+        options.handoffLeaseMs ?? DEFAULT_HANDOFF_LEASE_MS,
+        rule,
+      ),
+      publishCommand: publishCommandFor(client),
+    },
   };
 }
 
 /** A Redis backend as {@link beginRedisAcquire} needs it. */
 export interface RedisBackendContext {
   readonly client: RedisLockClient;
-  readonly format: Required<RedisLockFormatOptions>;
+  readonly format: RedisLockFormat;
   readonly name: string;
   /** Aborted by the backend's `close()`. */
   readonly closing: AbortSignal;
 }
 
+/** What one acquire call works with; `dispose()` it in a `finally`. */
+export interface RedisAcquireCall {
+  /** The lock this call is about; a lock it takes keeps only this. */
+  readonly target: RedisLockTarget;
+  /** The caller's signal linked with the backend's closing signal. */
+  readonly signal: AbortSignal;
+  /** Epoch ms when the caller's wait is over. */
+  readonly deadline: number;
+  dispose(): void;
+}
+
 /**
- * What both Redis backends do first in `acquire()`: refuse if the backend is closed, check the client is still usable, link the
- * caller's signal with the backend's closing signal, and build the attempt options. Call
- * `dispose()` in a `finally`.
+ * What both Redis backends do first in `acquire()`: refuse if the backend is closed or the request
+ * is malformed, check the client is still usable, link the caller's signal with the backend's
+ * closing signal, and name the lock.
  *
  * @example
- * const { base, signal, deadline, dispose } = beginRedisAcquire(context, request);
- * try { ... attemptRedisLock({ ...base, deadline }) ... } finally { dispose(); }
+ * const call = beginRedisAcquire(context, request);
+ * try { ... attemptRedisLock(call.target, { leaseMs, signal: call.signal }) ... } finally { call.dispose(); }
  */
 export function beginRedisAcquire(
   context: RedisBackendContext,
   request: BackendAcquireRequest,
-): {
-  readonly base: RedisLockAttemptOptions;
-  readonly signal: AbortSignal;
-  readonly deadline: number;
-  dispose(): void;
-} {
+): RedisAcquireCall {
   if (context.closing.aborted) throw redisBackendClosedError(context.name, request.key);
+  // A request may come from a third-party caller, not only from LockManager: check it here too.
+  assertDuration('leaseMs', request.leaseMs, { backend: context.name });
+  assertDuration('waitMs', request.waitMs, { backend: context.name, allowZero: true });
   assertRedisClientUsable(context.client, context.name, request.key);
-  const deadline = Date.now() + request.waitMs;
-  const link = linkAbortSignals([request.signal, context.closing]);
-  const { signal, dispose } = link;
-  return { base: lockAttemptOptions(context, request, signal), signal, deadline, dispose };
+  const { signal, dispose } = linkAbortSignals([request.signal, context.closing]);
+  return {
+    target: {
+      client: context.client,
+      keys: redisLockKeys(context.format.keyPrefix, request.key),
+      key: request.key,
+      token: request.token,
+      backend: context.name,
+      settings: context.format.settings,
+    },
+    signal,
+    deadline: Date.now() + request.waitMs,
+    dispose,
+  };
 }
 
 /**

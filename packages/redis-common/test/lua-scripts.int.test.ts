@@ -6,14 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LockBackendError } from '@dlock/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  assertRedisClient,
-  attemptRedisLock,
-  LUA_SCRIPTS,
-  redisLockKeys,
-  runLuaScript,
-  toLockBackendError,
-} from '../src/index.js';
+import { assertRedisClient, LUA_SCRIPTS, redisLockKeys, runLuaScript } from '../src/index.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `test:common:${randomUUID().slice(0, 8)}:`;
@@ -241,127 +234,6 @@ describe('Lua scripts against real Redis', () => {
     const keys = freshKeys();
     const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => acquire(keys, `racer-${i}`)));
     expect(replies.filter(([status]) => status === 1)).toHaveLength(1);
-  });
-});
-
-describe('attemptRedisLock', () => {
-  it('returns a BackendLock whose release and extend go through the scripts', async () => {
-    const keys = freshKeys();
-    const attempt = await attemptRedisLock({
-      client: redis,
-      keys,
-      key: 'k',
-      token: 'me',
-      leaseMs: 2000,
-      backend: 'test',
-    });
-    expect(attempt.acquired).toBe(true);
-    if (!attempt.acquired) return;
-    expect(attempt.lock.expiresAt).toBeLessThanOrEqual(Date.now() + 2000);
-    const other = await attemptRedisLock({
-      client: redis,
-      keys,
-      key: 'k',
-      token: 'you',
-      leaseMs: 2000,
-      backend: 'test',
-    });
-    expect(other).toMatchObject({ acquired: false });
-    expect(await attempt.lock.extend(5000)).toBe(true);
-    expect(await attempt.lock.release()).toBe(true);
-    expect(await attempt.lock.release()).toBe(false);
-  });
-
-  it('an attempt abandoned by its signal hands a late grant straight back', async () => {
-    const keys = freshKeys();
-    const controller = new AbortController();
-    const reason = new Error('gave up');
-    const pending = attemptRedisLock({
-      client: redis,
-      keys,
-      key: 'k',
-      token: 'late',
-      leaseMs: 60_000,
-      backend: 'test',
-      signal: controller.signal,
-    });
-    controller.abort(reason);
-    await expect(pending).rejects.toBe(reason);
-    await sleep(100);
-    expect(await redis.exists(keys.lock)).toBe(0);
-  });
-
-  it('an unreachable Redis: a waiting attempt gives up at its deadline, a try-once one after commandTimeoutMs', async () => {
-    // Commands to a server that never answers sit in ioredis' offline queue.
-    const unreachable = new Redis({
-      port: 1,
-      lazyConnect: true,
-      retryStrategy: () => 200,
-      maxRetriesPerRequest: null,
-    });
-    unreachable.on('error', () => {});
-    const base = {
-      client: unreachable,
-      keys: freshKeys(),
-      key: 'k',
-      token: 'me',
-      leaseMs: 1000,
-      backend: 'test',
-    };
-    try {
-      let startedAt = Date.now();
-      expect(await attemptRedisLock({ ...base, deadline: Date.now() + 150 })).toEqual({
-        acquired: false,
-        remainingLeaseMs: -1,
-        deadlinePassed: true,
-      });
-      expect(Date.now() - startedAt).toBeLessThan(1_000);
-      startedAt = Date.now();
-      const error = await attemptRedisLock({ ...base, commandTimeoutMs: 150 }).catch(
-        (caught: unknown) => caught,
-      );
-      expect(error).toBeInstanceOf(LockBackendError);
-      expect((error as LockBackendError).isRetryable).toBe(true);
-      expect((error as Error).message).toMatch(/commandTimeoutMs/);
-      expect(Date.now() - startedAt).toBeLessThan(1_000);
-    } finally {
-      unreachable.disconnect();
-    }
-  });
-
-  it('wraps a server error in a non-retryable LockBackendError that keeps the cause', async () => {
-    const keys = freshKeys();
-    await redis.hset(keys.fence, 'not', 'a counter');
-    const attempt = attemptRedisLock({
-      client: redis,
-      keys,
-      key: 'k',
-      token: 'me',
-      leaseMs: 1000,
-      backend: 'test',
-    });
-    await expect(attempt).rejects.toBeInstanceOf(LockBackendError);
-    const error = (await attempt.catch((caught: unknown) => caught)) as LockBackendError;
-    expect(error.isRetryable).toBe(false);
-    expect(error.cause).toBeInstanceOf(Error);
-    expect(error.message).toMatch(/WRONGTYPE/);
-  });
-
-  it('marks connection failures as retryable', async () => {
-    const offline = new Redis({
-      port: 1,
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      retryStrategy: () => null,
-    });
-    offline.on('error', () => {});
-    const error = toLockBackendError(await offline.get('x').catch((caught: unknown) => caught), {
-      backend: 'test',
-      key: 'k',
-      action: 'acquiring',
-    });
-    expect(LockBackendError.isInstance(error) && error.isRetryable).toBe(true);
-    offline.disconnect();
   });
 });
 

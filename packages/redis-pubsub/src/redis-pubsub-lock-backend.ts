@@ -1,15 +1,21 @@
-import { type BackendAcquireRequest, type BackendLock, type LockBackend } from '@dlock/core';
 import {
-  assertPositiveMs,
+  assertDuration,
+  type BackendAcquireRequest,
+  type BackendLock,
+  createClosingController,
+  type LockBackend,
+  waitOrAbort,
+} from '@dlock/core';
+import {
   assertRedisClient,
   attemptRedisLock,
   beginRedisAcquire,
-  createClosingController,
   leaveRedisLockQueue,
   type RedisLockClient,
+  type RedisLockFormat,
   type RedisLockFormatOptions,
   redisBackendClosedError,
-  resolveRedisLockFormatOptions,
+  resolveRedisLockFormat,
   toLockBackendError,
 } from '@dlock/redis-common';
 import {
@@ -25,7 +31,9 @@ export interface RedisPubSubLockBackendOptions extends RedisLockFormatOptions {
    * Longest sleep without a handoff message before a waiter checks again: a safety net for a
    * message lost in transit and for holders without expiry. Normally a waiter sleeps until the
    * message naming it, or until the holder's lease ends (a crashed holder never releases).
-   * Default 5000 ms.
+   * Default: half of `handoffLeaseMs` (1000 ms), so a waiter whose handoff message was lost
+   * still claims the lock before its pickup lease runs out. A larger value saves one re-check
+   * per waiter per `maxSleepMs` while a lock is held long, at the price of losing such a turn.
    */
   readonly maxSleepMs?: number;
   /**
@@ -54,18 +62,25 @@ export interface RedisPubSubLockBackendOptions extends RedisLockFormatOptions {
  */
 export class RedisPubSubLockBackend implements LockBackend {
   readonly #client: RedisLockClient;
-  readonly #format: Required<RedisLockFormatOptions>;
+  readonly #format: RedisLockFormat;
   readonly #maxSleepMs: number;
   readonly #subscriptions: ReleaseSubscriptions;
   readonly #closing = createClosingController();
 
   constructor(redis: RedisLockClient, options: RedisPubSubLockBackendOptions = {}) {
     assertRedisClient(redis, BACKEND);
-    const format = resolveRedisLockFormatOptions(options, BACKEND);
-    const maxSleepMs = options.maxSleepMs ?? 5_000;
-    const lingerMs = options.subscriptionLingerMs ?? DEFAULT_SUBSCRIPTION_LINGER_MS;
-    assertPositiveMs('maxSleepMs', maxSleepMs, BACKEND);
-    assertPositiveMs('subscriptionLingerMs', lingerMs, BACKEND);
+    const format = resolveRedisLockFormat(redis, options, BACKEND);
+    const rule = { backend: BACKEND };
+    const maxSleepMs = assertDuration(
+      'maxSleepMs',
+      options.maxSleepMs ?? format.settings.handoffLeaseMs / 2,
+      rule,
+    );
+    const lingerMs = assertDuration(
+      'subscriptionLingerMs',
+      options.subscriptionLingerMs ?? DEFAULT_SUBSCRIPTION_LINGER_MS,
+      rule,
+    );
     this.#client = redis;
     this.#format = format;
     this.#maxSleepMs = maxSleepMs;
@@ -78,41 +93,44 @@ export class RedisPubSubLockBackend implements LockBackend {
   }
 
   async acquire(request: BackendAcquireRequest): Promise<BackendLock | null> {
-    const { base, signal, deadline, dispose } = beginRedisAcquire(
+    const { target, signal, deadline, dispose } = beginRedisAcquire(
       { client: this.#client, format: this.#format, name: BACKEND, closing: this.#closing.signal },
       request,
     );
+    const waits = request.waitMs > 0;
     // Queue for what is left of the wait; a reply still missing at the deadline is abandoned (and
     // handed on if it won). The first attempt passes the whole wait, not a re-measured remainder,
     // so callers that wait equally long keep their arrival order in the queue.
-    const attempt = (attemptDeadline?: number) =>
-      attemptRedisLock({
-        ...base,
-        queueWaitMs: attemptDeadline === undefined ? request.waitMs : Math.max(0, deadline - Date.now()),
-        deadline: attemptDeadline,
+    const attempt = (first: boolean) =>
+      attemptRedisLock(target, {
+        leaseMs: request.leaseMs,
+        queueWaitMs: first ? request.waitMs : Math.max(0, deadline - Date.now()),
+        signal,
+        deadline: !waits ? undefined : first ? deadline : Math.max(deadline, Date.now() + 1),
       });
+    const { channel } = target.keys;
 
     // If this process already listens on the key's channel (another waiter, or the linger after
     // one), register before the first attempt is sent, so a handoff right after it reaches us.
     // Otherwise attempt first (an uncontended caller never subscribes) and re-check once subscribed.
     let membership: ChannelMembership | undefined =
-      request.waitMs > 0 && this.#subscriptions.confirmedEntry(base.keys.channel)
-        ? this.#subscriptions.join(base.keys.channel, request.token)
+      waits && this.#subscriptions.confirmedEntry(channel)
+        ? this.#subscriptions.join(channel, request.token)
         : undefined;
     let acquired = false;
     try {
       // Try-once: exactly one round trip. A waiting caller joins the queue in the same round trip.
-      const first = await attempt();
+      const first = await attempt(true);
       if (first.acquired) {
         acquired = true;
         return first.lock;
       }
-      if (request.waitMs <= 0) return null;
+      if (!waits) return null;
       request.onContended?.();
 
       let recheck = false;
       if (!membership) {
-        membership = this.#subscriptions.join(base.keys.channel, request.token);
+        membership = this.#subscriptions.join(channel, request.token);
         recheck = true;
         if (!(await this.#untilSubscribed(membership, request.key, signal, deadline))) return null;
       }
@@ -121,7 +139,9 @@ export class RedisPubSubLockBackend implements LockBackend {
         if (!recheck) {
           const remaining = deadline - Date.now();
           if (remaining <= 0) return null;
-          // A holder that crashed never releases: wake when its lease ends at the latest.
+          // A holder that crashed never releases: wake when its lease ends at the latest. And
+          // re-check at least every maxSleepMs (half the pickup lease by default), so a handoff
+          // message lost in transit costs less than the pickup lease it came with.
           const napMs = Math.min(
             remaining,
             this.#maxSleepMs,
@@ -132,7 +152,7 @@ export class RedisPubSubLockBackend implements LockBackend {
         recheck = false;
         membership.waiter.consumeWake();
         // Claims the lock if it was handed to us; takes it if free and we are next; else re-queues.
-        const result = await attempt(Math.max(deadline, Date.now() + 1));
+        const result = await attempt(false);
         if (result.acquired) {
           acquired = true;
           return result.lock;
@@ -145,7 +165,7 @@ export class RedisPubSubLockBackend implements LockBackend {
       dispose();
       // Leave the queue, passing on a lock handed to us at the last moment (one round trip, only
       // for a caller that gave up, timed out or failed while queued).
-      if (!acquired && request.waitMs > 0) void leaveRedisLockQueue({ ...base, signal: undefined });
+      if (!acquired && waits) void leaveRedisLockQueue(target);
     }
   }
 
@@ -162,19 +182,13 @@ export class RedisPubSubLockBackend implements LockBackend {
     signal: AbortSignal,
     deadline: number,
   ): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
     const deadlinePassed = Symbol('deadline passed');
     try {
-      await Promise.race([
-        membership.entry.subscribed,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(deadlinePassed), Math.max(0, deadline - Date.now()));
-          onAbort = () => reject(signal.reason);
-          if (signal.aborted) onAbort();
-          signal.addEventListener('abort', onAbort, { once: true });
-        }),
-      ]);
+      await waitOrAbort(membership.entry.subscribed, {
+        signal,
+        timeoutMs: deadline - Date.now(),
+        timeoutError: () => deadlinePassed,
+      });
       return true;
     } catch (error) {
       if (error === deadlinePassed) return false;
@@ -184,9 +198,6 @@ export class RedisPubSubLockBackend implements LockBackend {
         key,
         action: 'subscribing to the release channel of',
       });
-    } finally {
-      clearTimeout(timer);
-      if (onAbort) signal.removeEventListener('abort', onAbort);
     }
   }
 }

@@ -76,9 +76,20 @@ export class ReleaseSubscriptions {
         this.#sharded
           ? ssubscribeFollowingSlots(connection as Cluster, channel)
           : connection.subscribe(this.#channelPrefix + channel)
-      ).then(() => {
-        created.confirmed = true;
-      });
+      ).then(
+        () => {
+          created.confirmed = true;
+        },
+        (error: unknown) => {
+          // Forget a failed subscription at once, so the next waiter of this key subscribes
+          // again instead of inheriting the rejection until the channel lingers out.
+          if (this.#channels.get(channel) === created) {
+            clearTimeout(created.lingerTimer);
+            this.#channels.delete(channel);
+          }
+          throw error;
+        },
+      );
       // A waiter that gave up before the reply must not leave a rejected promise behind.
       subscribed.catch(() => {});
       const created: ChannelEntry = {

@@ -1,20 +1,21 @@
 import {
+  abortableDelay,
+  assertDuration,
   type BackendAcquireRequest,
   type BackendLock,
+  createClosingController,
   InvalidLockOptionsError,
   type LockBackend,
 } from '@dlock/core';
 import {
-  assertPositiveMs,
   assertRedisClient,
   attemptRedisLock,
   beginRedisAcquire,
-  createClosingController,
   type RedisLockClient,
+  type RedisLockFormat,
   type RedisLockFormatOptions,
   redisBackendClosedError,
-  resolveRedisLockFormatOptions,
-  sleepUnlessAborted,
+  resolveRedisLockFormat,
 } from '@dlock/redis-common';
 import { backoffDelayMs } from './spin-backoff.js';
 
@@ -45,7 +46,7 @@ export interface RedisSpinLockBackendOptions extends RedisLockFormatOptions {
  */
 export class RedisSpinLockBackend implements LockBackend {
   readonly #client: RedisLockClient;
-  readonly #format: Required<RedisLockFormatOptions>;
+  readonly #format: RedisLockFormat;
   readonly #minDelayMs: number;
   readonly #maxDelayMs: number;
   readonly #jitter: number;
@@ -53,11 +54,11 @@ export class RedisSpinLockBackend implements LockBackend {
 
   constructor(redis: RedisLockClient, options: RedisSpinLockBackendOptions = {}) {
     assertRedisClient(redis, BACKEND);
-    const format = resolveRedisLockFormatOptions(options, BACKEND);
-    const minDelayMs = options.minDelayMs ?? 10;
-    const maxDelayMs = options.maxDelayMs ?? Math.max(200, minDelayMs);
-    assertPositiveMs('minDelayMs', minDelayMs, BACKEND);
-    assertPositiveMs('maxDelayMs', maxDelayMs, BACKEND);
+    const format = resolveRedisLockFormat(redis, options, BACKEND);
+    const minDelayMs = assertDuration('minDelayMs', options.minDelayMs ?? 10, { backend: BACKEND });
+    const maxDelayMs = assertDuration('maxDelayMs', options.maxDelayMs ?? Math.max(200, minDelayMs), {
+      backend: BACKEND,
+    });
     if (maxDelayMs < minDelayMs) {
       throw new InvalidLockOptionsError(
         `${BACKEND}: maxDelayMs (${maxDelayMs}) must be >= minDelayMs (${minDelayMs}).`,
@@ -83,15 +84,18 @@ export class RedisSpinLockBackend implements LockBackend {
   }
 
   async acquire(request: BackendAcquireRequest): Promise<BackendLock | null> {
-    const { base, signal, deadline, dispose } = beginRedisAcquire(
+    const { target, signal, deadline, dispose } = beginRedisAcquire(
       { client: this.#client, format: this.#format, name: BACKEND, closing: this.#closing.signal },
       request,
     );
-    const attempt = (attemptDeadline?: number) => attemptRedisLock({ ...base, deadline: attemptDeadline });
-
+    const { leaseMs } = request;
     try {
-      // Try-once: exactly one round trip.
-      const first = await attempt();
+      // Try-once: exactly one round trip. A waiting caller's first attempt is bounded by its wait.
+      const first = await attemptRedisLock(target, {
+        leaseMs,
+        signal,
+        deadline: request.waitMs > 0 ? deadline : undefined,
+      });
       if (first.acquired) return first.lock;
       if (request.waitMs <= 0) return null;
       request.onContended?.();
@@ -105,10 +109,14 @@ export class RedisSpinLockBackend implements LockBackend {
           maxDelayMs: this.#maxDelayMs,
           jitter: this.#jitter,
         });
-        await sleepUnlessAborted(Math.min(delay, remaining), signal);
+        await abortableDelay(Math.min(delay, remaining), signal);
         // A reply still missing at the deadline is abandoned (and handed back if it won), so
         // waiting never outlasts waitMs, even while commands sit in ioredis' offline queue.
-        const next = await attempt(Math.max(deadline, Date.now() + 1));
+        const next = await attemptRedisLock(target, {
+          leaseMs,
+          signal,
+          deadline: Math.max(deadline, Date.now() + 1),
+        });
         if (next.acquired) return next.lock;
       }
     } finally {

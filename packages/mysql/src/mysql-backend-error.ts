@@ -5,6 +5,10 @@ import { BACKEND } from './mysql-lock-options.js';
 export const ER_USER_LOCK_DEADLOCK = 3058;
 /** MySQL 8: the lock name is empty or longer than 64 characters. */
 export const ER_USER_LOCK_WRONG_NAME = 3057;
+/** The server refused a new connection: `max_connections` reached. */
+export const ER_CON_COUNT_ERROR = 1040;
+/** The server refused a new connection: the user's `max_user_connections` reached. */
+export const ER_TOO_MANY_USER_CONNECTIONS = 1203;
 const ER_LOCK_DEADLOCK = 1213;
 const ER_QUERY_INTERRUPTED = 1317;
 const ER_CONNECTION_KILLED = 1927;
@@ -63,7 +67,7 @@ export interface MySqlErrorContext {
  */
 export function toMySqlBackendError(error: unknown, context: MySqlErrorContext): LockError {
   if (LockError.isInstance(error)) return error;
-  const { errno } = shape(error);
+  const { errno, code } = shape(error);
   const detail = error instanceof Error ? error.message : String(error);
   const where = `lock "${context.key}" (backend "${BACKEND}")`;
   if (errno === ER_USER_LOCK_DEADLOCK || errno === ER_LOCK_DEADLOCK) {
@@ -81,6 +85,21 @@ export function toMySqlBackendError(error: unknown, context: MySqlErrorContext):
       isRetryable: false,
     });
   }
+  if (
+    errno === ER_CON_COUNT_ERROR ||
+    errno === ER_TOO_MANY_USER_CONNECTIONS ||
+    code === 'ER_CON_COUNT_ERROR' ||
+    code === 'ER_TOO_MANY_USER_CONNECTIONS'
+  ) {
+    // mysql2 marks these fatal (the handshake failed), which would read as "retryable"; but they are
+    // a configured ceiling, and callers retrying into a full server only keep it full.
+    return new LockBackendError(
+      `MySQL refused a new connection while ${context.action} ${where}: ${detail}. The server's ` +
+        "max_connections (or the user's max_user_connections) is reached: lower the lock DataSource's " +
+        'poolSize and maxConnections, or raise the server limit.',
+      { backend: BACKEND, key: context.key, cause: error, isRetryable: false },
+    );
+  }
   if (errno === ER_QUERY_INTERRUPTED) {
     return new LockBackendError(`MySQL interrupted ${context.action} ${where} (KILL QUERY?): ${detail}`, {
       backend: BACKEND,
@@ -90,7 +109,6 @@ export function toMySqlBackendError(error: unknown, context: MySqlErrorContext):
     });
   }
   // A server error reply (access denied, unknown table...) repeats on retry; a network failure may not.
-  const code = shape(error).code;
   const retryable = isConnectionGone(error) || !(typeof code === 'string' && code.startsWith('ER_'));
   return new LockBackendError(`MySQL failed while ${context.action} ${where}: ${detail}`, {
     backend: BACKEND,

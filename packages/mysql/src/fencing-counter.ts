@@ -1,4 +1,4 @@
-import type { LockConnection } from './lock-connection.js';
+import type { LockConnection, StatementLimits } from './lock-connection.js';
 
 /**
  * Opt-in fencing tokens: one counter row per lock name, bumped on the holding connection right
@@ -8,7 +8,7 @@ import type { LockConnection } from './lock-connection.js';
  *
  * @example
  * const fencing = new FencingCounter('dlock_fencing', true);
- * const token = await fencing.next(connection, name); // 1, 2, 3, ...
+ * const token = await fencing.next(connection, name, limits); // 1, 2, 3, ...
  */
 export class FencingCounter {
   readonly #table: string;
@@ -24,8 +24,15 @@ export class FencingCounter {
     this.#create = create;
   }
 
-  /** The next token for `name`. Must run on the connection holding the lock. */
-  async next(connection: LockConnection, name: string): Promise<number> {
+  /**
+   * The next token for `name`. Must run on the connection holding the lock; `limits` bound each
+   * statement (the deadline and action are filled in here).
+   */
+  async next(
+    connection: LockConnection,
+    name: string,
+    limits: Omit<StatementLimits, 'action'>,
+  ): Promise<number> {
     if (this.#create) {
       this.#ready ??= connection
         .execute(
@@ -34,6 +41,8 @@ export class FencingCounter {
              token BIGINT UNSIGNED NOT NULL
            ) ENGINE=InnoDB`,
           [],
+          // Shared by every caller until it settles: one caller's abort must not fail the others.
+          { deadline: limits.deadline, limit: limits.limit, action: 'CREATE TABLE (fencingTable)' },
         )
         .then(
           () => undefined,
@@ -48,6 +57,7 @@ export class FencingCounter {
       `INSERT INTO ${this.#table} (name, token) VALUES (?, LAST_INSERT_ID(1))
        ON DUPLICATE KEY UPDATE token = LAST_INSERT_ID(token + 1)`,
       [name],
+      { ...limits, action: 'the fencing token INSERT' },
     );
     const insertId = (result as { insertId?: unknown }).insertId;
     const token = Number(insertId);

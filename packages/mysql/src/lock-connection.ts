@@ -1,39 +1,72 @@
 import { LockBackendError } from '@dlock/core';
 import type { DataSource, QueryRunner } from 'typeorm';
+import { setDeadlineTimer } from './deadline-timer.js';
 import { BACKEND } from './mysql-lock-options.js';
 
 /** The part of a mysql2 pool connection this package touches (events tell us the session ended). */
 interface DriverConnection {
   once(event: 'end' | 'error', listener: (error?: unknown) => void): unknown;
   removeListener(event: 'end' | 'error', listener: (error?: unknown) => void): unknown;
+  /** mysql2: leave the pool and half-close the socket (waits for the server's FIN). */
   destroy(): void;
+  /** The server's `CONNECTION_ID()`, from the handshake. */
+  readonly threadId?: number | null;
+  readonly stream?: { destroy(): void } | null;
 }
 
 export interface OpenLockConnectionOptions {
   readonly dataSource: DataSource;
   readonly key: string;
-  /** Give up waiting for the pool after this long. */
+  /** Give up waiting for the pool (an idle connection or a new one) after this long. */
   readonly timeoutMs: number;
   readonly signal: AbortSignal;
+  /**
+   * Called with the server-side id when a statement that blocks on the server (a `GET_LOCK`
+   * wait) is abandoned, so the session can be ended from another connection at once instead of
+   * when the server notices the closed socket. Never awaited.
+   */
+  readonly onAbandonedWait?: ((connectionId: number) => void) | undefined;
+}
+
+/** How long one statement may take, and what may end it early. */
+export interface StatementLimits {
+  /** Epoch ms: no answer by then destroys the connection and rejects with a retryable `LockBackendError`. */
+  readonly deadline: number;
+  /** The option that set the deadline, named in the error, e.g. `"commandTimeoutMs (5000 ms)"`. */
+  readonly limit: string;
+  /** What the statement does, for the error message, e.g. `"GET_LOCK"`. */
+  readonly action: string;
+  /** Aborting it abandons the statement at once: the connection is destroyed, the call rejects with the reason. */
+  readonly signal?: AbortSignal | undefined;
+  /** The statement blocks on the server (`GET_LOCK` with a timeout): end the session from outside when abandoned. */
+  readonly blocking?: boolean;
 }
 
 /**
  * One pooled connection (a TypeORM `QueryRunner`) owned by one lock from `GET_LOCK` to
  * `RELEASE_LOCK`. Named locks belong to the session, so every statement about a lock must go
- * through the connection that took it; this class is the only way the backend sends them.
+ * through the connection that took it; this class is the only way the backend sends them, and it
+ * gives every statement a deadline: a network gone silent (no RST) never answers, and mysql2 would
+ * wait for it until TCP gives up, hours later.
  *
  * @example
  * const connection = await LockConnection.open({ dataSource, key, timeoutMs: 5_000, signal });
- * try { await connection.selectOne('SELECT GET_LOCK(?, 0) AS acquired', [name]); }
- * finally { connection.close({ destroy: false }); }
+ * try {
+ *   await connection.selectOne('SELECT GET_LOCK(?, 0) AS acquired', [name], {
+ *     deadline: Date.now() + 5_000, limit: 'commandTimeoutMs (5000 ms)', action: 'GET_LOCK',
+ *   });
+ * } finally { connection.close({ destroy: false }); }
  */
 export class LockConnection {
   readonly #runner: QueryRunner;
   readonly #driver: DriverConnection;
+  readonly #key: string;
+  readonly #onAbandonedWait: ((connectionId: number) => void) | undefined;
   #gone = false;
   #closed = false;
+  #destroyed = false;
   #onGone: (() => void) | undefined;
-  /** Server-side `CONNECTION_ID()`, known after the first attempt. */
+  /** Server-side `CONNECTION_ID()`, from the handshake or the first attempt. */
   connectionId: number | undefined;
   /**
    * Set once a `KILL QUERY` was sent for this session: a late kill could hit the next borrower's
@@ -41,16 +74,20 @@ export class LockConnection {
    */
   tainted = false;
 
-  private constructor(runner: QueryRunner, driver: DriverConnection) {
+  private constructor(runner: QueryRunner, driver: DriverConnection, options: OpenLockConnectionOptions) {
     this.#runner = runner;
     this.#driver = driver;
+    this.#key = options.key;
+    this.#onAbandonedWait = options.onAbandonedWait;
+    this.connectionId = typeof driver.threadId === 'number' ? driver.threadId : undefined;
     driver.once('end', this.#markGone);
     driver.once('error', this.#markGone);
   }
 
   /**
-   * Borrow a connection from the DataSource's pool. mysql2 pools wait forever when exhausted, so
-   * the wait is bounded here; a connection that arrives after the caller gave up goes straight back.
+   * Borrow a connection from the DataSource's pool. mysql2 pools wait forever when exhausted (and a
+   * new connection's handshake waits as long as TCP lets it), so the wait is bounded here; a
+   * connection that arrives after the caller gave up goes straight back.
    */
   static async open(options: OpenLockConnectionOptions): Promise<LockConnection> {
     options.signal.throwIfAborted();
@@ -63,8 +100,9 @@ export class LockConnection {
         () =>
           reject(
             new LockBackendError(
-              `No pooled MySQL connection for lock "${options.key}" (backend "${BACKEND}") within ${Math.round(options.timeoutMs)} ms: ` +
-                'the pool is exhausted. Give the lock backend its own DataSource, lower maxConnections, or raise the pool size.',
+              `No MySQL connection for lock "${options.key}" (backend "${BACKEND}") within ${Math.round(options.timeoutMs)} ms ` +
+                '(connectionTimeoutMs): the pool is exhausted, or the server did not complete a new connection in time. ' +
+                'Give the lock backend its own DataSource, lower maxConnections, raise the pool size, or check the network.',
               { backend: BACKEND, key: options.key, isRetryable: true },
             ),
           ),
@@ -75,7 +113,7 @@ export class LockConnection {
     });
     try {
       const driver = await Promise.race([connecting, giveUp]);
-      return new LockConnection(runner, driver);
+      return new LockConnection(runner, driver, options);
     } catch (error) {
       connecting.then(
         () => void runner.release(),
@@ -88,7 +126,7 @@ export class LockConnection {
     }
   }
 
-  /** True once the driver reported the connection closed or broken: its session (and locks) are gone. */
+  /** True once the session is known to be over (closed, broken or destroyed here), and its locks with it. */
   get gone(): boolean {
     return this.#gone;
   }
@@ -98,16 +136,81 @@ export class LockConnection {
     this.#onGone = listener;
   }
 
-  /** Run one parameterized statement and return its first row (`{}` when there is none). */
-  async selectOne(sql: string, parameters: readonly unknown[]): Promise<Record<string, unknown>> {
-    const rows: unknown = await this.#runner.query(sql, [...parameters]);
+  /** Run one parameterized statement within `limits` and return its first row (`{}` when there is none). */
+  async selectOne(
+    sql: string,
+    parameters: readonly unknown[],
+    limits: StatementLimits,
+  ): Promise<Record<string, unknown>> {
+    const rows = await this.execute(sql, parameters, limits);
     const first = Array.isArray(rows) ? rows[0] : undefined;
     return typeof first === 'object' && first !== null ? (first as Record<string, unknown>) : {};
   }
 
-  /** Run one parameterized statement and return the driver's raw result (e.g. `insertId`). */
-  async execute(sql: string, parameters: readonly unknown[]): Promise<unknown> {
-    return this.#runner.query(sql, [...parameters]);
+  /** Run one parameterized statement within `limits` and return the driver's raw result (e.g. `insertId`). */
+  execute(sql: string, parameters: readonly unknown[], limits: StatementLimits): Promise<unknown> {
+    const { signal } = limits;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const answer = this.#runner.query(sql, [...parameters]) as Promise<unknown>;
+    return new Promise<unknown>((resolve, reject) => {
+      let settled = false;
+      const finish = () => {
+        settled = true;
+        timer.clear();
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const abandon = () => {
+        if (limits.blocking && this.connectionId !== undefined) this.#onAbandonedWait?.(this.connectionId);
+        this.destroy();
+      };
+      const timer = setDeadlineTimer(limits.deadline, () => {
+        if (settled) return;
+        finish();
+        abandon();
+        reject(
+          new LockBackendError(
+            `MySQL did not answer ${limits.action} for lock "${this.#key}" (backend "${BACKEND}") within ${limits.limit}. ` +
+              'Its connection was destroyed, so the server drops that session and its named locks once it notices. ' +
+              'Check the network to the server; if it is only slow, raise the option named.',
+            { backend: BACKEND, key: this.#key, isRetryable: true },
+          ),
+        );
+      });
+      const onAbort = () => {
+        if (settled) return;
+        finish();
+        abandon();
+        reject(signal?.reason);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      answer.then(
+        (result) => {
+          if (settled) return;
+          finish();
+          resolve(result);
+        },
+        (error: unknown) => {
+          if (settled) return;
+          finish();
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /**
+   * Close the socket now, without waiting for the server: a silent network would never acknowledge
+   * a graceful close. The server ends the session (dropping its named locks) when it sees the close;
+   * anything in flight on it is abandoned. Idempotent.
+   */
+  destroy(): void {
+    if (!this.#destroyed) {
+      this.#destroyed = true;
+      // mysql2's destroy() takes it out of the pool but only half-closes the socket.
+      this.#driver.destroy();
+      this.#driver.stream?.destroy();
+    }
+    this.#markGone();
   }
 
   /**
@@ -119,7 +222,8 @@ export class LockConnection {
     this.#closed = true;
     this.#driver.removeListener('end', this.#markGone);
     this.#driver.removeListener('error', this.#markGone);
-    if (options.destroy || this.tainted || this.#gone) this.#driver.destroy();
+    this.#onGone = undefined;
+    if (options.destroy || this.tainted || this.#gone) this.destroy();
     // After destroy() the pool has already forgotten the connection, so release() is a no-op.
     void this.#runner.release();
   }

@@ -1,6 +1,7 @@
-import type { BackendLock } from '@dlock/core';
-import type { LockConnection } from './lock-connection.js';
+import { assertDuration, type BackendLock, LockError } from '@dlock/core';
+import type { LockConnection, StatementLimits } from './lock-connection.js';
 import { isConnectionGone, toMySqlBackendError } from './mysql-backend-error.js';
+import { BACKEND } from './mysql-lock-options.js';
 
 type HeldState = 'held' | 'released' | 'expired' | 'lost';
 
@@ -12,6 +13,8 @@ export interface MySqlHeldLockInit {
   /** When the successful `GET_LOCK` answered: the lease (ours, not the server's) starts here. */
   readonly acquiredAt: number;
   readonly fencingToken: number | undefined;
+  /** Longest wait for the answer to `extend`'s and `release`'s statement. */
+  readonly commandTimeoutMs: number;
   /** Called once when the connection has left the lock (released, expired, lost or closed). */
   readonly onSettled: () => void;
 }
@@ -22,7 +25,7 @@ export interface MySqlHeldLockInit {
  * key expiry would do), and this holder's `extend`/`release` report `false` from then on.
  *
  * @example
- * const lock = new MySqlHeldLock({ connection, name, key, leaseMs, acquiredAt, fencingToken, onSettled });
+ * const lock = new MySqlHeldLock({ connection, name, key, leaseMs, acquiredAt, fencingToken, commandTimeoutMs, onSettled });
  * await lock.extend(30_000); // true while the session lives and holds the lock
  */
 export class MySqlHeldLock implements BackendLock {
@@ -54,14 +57,23 @@ export class MySqlHeldLock implements BackendLock {
   }
 
   async extend(leaseMs: number): Promise<boolean> {
+    // A lease Node cannot time would fire after 1 ms and release the lock under its holder.
+    assertDuration('leaseMs', leaseMs, { backend: BACKEND });
     if (this.#state !== 'held') return false;
     const { connection, name, key } = this.#init;
     let ours: boolean;
     try {
       // Run on the holding session: the lock can only be gone if that session ended or released it.
-      const row = await connection.selectOne('SELECT IS_USED_LOCK(?) = CONNECTION_ID() AS ours', [name]);
+      const row = await connection.selectOne(
+        'SELECT IS_USED_LOCK(?) = CONNECTION_ID() AS ours',
+        [name],
+        this.#limits('IS_USED_LOCK (extend)'),
+      );
       ours = Number(row.ours) === 1;
     } catch (error) {
+      // No answer in time: the connection was destroyed (so the lock counts as lost here), but the
+      // caller must hear that the store did not answer, not that someone else took the lock.
+      if (LockError.isInstance(error)) throw error;
       if (this.#state !== 'held') return false;
       if (isConnectionGone(error)) {
         this.#lose();
@@ -86,7 +98,11 @@ export class MySqlHeldLock implements BackendLock {
     const { connection, name, key } = this.#init;
     let released: boolean;
     try {
-      const row = await connection.selectOne('SELECT RELEASE_LOCK(?) AS released', [name]);
+      const row = await connection.selectOne(
+        'SELECT RELEASE_LOCK(?) AS released',
+        [name],
+        this.#limits('RELEASE_LOCK'),
+      );
       // 1 only when this session held it; 0 (someone else's) or NULL (nobody's) never count as a release.
       released = Number(row.released) === 1;
     } catch (error) {
@@ -99,10 +115,13 @@ export class MySqlHeldLock implements BackendLock {
     return released;
   }
 
-  /** Release because the backend is closing; the holder's later calls report the lock as gone. */
-  async abandon(): Promise<void> {
+  /**
+   * Release because the backend is closing; the holder's later calls report the lock as gone.
+   * Waits for the server at most `timeoutMs`, then destroys the connection instead.
+   */
+  async abandon(timeoutMs: number): Promise<void> {
     if (this.#state !== 'held') return;
-    await this.#releaseInBackground('lost');
+    await this.#releaseInBackground('lost', timeoutMs);
   }
 
   #armLease(delayMs: number): void {
@@ -113,18 +132,24 @@ export class MySqlHeldLock implements BackendLock {
   }
 
   /** Never rejects: used from timers and close(). */
-  async #releaseInBackground(state: HeldState): Promise<void> {
+  async #releaseInBackground(state: HeldState, timeoutMs = this.#init.commandTimeoutMs): Promise<void> {
     if (this.#state !== 'held') return;
     this.#state = state;
     clearTimeout(this.#leaseTimer);
     try {
-      const row = await this.#init.connection.selectOne('SELECT RELEASE_LOCK(?) AS released', [
-        this.#init.name,
-      ]);
+      const row = await this.#init.connection.selectOne(
+        'SELECT RELEASE_LOCK(?) AS released',
+        [this.#init.name],
+        this.#limits('RELEASE_LOCK', timeoutMs),
+      );
       this.#settle(Number(row.released) !== 1);
     } catch {
       this.#settle(true);
     }
+  }
+
+  #limits(action: string, timeoutMs = this.#init.commandTimeoutMs): StatementLimits {
+    return { deadline: Date.now() + timeoutMs, limit: `commandTimeoutMs (${timeoutMs} ms)`, action };
   }
 
   #lose(): void {

@@ -1,4 +1,4 @@
-import { InvalidLockOptionsError } from '@dlock/core';
+import { assertDuration, InvalidLockOptionsError } from '@dlock/core';
 
 export const BACKEND = 'mysql';
 
@@ -13,8 +13,19 @@ export interface MySqlNamedLockBackendOptions {
    * work inside the lock (and for `KILL QUERY` when a wait is cancelled).
    */
   readonly maxConnections?: number;
-  /** How long to wait for the pool to hand out a connection before failing. Default 5000 ms. */
+  /**
+   * How long to wait for the pool to hand out a connection (an idle one, or a new one it opens)
+   * before failing. Independent of the caller's `waitMs`, which bounds waiting for the lock, not
+   * for TCP and the handshake. Default 5000 ms.
+   */
   readonly connectionTimeoutMs?: number;
+  /**
+   * Longest wait for the server's answer to one statement (for a `GET_LOCK` slice: the slice plus
+   * this). When it passes, the statement's connection is destroyed (the server drops that
+   * session's named locks once it notices) and the call rejects with a retryable
+   * `LockBackendError`; a held lock whose renewal timed out counts as lost. Default 5000 ms.
+   */
+  readonly commandTimeoutMs?: number;
   /**
    * Longest single `GET_LOCK` call while waiting. Between two slices the backend checks the
    * deadline and the caller's signal; a cancelled wait is interrupted at once with `KILL QUERY`
@@ -41,6 +52,9 @@ export interface ResolvedMySqlLockOptions {
   readonly keyPrefix: string;
   readonly maxConnections: number;
   readonly connectionTimeoutMs: number;
+  readonly commandTimeoutMs: number;
+  /** How late past a waiting caller's deadline an answer may come: `min(commandTimeoutMs, 250)`. */
+  readonly replyGraceMs: number;
   readonly waitSliceMs: number;
   readonly fractionalTimeouts: boolean | undefined;
   readonly fencingTable: string | undefined;
@@ -50,6 +64,12 @@ export interface ResolvedMySqlLockOptions {
 export const DEFAULT_KEY_PREFIX = 'dlock:';
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_$]{0,63}(\.[A-Za-z_][A-Za-z0-9_$]{0,63})?$/;
 const MAX_KEY_PREFIX_LENGTH = 256;
+/**
+ * A waiting caller's last `GET_LOCK` slice ends at its deadline on the server; its answer is given
+ * this long to arrive before the connection is treated as silent. Generous for a round trip, small
+ * next to any `waitMs` worth setting.
+ */
+export const REPLY_GRACE_MS = 250;
 
 /**
  * Validate user options and fill in defaults.
@@ -79,10 +99,13 @@ export function resolveMySqlLockOptions(
   if (!Number.isSafeInteger(maxConnections) || maxConnections < 1) {
     throw invalid(`maxConnections must be a positive integer (got ${String(maxConnections)}).`);
   }
-  const connectionTimeoutMs = options.connectionTimeoutMs ?? 5_000;
-  assertPositiveMs('connectionTimeoutMs', connectionTimeoutMs);
-  const waitSliceMs = options.waitSliceMs ?? 2_000;
-  assertPositiveMs('waitSliceMs', waitSliceMs);
+  const connectionTimeoutMs = assertDuration('connectionTimeoutMs', options.connectionTimeoutMs ?? 5_000, {
+    backend: BACKEND,
+  });
+  const commandTimeoutMs = assertDuration('commandTimeoutMs', options.commandTimeoutMs ?? 5_000, {
+    backend: BACKEND,
+  });
+  const waitSliceMs = assertDuration('waitSliceMs', options.waitSliceMs ?? 2_000, { backend: BACKEND });
   const fractionalTimeouts = options.fractionalTimeouts;
   if (fractionalTimeouts !== undefined && typeof fractionalTimeouts !== 'boolean') {
     throw invalid('fractionalTimeouts must be a boolean or left out (auto-detect).');
@@ -99,17 +122,13 @@ export function resolveMySqlLockOptions(
     keyPrefix,
     maxConnections,
     connectionTimeoutMs,
+    commandTimeoutMs,
+    replyGraceMs: Math.min(commandTimeoutMs, REPLY_GRACE_MS),
     waitSliceMs,
     fractionalTimeouts,
     fencingTable,
     createFencingTable,
   };
-}
-
-function assertPositiveMs(name: string, value: unknown): asserts value is number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw invalid(`${name} must be a positive, finite number of milliseconds (got ${String(value)}).`);
-  }
 }
 
 /**

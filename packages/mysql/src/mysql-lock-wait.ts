@@ -1,3 +1,5 @@
+import { LockError } from '@dlock/core';
+import { setDeadlineTimer } from './deadline-timer.js';
 import type { LockConnection } from './lock-connection.js';
 import { getLockReturnedNull, isConnectionGone } from './mysql-backend-error.js';
 
@@ -7,9 +9,15 @@ export interface WaitForNamedLockOptions {
   readonly key: string;
   /** Epoch ms when waiting ends. */
   readonly deadline: number;
+  /** The caller's `waitMs`, for messages. */
+  readonly waitMs: number;
   readonly sliceMs: number;
   /** MariaDB takes fractional `GET_LOCK` timeouts; MySQL only whole seconds. */
   readonly fractionalTimeouts: boolean;
+  /** How long past its own timeout a slice's answer may take (`commandTimeoutMs`). */
+  readonly commandTimeoutMs: number;
+  /** How long past `deadline` an answer may take before the connection counts as silent. */
+  readonly replyGraceMs: number;
   readonly signal: AbortSignal;
   /** Cut the session's running `GET_LOCK` short (`KILL QUERY` from another connection). Never rejects. */
   readonly interrupt: (connectionId: number) => Promise<void>;
@@ -22,57 +30,73 @@ export interface WaitForNamedLockOptions {
  * whole seconds, a slice that would run past the deadline is interrupted at the deadline, so
  * `waitMs` holds to the millisecond on both servers.
  *
- * Resolves `true` when the lock is ours, `false` at the deadline; rejects with `signal.reason`
- * after making sure the session holds nothing (a lock taken at the last moment is released).
+ * No slice waits for its answer past `deadline + replyGraceMs`: a connection that stays silent
+ * that long is destroyed and the call rejects with a retryable `LockBackendError`. An aborted
+ * `signal` destroys the connection at once (the server ends the session, so nothing stays held or
+ * queued) and rejects with `signal.reason`.
+ *
+ * Resolves `true` when the lock is ours, `false` at the deadline.
  *
  * @example
- * if (await waitForNamedLock({ connection, name, key, deadline, sliceMs: 2_000, fractionalTimeouts, signal, interrupt })) { ... }
+ * if (await waitForNamedLock({ connection, name, key, deadline, waitMs, sliceMs: 2_000, fractionalTimeouts,
+ *   commandTimeoutMs: 5_000, replyGraceMs: 250, signal, interrupt })) { ... }
  */
 export async function waitForNamedLock(options: WaitForNamedLockOptions): Promise<boolean> {
-  const { connection, name, signal } = options;
+  const { connection, name, signal, deadline } = options;
   for (;;) {
     if (signal.aborted) throw signal.reason;
-    const remaining = options.deadline - Date.now();
+    const remaining = deadline - Date.now();
     if (remaining <= 0) return false;
     const sliceMs = Math.min(options.sliceMs, remaining);
     const seconds = options.fractionalTimeouts
       ? Math.max(0.001, Math.round(sliceMs) / 1000)
       : Math.max(1, Math.ceil(sliceMs / 1000));
+    const blockingMs = seconds * 1000;
+    const sentAt = Date.now();
 
-    let interrupted = false;
-    const interruptNow = () => {
-      if (interrupted || connection.connectionId === undefined) return;
-      interrupted = true;
+    let cut = false;
+    const cutAtDeadline = () => {
+      if (cut || connection.connectionId === undefined) return;
+      cut = true;
       connection.tainted = true;
       void options.interrupt(connection.connectionId);
     };
-    signal.addEventListener('abort', interruptNow, { once: true });
-    const overshootMs = seconds * 1000 - sliceMs;
-    const deadlineTimer = overshootMs > 0 ? setTimeout(interruptNow, Math.max(0, remaining)) : undefined;
+    const cutTimer = blockingMs > sliceMs ? setDeadlineTimer(deadline, cutAtDeadline) : undefined;
+    const ownEnd = sentAt + blockingMs + options.commandTimeoutMs;
+    const callerEnd = deadline + options.replyGraceMs;
+    const limit =
+      callerEnd <= ownEnd
+        ? `retry.waitMs (${Math.round(options.waitMs)} ms) + ${options.replyGraceMs} ms`
+        : `its ${seconds} s timeout + commandTimeoutMs (${options.commandTimeoutMs} ms)`;
 
     let acquired: unknown;
     try {
-      const row = await connection.selectOne('SELECT GET_LOCK(?, ?) AS acquired', [name, seconds]);
+      const row = await connection.selectOne('SELECT GET_LOCK(?, ?) AS acquired', [name, seconds], {
+        deadline: Math.min(ownEnd, callerEnd),
+        limit,
+        action: 'GET_LOCK',
+        signal,
+        blocking: true,
+      });
       acquired = row.acquired;
     } catch (error) {
+      if (signal.aborted) throw signal.reason;
       // An interrupted wait may surface as ER_QUERY_INTERRUPTED instead of NULL.
-      if (!interrupted || isConnectionGone(error)) throw error;
+      if (!cut || isConnectionGone(error) || LockError.isInstance(error)) throw error;
       acquired = null;
     } finally {
-      signal.removeEventListener('abort', interruptNow);
-      clearTimeout(deadlineTimer);
+      cutTimer?.clear();
     }
 
-    if (acquired !== null && Number(acquired) === 1) {
+    if (acquired !== null && acquired !== undefined && Number(acquired) === 1) {
       if (!signal.aborted) return true;
-      // Taken just as the caller gave up: hand it straight back before reporting the abort.
+      // Taken just as the caller gave up: the caller destroys this connection, which frees it.
       connection.tainted = true;
-      await connection.selectOne('SELECT RELEASE_LOCK(?) AS released', [name]).catch(() => undefined);
       throw signal.reason;
     }
     if (acquired === null || acquired === undefined) {
       if (signal.aborted) throw signal.reason;
-      if (!interrupted) throw getLockReturnedNull(options.key);
+      if (!cut) throw getLockReturnedNull(options.key);
     }
   }
 }

@@ -1,13 +1,16 @@
 import {
+  assertDuration,
   type BackendAcquireRequest,
   type BackendLock,
   type LockBackend,
   LockBackendError,
+  LockCapacityError,
 } from '@dlock/core';
 import type { DataSource } from 'typeorm';
+import { createClosingController, linkAbortSignals } from './abort-link.js';
 import { ConnectionSlots } from './connection-slots.js';
 import { FencingCounter } from './fencing-counter.js';
-import { LockConnection } from './lock-connection.js';
+import { LockConnection, type StatementLimits } from './lock-connection.js';
 import { getLockReturnedNull, toMySqlBackendError } from './mysql-backend-error.js';
 import { MySqlHeldLock } from './mysql-held-lock.js';
 import { toMySqlLockName } from './mysql-lock-name.js';
@@ -22,7 +25,7 @@ import { waitForNamedLock } from './mysql-lock-wait.js';
 
 const SUPPORTED_TYPES = new Set(['mysql', 'mariadb']);
 const MYSQL2_DEFAULT_POOL_SIZE = 10;
-const INTERRUPT_TIMEOUT_MS = 1_000;
+const NEVER = new AbortController().signal;
 
 /**
  * Lock backend on MySQL/MariaDB named locks (`GET_LOCK` / `RELEASE_LOCK`) through a TypeORM
@@ -47,7 +50,7 @@ export class MySqlNamedLockBackend implements LockBackend {
   readonly #options: ResolvedMySqlLockOptions;
   readonly #slots: ConnectionSlots;
   readonly #fencing: FencingCounter | undefined;
-  readonly #closing = new AbortController();
+  readonly #closing = createClosingController();
   readonly #held = new Set<MySqlHeldLock>();
   readonly #pending = new Set<Promise<unknown>>();
   #fractionalTimeouts: boolean | undefined;
@@ -86,6 +89,10 @@ export class MySqlNamedLockBackend implements LockBackend {
   }
 
   async acquire(request: BackendAcquireRequest): Promise<BackendLock | null> {
+    // The manager checks these too, but a request may come from elsewhere: a lease Node cannot
+    // time would fire after 1 ms and release the lock while its holder is still inside.
+    assertDuration('leaseMs', request.leaseMs, { backend: BACKEND });
+    assertDuration('waitMs', request.waitMs, { backend: BACKEND, allowZero: true });
     if (this.#closing.signal.aborted) throw closedError(request.key);
     if (!this.#dataSource.isInitialized) {
       throw new LockBackendError(
@@ -103,44 +110,72 @@ export class MySqlNamedLockBackend implements LockBackend {
   }
 
   /**
-   * Stop waiting callers (they reject), release every lock still held through this backend (its
-   * holder's `extend`/`release` then report it gone) and return their connections. The DataSource
-   * is the caller's and stays open.
+   * Stop waiting callers at once (they reject; their connections are destroyed), release every lock
+   * still held through this backend (its holder's `extend`/`release` then report it gone) and return
+   * their connections. A release the server does not answer within `min(commandTimeoutMs, 250 ms)`
+   * destroys its connection instead. The DataSource is the caller's and stays open.
    */
   async close(): Promise<void> {
     this.#closing.abort(closedError());
     await Promise.allSettled([...this.#pending]);
-    await Promise.allSettled([...this.#held].map((lock) => lock.abandon()));
+    await Promise.allSettled([...this.#held].map((lock) => lock.abandon(this.#options.replyGraceMs)));
   }
 
   async #acquire(request: BackendAcquireRequest): Promise<BackendLock | null> {
-    const { key } = request;
-    const signal = AbortSignal.any([request.signal, this.#closing.signal]);
-    const deadline = Date.now() + request.waitMs;
+    const link = linkAbortSignals([request.signal, this.#closing.signal]);
+    try {
+      return await this.#acquireLinked(request, link.signal);
+    } finally {
+      link.dispose();
+    }
+  }
+
+  async #acquireLinked(request: BackendAcquireRequest, signal: AbortSignal): Promise<BackendLock | null> {
+    const { key, waitMs } = request;
+    const { commandTimeoutMs, replyGraceMs } = this.#options;
+    const deadline = Date.now() + waitMs;
     const remaining = () => Math.max(0, deadline - Date.now());
     const name = this.lockNameOf(key);
+    /**
+     * Limits of a statement that does not block on the server. A waiting caller's `waitMs` bounds
+     * the whole lock phase: no answer is awaited past the deadline plus the reply grace (at least
+     * the grace, when opening the connection used the wait up).
+     */
+    const limitsNow = (): Omit<StatementLimits, 'action'> => {
+      const now = Date.now();
+      const ownEnd = now + commandTimeoutMs;
+      const callerEnd = Math.max(deadline, now) + replyGraceMs;
+      return waitMs > 0 && callerEnd < ownEnd
+        ? {
+            deadline: callerEnd,
+            limit: `retry.waitMs (${Math.round(waitMs)} ms) + ${replyGraceMs} ms`,
+            signal,
+          }
+        : { deadline: ownEnd, limit: `commandTimeoutMs (${commandTimeoutMs} ms)`, signal };
+    };
 
-    if (!(await this.#slots.take(request.waitMs > 0 ? remaining() : 0, signal))) {
-      throw slotsExhausted(key, this.#slots.capacity, request.waitMs);
+    if (!(await this.#slots.take(waitMs > 0 ? remaining() : 0, signal))) {
+      throw slotsExhausted(key, this.#slots.capacity, waitMs);
     }
     let connection: LockConnection | undefined;
     let handedOver = false;
     let failed = false;
     try {
+      // Bounded by connectionTimeoutMs alone: waitMs is how long to wait for the LOCK, and a
+      // short one must not turn "the pool is opening a connection" into a failure.
       connection = await LockConnection.open({
         dataSource: this.#dataSource,
         key,
-        timeoutMs:
-          request.waitMs > 0
-            ? Math.min(this.#options.connectionTimeoutMs, Math.max(1, remaining()))
-            : this.#options.connectionTimeoutMs,
+        timeoutMs: this.#options.connectionTimeoutMs,
         signal,
+        onAbandonedWait: (connectionId) => void this.#interrupt(connectionId, 'KILL ?'),
       });
       // First try never waits: a try-once caller gets exactly this one round trip, and it tells
       // us the session id (for KILL QUERY) and whether the server takes fractional timeouts.
       const first = await connection.selectOne(
         'SELECT GET_LOCK(?, 0) AS acquired, CONNECTION_ID() AS connectionId, VERSION() AS version',
         [name],
+        { ...limitsNow(), action: 'GET_LOCK' },
       );
       connection.connectionId = Number(first.connectionId);
       this.#fractionalTimeouts ??= /mariadb/i.test(String(first.version));
@@ -153,16 +188,21 @@ export class MySqlNamedLockBackend implements LockBackend {
           name,
           key,
           deadline,
+          waitMs,
           sliceMs: this.#options.waitSliceMs,
           fractionalTimeouts: this.#fractionalTimeouts,
+          commandTimeoutMs,
+          replyGraceMs,
           signal,
-          interrupt: (connectionId) => this.#interrupt(connectionId),
+          interrupt: (connectionId) => this.#interrupt(connectionId, 'KILL QUERY ?'),
         });
         if (!acquired) return null;
       }
       // The lease is ours to enforce, so it starts when the server said yes.
       const acquiredAt = Date.now();
-      const fencingToken = this.#fencing ? await this.#fencing.next(connection, name) : undefined;
+      const fencingToken = this.#fencing
+        ? await this.#fencing.next(connection, name, limitsNow())
+        : undefined;
       const lock = new MySqlHeldLock({
         connection,
         name,
@@ -170,6 +210,7 @@ export class MySqlNamedLockBackend implements LockBackend {
         leaseMs: request.leaseMs,
         acquiredAt,
         fencingToken,
+        commandTimeoutMs,
         onSettled: () => {
           this.#held.delete(lock);
           this.#slots.give();
@@ -192,20 +233,31 @@ export class MySqlNamedLockBackend implements LockBackend {
     }
   }
 
-  /** `KILL QUERY` from another pooled connection; if none is free in time, the slice ends by itself. */
-  async #interrupt(connectionId: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
+  /**
+   * `KILL QUERY` (end a running wait) or `KILL` (end an abandoned session) from another pooled
+   * connection, outside the slots: the spare connection `maxConnections` leaves in the pool. Both
+   * its wait for the pool and its statement are bounded; when the server cannot be reached, the
+   * slice ends by itself and an abandoned session ends when the server sees its socket close.
+   * Never rejects.
+   */
+  async #interrupt(connectionId: number, statement: 'KILL QUERY ?' | 'KILL ?'): Promise<void> {
+    let connection: LockConnection | undefined;
     try {
-      await Promise.race([
-        this.#dataSource.query('KILL QUERY ?', [connectionId]),
-        new Promise((resolve) => {
-          timer = setTimeout(resolve, INTERRUPT_TIMEOUT_MS);
-        }),
-      ]);
+      connection = await LockConnection.open({
+        dataSource: this.#dataSource,
+        key: `(${statement.replace(' ?', '')} ${connectionId})`,
+        timeoutMs: this.#options.connectionTimeoutMs,
+        signal: NEVER,
+      });
+      await connection.execute(statement, [connectionId], {
+        deadline: Date.now() + this.#options.commandTimeoutMs,
+        limit: `commandTimeoutMs (${this.#options.commandTimeoutMs} ms)`,
+        action: statement.replace(' ?', ''),
+      });
     } catch {
-      // The session may have ended already; the wait loop copes either way.
+      // The session may have ended already; the callers cope either way.
     } finally {
-      clearTimeout(timer);
+      connection?.close({ destroy: false });
     }
   }
 }
@@ -241,12 +293,13 @@ function poolSizeOf(dataSource: DataSource): number {
   );
 }
 
-function slotsExhausted(key: string, capacity: number, waitMs: number): LockBackendError {
-  return new LockBackendError(
-    `All ${capacity} lock connections of backend "${BACKEND}" are in use (maxConnections), so lock "${key}" ` +
-      `could not even be tried${waitMs > 0 ? ` within ${waitMs} ms` : ''}. Raise maxConnections together with ` +
-      'the pool size of the lock DataSource, or shorten the critical sections.',
-    { backend: BACKEND, key, isRetryable: true },
+function slotsExhausted(key: string, capacity: number, waitMs: number): LockCapacityError {
+  return new LockCapacityError(
+    `All ${capacity} lock connections of backend "${BACKEND}" are in use by this process (maxConnections), ` +
+      `so lock "${key}" could not even be tried${waitMs > 0 ? ` within ${Math.round(waitMs)} ms` : ''}. ` +
+      'This is a local limit of this process, not a database failure: raise maxConnections together with the ' +
+      'pool size of the lock DataSource, or release locks sooner.',
+    { backend: BACKEND, key, limit: 'maxConnections' },
   );
 }
 

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backendRequest as request } from '@dlock/conformance';
-import { type BackendLock, LockBackendError, LockManager } from '@dlock/core';
+import { type BackendLock, LockBackendError, LockCapacityError, LockManager } from '@dlock/core';
 import type { DataSource } from 'typeorm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MySqlNamedLockBackend, type MySqlNamedLockBackendOptions } from '../src/index.js';
@@ -221,16 +221,42 @@ describe('waiting', () => {
 });
 
 describe('connections', () => {
-  it('a try-once caller finds all maxConnections busy: a LockBackendError naming maxConnections; a waiting caller gets the next free one', async () => {
+  it('all maxConnections busy is a LockCapacityError naming maxConnections (not a store failure), for try-once and for waits that saw no slot free; a waiting caller gets the next free one', async () => {
     const a = backend({ maxConnections: 1 });
     const first = (await a.acquire(request('slots:1')))!;
-    await expect(a.acquire(request('slots:2'))).rejects.toThrow(/maxConnections/);
+    const tryOnce = await a.acquire(request('slots:2')).catch((error: unknown) => error);
+    expect(tryOnce).toBeInstanceOf(LockCapacityError);
+    expect(LockBackendError.isInstance(tryOnce)).toBe(false);
+    expect(tryOnce).toMatchObject({
+      code: 'LOCK_CAPACITY_EXCEEDED',
+      limit: 'maxConnections',
+      backend: 'mysql',
+    });
+    expect((tryOnce as Error).message).toMatch(/local limit of this process.*raise maxConnections/);
+    const shortWait = await a.acquire(request('slots:2', { waitMs: 150 })).catch((error: unknown) => error);
+    expect(shortWait).toBeInstanceOf(LockCapacityError);
+    expect((shortWait as Error).message).toMatch(/within 150 ms/);
     const waiting = a.acquire(request('slots:2', { waitMs: 5_000 }));
     await sleep(100);
     expect(await first.release()).toBe(true);
     const second = await waiting;
     expect(second).not.toBeNull();
     expect(await second!.release()).toBe(true);
+  });
+
+  it('a short waitMs on a pool that must open new connections still takes a free lock: opening is bounded by connectionTimeoutMs, not by waitMs', async () => {
+    // A fresh pool holds one idle connection (TypeORM's check at initialize); every further lock
+    // held at once needs a new one, whose TCP connect and handshake take longer than 1 ms.
+    const fresh = await sources.open(8);
+    const a = backend({ maxConnections: 6 }, fresh);
+    const manager = new LockManager({ backends: { mysql: a } });
+    open.push(manager);
+    const handles = [];
+    for (let i = 0; i < 5; i++) {
+      handles.push(await manager.acquire(`fresh:${i}`, { retry: { waitMs: 1 } }));
+    }
+    expect(a.connectionsInUse).toBe(5);
+    for (const handle of handles) await handle.release();
   });
 
   it('a pool drained by the application fails within connectionTimeoutMs instead of hanging', async () => {
@@ -240,7 +266,9 @@ describe('connections', () => {
     try {
       const a = backend({ maxConnections: 2, connectionTimeoutMs: 300 }, small);
       const startedAt = Date.now();
-      await expect(a.acquire(request('drained'))).rejects.toThrow(/No pooled MySQL connection/);
+      await expect(a.acquire(request('drained'))).rejects.toThrow(
+        /No MySQL connection .* within 300 ms \(connectionTimeoutMs\)/,
+      );
       expect(Date.now() - startedAt).toBeLessThan(3_000);
     } finally {
       await Promise.all(busy.map((runner) => runner.release()));

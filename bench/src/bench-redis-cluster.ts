@@ -1,4 +1,4 @@
-import { PrivateRedisCluster } from '@dlock/conformance/redis';
+import { PrivateRedisCluster } from '@dlock/testing/servers';
 import type { Redis } from 'ioredis';
 
 /** The private Redis Cluster the cluster rows run on. */
@@ -16,7 +16,7 @@ const MASTERS = 3;
 
 /**
  * Start a throwaway 3-master Redis Cluster on free loopback ports (no replicas, no persistence),
- * through the conformance suite's `PrivateRedisCluster`. Like the single private server it never
+ * through `PrivateRedisCluster` from `@dlock/testing/servers`. Like the single private server it never
  * touches the shared Redis, so `INFO commandstats` on its nodes counts only this run.
  *
  * If the bench dies before `stop()` runs, an `exit` hook still SIGKILLs the nodes by the PIDs they

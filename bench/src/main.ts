@@ -10,6 +10,7 @@ import 'reflect-metadata';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PrivateRedisServer } from '@dlock/testing/servers';
 import { Redis } from 'ioredis';
 import { type BenchPlan, benchPlan } from './bench-plan.js';
 import { type BenchRedisCluster, startBenchRedisCluster } from './bench-redis-cluster.js';
@@ -22,7 +23,6 @@ import type { LibraryId, StoreUrls } from './lock-adapter.js';
 import { describeMachine } from './machine-info.js';
 import { monotonicMs } from './monotonic-clock.js';
 import { cell } from './number-format.js';
-import { startPrivateRedisServer } from './private-redis-server.js';
 import { installRedisCommandCounter } from './redis-command-counter.js';
 import { writeResults } from './results-writer.js';
 import { rotate } from './sample-stats.js';
@@ -95,7 +95,7 @@ async function main(): Promise<number> {
   log(
     `dlock bench (${plan.mode}): starting a private redis-server${clusterLibraries.length > 0 ? ', a private 3-master Redis Cluster' : ''} and ${plan.processes} worker processes`,
   );
-  const server = await startPrivateRedisServer();
+  const server = await PrivateRedisServer.start();
   const pool = WorkerPool.start(plan.processes);
   const statsRedis = new Redis(server.url);
   const floorRedis = new Redis(server.url);

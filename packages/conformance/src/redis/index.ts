@@ -1,6 +1,4 @@
 // Redis test support without vitest, so worker processes and scripts can import it too.
 
 export { runClusterCounterWorker } from './cluster-counter-worker.js';
-export { PrivateRedisCluster } from './private-redis-cluster.js';
-export { freePort, PrivateRedisServer } from './private-redis-server.js';
 export { REDIS_URL, testPrefix } from './redis-test-names.js';

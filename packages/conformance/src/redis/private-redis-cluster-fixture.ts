@@ -1,5 +1,5 @@
+import { PrivateRedisCluster } from '@dlock/testing/servers';
 import { afterAll, beforeAll } from 'vitest';
-import { PrivateRedisCluster } from './private-redis-cluster.js';
 
 /**
  * Start a private Redis Cluster before a test file's tests and stop it (by PID) after them.

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, type PrivateRedisCluster } from '@dlock/conformance/redis';
+import { freePort, type PrivateRedisCluster } from '@dlock/testing/servers';
 import { Redis } from 'ioredis';
 
 interface ReplicaNode {

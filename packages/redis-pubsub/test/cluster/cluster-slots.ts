@@ -1,7 +1,7 @@
 // Test helpers for a PrivateRedisCluster: find keys by owning master, move a slot between masters.
 import { randomUUID } from 'node:crypto';
-import type { PrivateRedisCluster } from '@dlock/conformance/redis';
 import { redisLockKeys } from '@dlock/redis-common';
+import type { PrivateRedisCluster } from '@dlock/testing/servers';
 
 /** A fresh lock key (default prefix "dlock:") whose slot lives on master `index`. */
 export async function keyOwnedBy(

@@ -5,10 +5,10 @@
 // itself was lost with the master.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PrivateRedisCluster } from '@dlock/conformance/redis';
 import { type BackendLock, type LockBackend, LockError } from '@dlock/core';
 import { redisLockKeys } from '@dlock/redis-common';
 import { RedisSpinLockBackend } from '@dlock/redis-spin';
+import { PrivateRedisCluster } from '@dlock/testing/servers';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RedisPubSubLockBackend } from '../../src/index.js';
 import { ClusterReplicas } from './cluster-replicas.js';

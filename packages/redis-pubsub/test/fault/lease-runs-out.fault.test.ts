@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PrivateRedisServer } from '@dlock/conformance/redis';
 import { LockLostError, LockManager } from '@dlock/core';
 import { RedisSpinLockBackend } from '@dlock/redis-spin';
+import { PrivateRedisServer } from '@dlock/testing/servers';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisPubSubLockBackend } from '../../src/index.js';

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startWorker } from '@dlock/conformance';
-import { PrivateRedisServer } from '@dlock/conformance/redis';
+import { PrivateRedisServer } from '@dlock/testing/servers';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 

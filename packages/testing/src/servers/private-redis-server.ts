@@ -1,52 +1,104 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
+import { freePort } from './free-port.js';
+import { ServerProcess } from './server-process.js';
 
 /**
- * A throwaway redis-server on a free loopback port, for tests that pause, kill or restart Redis or
- * count its commands. Never touches the shared server. Stopped by PID.
+ * @example
+ * const server = await PrivateRedisServer.start({ binary: '/opt/redis/bin/redis-server' });
+ */
+export interface PrivateRedisServerOptions {
+  /** The `redis-server` executable. Default `"redis-server"` from `PATH`. */
+  readonly binary?: string;
+}
+
+/**
+ * A throwaway redis-server on a free loopback port, without persistence, for tests that pause,
+ * kill or restart Redis or count its commands. Never touches the shared server; every signal
+ * goes to its own PID, and it is SIGKILLed if the test process exits without `stop()`.
+ *
+ * @example
+ * const server = await PrivateRedisServer.start();
+ * const client = new Redis(server.url);
+ * server.pause(); // SIGSTOP: connections stay open, nothing answers
+ * server.resume();
+ * await server.stop();
  */
 export class PrivateRedisServer {
   readonly port: number;
+  readonly #binary: string;
   readonly #dir = mkdtempSync(join(tmpdir(), 'dlock-redis-'));
-  #process: ChildProcess | undefined;
+  #process: ServerProcess | undefined;
 
-  private constructor(port: number) {
+  private constructor(port: number, binary: string) {
     this.port = port;
+    this.#binary = binary;
   }
 
-  static async start(): Promise<PrivateRedisServer> {
-    const server = new PrivateRedisServer(await freePort());
-    await server.restart();
+  /**
+   * Start a server on a free port and wait until it answers PING.
+   *
+   * @example
+   * const server = await PrivateRedisServer.start();
+   */
+  static async start(options: PrivateRedisServerOptions = {}): Promise<PrivateRedisServer> {
+    const server = new PrivateRedisServer(await freePort(), options.binary ?? 'redis-server');
+    try {
+      await server.restart();
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
     return server;
   }
 
+  /**
+   * `redis://127.0.0.1:<port>`.
+   *
+   * @example
+   * new Redis(server.url);
+   */
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  /** Start (again) on the same port, with no persistence: a restart loses every key. */
+  /**
+   * The server's PID, while it runs.
+   *
+   * @example
+   * console.log(`private redis-server pid ${server.pid}`);
+   */
+  get pid(): number | undefined {
+    return this.#process?.running ? this.#process.child.pid : undefined;
+  }
+
+  /**
+   * Start (again) on the same port; a running server is stopped first. No persistence: a restart
+   * loses every key.
+   *
+   * @example
+   * await server.kill();
+   * await server.restart();
+   */
   async restart(): Promise<void> {
-    const child = spawn(
-      'redis-server',
-      [
-        '--port',
-        String(this.port),
-        '--bind',
-        '127.0.0.1',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--dir',
-        this.#dir,
-      ],
-      { stdio: 'ignore' },
-    );
+    await this.#process?.stop();
+    const child = ServerProcess.spawn(this.#binary, [
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--daemonize',
+      'no',
+      '--dir',
+      this.#dir,
+    ]);
     this.#process = child;
     const probe = new Redis(this.port, '127.0.0.1', {
       lazyConnect: true,
@@ -55,9 +107,9 @@ export class PrivateRedisServer {
     });
     probe.on('error', () => {});
     try {
-      for (let i = 0; i < 100; i++) {
-        if (child.exitCode !== null)
-          throw new Error(`redis-server on port ${this.port} exited with ${child.exitCode}`);
+      for (let attempt = 0; attempt < 100; attempt++) {
+        if (!child.running)
+          throw new Error(`redis-server on port ${this.port} exited at start: ${child.output}`);
         try {
           if (probe.status !== 'ready') await probe.connect();
           if ((await probe.ping()) === 'PONG') return;
@@ -65,36 +117,53 @@ export class PrivateRedisServer {
           await sleep(50);
         }
       }
-      throw new Error(`redis-server on port ${this.port} did not answer PING`);
+      throw new Error(`redis-server on port ${this.port} did not answer PING: ${child.output}`);
     } finally {
       probe.disconnect();
     }
   }
 
-  /** SIGKILL the server process (by PID) and wait for it to exit. */
-  async kill(): Promise<void> {
-    const child = this.#process;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    process.kill(child.pid!, 'SIGKILL');
-    await exited;
+  /**
+   * Freeze the server (SIGSTOP): its connections stay open but nothing is answered, like a long
+   * GC pause or a stalled VM. Undo with {@link resume}.
+   *
+   * @example
+   * server.pause();
+   * await sleep(leaseMs * 2);
+   * server.resume();
+   */
+  pause(): void {
+    this.#process?.signal('SIGSTOP');
   }
 
+  /**
+   * Continue a paused server (SIGCONT).
+   *
+   * @example
+   * server.resume();
+   */
+  resume(): void {
+    this.#process?.signal('SIGCONT');
+  }
+
+  /**
+   * SIGKILL the server (by PID) and wait for it to exit: a crash, every key lost.
+   *
+   * @example
+   * await server.kill();
+   */
+  async kill(): Promise<void> {
+    await this.#process?.kill();
+  }
+
+  /**
+   * Stop the server (SIGTERM, then SIGKILL if it lingers) and delete its directory.
+   *
+   * @example
+   * afterAll(() => server.stop());
+   */
   async stop(): Promise<void> {
-    await this.kill();
+    await this.#process?.stop();
     rmSync(this.#dir, { recursive: true, force: true });
   }
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }

@@ -1,5 +1,6 @@
 import { getDefaultLockManager } from './default-manager.js';
-import { InvalidLockKeyError } from './errors.js';
+import { describeValue } from './duration.js';
+import { InvalidLockKeyError, InvalidLockOptionsError } from './errors.js';
 import { parseKeyTemplate, validateLockKey } from './key-template.js';
 import type { LockManager } from './lock-manager.js';
 import { type LockOptions, resolveTiming } from './lock-options.js';
@@ -13,7 +14,11 @@ export type LockKeyFunction<A extends readonly unknown[] = never[]> = (
 /** Either a template (`'stock:{0}'`, `'order:{1.id}'`) or a key function. */
 export type LockKey = string | LockKeyFunction;
 
-export interface DistributedLockOptions<K extends LockKey = LockKey> extends LockOptions {
+/** What a decorated method does when its lock stays taken. */
+export type OnLocked = 'throw' | 'skip';
+
+export interface DistributedLockOptions<K extends LockKey = LockKey, S extends OnLocked = OnLocked>
+  extends LockOptions {
   /**
    * `'stock:{0}'` (first argument), `'cart:{0.user.id}'` (property path), or a function of the
    * method's arguments returning one key or an array of keys (taken in sorted order).
@@ -21,15 +26,24 @@ export interface DistributedLockOptions<K extends LockKey = LockKey> extends Loc
   readonly key: K;
   /** Manager to use. Default: the one given to `setDefaultLockManager`, looked up at call time. */
   readonly manager?: LockManager;
+  /**
+   * When the lock stays taken (held for a try-once call, or the wait ran out): `'throw'` (default)
+   * rejects with `LockNotAcquiredError` / `LockTimeoutError`; `'skip'` does not run the method,
+   * resolves to `undefined` and emits `skipped` (a cron job that another replica already runs).
+   * With `'skip'` the method must declare `Promise<T | undefined>`, so callers see the skip.
+   */
+  readonly onLocked?: S;
 }
 
 /** What `getDistributedLockMetadata` returns for a decorated method. */
 export interface DistributedLockMetadata extends LockOptions {
   readonly key: LockKey;
   readonly methodName: string;
+  readonly onLocked: OnLocked;
 }
 
 declare const keyMismatch: unique symbol;
+declare const skipMismatch: unique symbol;
 declare const placeholderMismatch: unique symbol;
 
 /** Argument indexes a template names, e.g. `0 | 1` for `'order:{0}:{1.id}'` (`{{` escapes are skipped). */
@@ -61,18 +75,31 @@ type KeyFitsMethod<K, A extends readonly unknown[]> = K extends string
     ? unknown
     : { readonly [keyMismatch]: 'the key function parameters do not match the decorated method' };
 
+/** `onLocked: 'skip'` resolves to undefined: the method's declared result must admit it. */
+type SkipFitsResult<S, R> = 'skip' extends S
+  ? undefined extends R
+    ? unknown
+    : {
+        readonly [skipMismatch]: "onLocked: 'skip' resolves to undefined when the lock is taken: declare the method as Promise<T | undefined>";
+      }
+  : unknown;
+
 type AsyncMethod<This, A extends unknown[], R> = (this: This, ...args: A) => Promise<R>;
 
 /** The decorator returned by {@link DistributedLock}: TC39 standard form and legacy `experimentalDecorators` form. */
-export interface DistributedLockDecorator<K extends LockKey> {
+export interface DistributedLockDecorator<K extends LockKey, S extends OnLocked = 'throw'> {
   <This, A extends unknown[], R>(
     method: AsyncMethod<This, A, R>,
-    context: ClassMethodDecoratorContext<This, AsyncMethod<This, A, R>> & KeyFitsMethod<K, A>,
+    context: ClassMethodDecoratorContext<This, AsyncMethod<This, A, R>> &
+      KeyFitsMethod<K, A> &
+      SkipFitsResult<S, R>,
   ): AsyncMethod<This, A, R>;
   <A extends unknown[], R>(
     target: object,
     propertyKey: string | symbol,
-    descriptor: TypedPropertyDescriptor<(...args: A) => Promise<R>> & KeyFitsMethod<K, A>,
+    descriptor: TypedPropertyDescriptor<(...args: A) => Promise<R>> &
+      KeyFitsMethod<K, A> &
+      SkipFitsResult<S, R>,
   ): TypedPropertyDescriptor<(...args: A) => Promise<R>>;
 }
 
@@ -90,9 +117,9 @@ const METADATA_KEY = Symbol.for('dlock:distributed-lock');
  *   async reserve(order: Order) { ... }
  * }
  */
-export function DistributedLock<const K extends LockKey>(
-  options: DistributedLockOptions<K>,
-): DistributedLockDecorator<K> {
+export function DistributedLock<const K extends LockKey, const S extends OnLocked = 'throw'>(
+  options: DistributedLockOptions<K, S>,
+): DistributedLockDecorator<K, S> {
   if (options === null || typeof options !== 'object') {
     throw new TypeError('@DistributedLock(options): options must be an object with at least a key.');
   }
@@ -100,8 +127,12 @@ export function DistributedLock<const K extends LockKey>(
   resolveTiming(options);
   if (options.backend !== undefined) options.manager?.assertBackend(options.backend);
   const reflect = reflectMetadata();
-  const { key, retry, leaseMs, backend, manager } = options;
-  const lockOptions: LockOptions = { retry, leaseMs, backend };
+  const { key, retry, leaseMs, backend, manager, holdAtLeastMs } = options;
+  const onLocked: OnLocked = options.onLocked ?? 'throw';
+  if (onLocked !== 'throw' && onLocked !== 'skip') {
+    throw new InvalidLockOptionsError(`onLocked must be "throw" or "skip", got ${describeValue(onLocked)}.`);
+  }
+  const lockOptions: LockOptions = { retry, leaseMs, backend, holdAtLeastMs };
 
   function wrap(method: unknown, methodName: string): (...args: unknown[]) => Promise<unknown> {
     if (typeof method !== 'function') {
@@ -109,7 +140,7 @@ export function DistributedLock<const K extends LockKey>(
     }
     const wrapped = async function (this: unknown, ...args: unknown[]): Promise<unknown> {
       const keys = resolveKeys(args);
-      return (manager ?? getDefaultLockManager()).withLock(keys, lockOptions, () => {
+      const run = () => {
         const result: unknown = method.apply(this, args);
         if (!isPromiseLike(result)) {
           throw new TypeError(
@@ -117,13 +148,25 @@ export function DistributedLock<const K extends LockKey>(
           );
         }
         return result;
-      });
+      };
+      const lockManager = manager ?? getDefaultLockManager();
+      if (onLocked === 'throw') return lockManager.withLock(keys, lockOptions, run);
+      const outcome = await lockManager.tryWithLock(keys, lockOptions, run);
+      return outcome.acquired ? outcome.value : undefined;
     };
     Object.defineProperty(wrapped, 'name', { value: method.name, configurable: true });
     for (const metadataKey of reflect.getOwnMetadataKeys(method)) {
       reflect.defineMetadata(metadataKey, reflect.getOwnMetadata(metadataKey, method), wrapped);
     }
-    const metadata: DistributedLockMetadata = Object.freeze({ key, retry, leaseMs, backend, methodName });
+    const metadata: DistributedLockMetadata = Object.freeze({
+      key,
+      retry,
+      leaseMs,
+      backend,
+      holdAtLeastMs,
+      methodName,
+      onLocked,
+    });
     reflect.defineMetadata(METADATA_KEY, metadata, wrapped);
     return wrapped;
   }
@@ -154,7 +197,7 @@ export function DistributedLock<const K extends LockKey>(
     );
     return property;
   }
-  return decorate as DistributedLockDecorator<K>;
+  return decorate as DistributedLockDecorator<K, S>;
 }
 
 /**

@@ -12,6 +12,8 @@ export interface HeldLockInit {
   readonly backend: LockBackend;
   readonly token: string;
   readonly leaseMs: number;
+  /** 0: release at once at the end of the scope. */
+  readonly holdAtLeastMs: number;
   readonly backendLock: BackendLock;
   readonly renew: boolean;
   readonly onLost: (lock: HeldLock) => void;
@@ -26,6 +28,8 @@ export class HeldLock implements HeldLockEntry {
   readonly leaseMs: number;
   readonly backendLock: BackendLock;
   readonly acquiredAt = Date.now();
+  /** Epoch ms before which the end of the scope keeps the lock in the store (`holdAtLeastMs`). */
+  readonly holdUntil: number;
   readonly #controller = new AbortController();
   readonly #watch: LeaseWatch;
   #expiresAt: number;
@@ -40,6 +44,7 @@ export class HeldLock implements HeldLockEntry {
     this.backend = init.backendName;
     this.token = init.token;
     this.leaseMs = init.leaseMs;
+    this.holdUntil = this.acquiredAt + init.holdAtLeastMs;
     this.backendLock = init.backendLock;
     this.#expiresAt = init.backendLock.expiresAt;
     this.#watch = new LeaseWatch(

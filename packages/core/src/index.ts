@@ -7,6 +7,7 @@ export type {
   DistributedLockOptions,
   LockKey,
   LockKeyFunction,
+  OnLocked,
 } from './distributed-lock.js';
 export { DistributedLock, getDistributedLockMetadata } from './distributed-lock.js';
 export type { DurationRule } from './duration.js';
@@ -28,12 +29,15 @@ export { MAX_KEY_LENGTH, parseKeyTemplate } from './key-template.js';
 export type { BackendAcquireRequest, BackendLock, LockBackend } from './lock-backend.js';
 export type { LockInfo } from './lock-context.js';
 export { currentLock } from './lock-context.js';
+export type { LockErrorHttpResponse } from './lock-error-http.js';
+export { lockErrorHttpResponse } from './lock-error-http.js';
 export type {
   LockAcquiredEvent,
   LockContendedEvent,
   LockLostEvent,
   LockManagerEvents,
   LockReleasedEvent,
+  LockSkippedEvent,
   LockTimeoutEvent,
 } from './lock-events.js';
 export type {
@@ -42,6 +46,7 @@ export type {
   LockRoute,
   LockRouteRequest,
   LockScope,
+  TryLockResult,
 } from './lock-manager.js';
 export { LockManager, recommendedRoute } from './lock-manager.js';
 export type {

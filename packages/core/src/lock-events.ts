@@ -18,6 +18,10 @@ export interface LockContendedEvent extends LockEventBase {}
 export interface LockTimeoutEvent extends LockEventBase {
   readonly waitedMs: number;
 }
+export interface LockSkippedEvent extends LockEventBase {
+  /** `held`: a try-once call found the key taken; `timeout`: the wait ran out. */
+  readonly reason: 'held' | 'timeout';
+}
 export interface LockLostEvent extends LockEventBase {
   readonly heldMs: number;
   readonly error: LockError;
@@ -35,4 +39,9 @@ export interface LockManagerEvents {
   timeout: [LockTimeoutEvent];
   /** A held lock was lost (lease ran out, store dropped it, connection died). */
   lost: [LockLostEvent];
+  /**
+   * A `tryWithLock` call, or a method decorated with `onLocked: 'skip'`, did not run because the
+   * lock stayed taken (follows the `timeout` event when the wait ran out).
+   */
+  skipped: [LockSkippedEvent];
 }

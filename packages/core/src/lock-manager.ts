@@ -66,6 +66,11 @@ export interface LockScope {
   readonly signal: AbortSignal;
 }
 
+/** What {@link LockManager.tryWithLock} resolves to. */
+export type TryLockResult<T> =
+  | { readonly acquired: true; readonly value: T }
+  | { readonly acquired: false; readonly reason: 'held' | 'timeout' };
+
 /** A lock taken with {@link LockManager.acquire}. Release it in a `finally`. */
 export interface LockHandle {
   readonly key: string;
@@ -89,6 +94,7 @@ interface LockPlan {
   readonly backend: LockBackend;
   readonly waitMs: number;
   readonly leaseMs: number;
+  readonly holdAtLeastMs: number;
   readonly signal: AbortSignal | undefined;
 }
 
@@ -171,9 +177,44 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     options: CallLockOptions,
     fn: (scope: LockScope) => Promise<T> | T,
   ): Promise<T> {
-    if (typeof fn !== 'function') throw new TypeError('withLock(keys, options, fn): fn must be a function.');
+    assertFunction(fn, 'withLock');
     const plan = this.#plan(keys, options);
-    const taken = await this.#acquireAll(plan, true);
+    return this.#runHolding(await this.#acquireAll(plan, true), fn);
+  }
+
+  /**
+   * Like {@link withLock}, but a lock that stays taken is an answer, not an error: resolves to
+   * `{ acquired: false }` (and emits `skipped`) when a try-once call finds a key held or a wait
+   * runs out. Every other failure still rejects. The tool for "run once across replicas" jobs.
+   *
+   * @example
+   * const run = await manager.tryWithLock('job:nightly-report', { holdAtLeastMs: 30_000 }, buildReport);
+   * if (!run.acquired) logger.info('another replica runs the nightly report');
+   */
+  async tryWithLock<T>(
+    keys: string | readonly string[],
+    options: CallLockOptions,
+    fn: (scope: LockScope) => Promise<T> | T,
+  ): Promise<TryLockResult<T>> {
+    assertFunction(fn, 'tryWithLock');
+    const plan = this.#plan(keys, options);
+    let taken: TakenLock[];
+    try {
+      taken = await this.#acquireAll(plan, true);
+    } catch (error) {
+      const reason = LockNotAcquiredError.isInstance(error)
+        ? 'held'
+        : LockTimeoutError.isInstance(error)
+          ? 'timeout'
+          : undefined;
+      if (!reason || !LockError.isInstance(error)) throw error;
+      this.#emit('skipped', { key: error.key ?? plan.keys[0]!, backend: plan.backendName, reason });
+      return { acquired: false, reason };
+    }
+    return { acquired: true, value: await this.#runHolding(taken, fn) };
+  }
+
+  async #runHolding<T>(taken: readonly TakenLock[], fn: (scope: LockScope) => Promise<T> | T): Promise<T> {
     const fresh = freshLocks(taken);
     const scope: LockScope = {
       locks: taken.map(({ lock }) => lock.info()),
@@ -224,7 +265,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
       for (const call of this.#waitingCalls) call.abort(closedError);
       const held = [...this.#held];
       for (const lock of held) lock.markLost(MANAGER_CLOSED_REASON);
-      await this.#releaseAll(held);
+      await this.#releaseAll(held, { honorHold: false });
       await Promise.allSettled([...this.#backends.values()].map((backend) => backend.close()));
     })();
     return this.#closed;
@@ -236,7 +277,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
       throw new InvalidLockOptionsError('Lock options must be an object (use {} for the defaults).');
     }
     const sortedKeys = normalizeKeys(keys);
-    const { waitMs, leaseMs } = resolveTiming(options, this.#defaults);
+    const { waitMs, leaseMs, holdAtLeastMs } = resolveTiming(options, this.#defaults);
     const backendName = options.backend ?? this.#route({ keys: sortedKeys, waitMs, leaseMs });
     this.assertBackend(backendName);
     if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
@@ -248,6 +289,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
       backend: this.#backends.get(backendName)!,
       waitMs,
       leaseMs,
+      holdAtLeastMs,
       signal: options.signal,
     };
   }
@@ -342,6 +384,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
       backend: plan.backend,
       token,
       leaseMs: plan.leaseMs,
+      holdAtLeastMs: plan.holdAtLeastMs,
       backendLock,
       renew: call.renew,
       onLost: (lost) => this.#reportLost(lost),
@@ -357,21 +400,27 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
   }
 
   /** Release in reverse order; resolves to the first loss found, if any. Never rejects. */
-  async #releaseAll(locks: readonly HeldLock[]): Promise<LockLostError | undefined> {
+  async #releaseAll(
+    locks: readonly HeldLock[],
+    how: { honorHold: boolean } = { honorHold: true },
+  ): Promise<LockLostError | undefined> {
     let firstLoss: LockLostError | undefined;
     for (const lock of [...locks].reverse()) {
-      const lost = await this.#release(lock);
+      const lost = await this.#release(lock, how);
       firstLoss ??= lost;
     }
     return firstLoss;
   }
 
-  async #release(lock: HeldLock): Promise<LockLostError | undefined> {
+  async #release(lock: HeldLock, how: { honorHold: boolean }): Promise<LockLostError | undefined> {
     if (lock.released) return lock.lostError;
     lock.retire();
     let releasedInStore = false;
     try {
-      releasedInStore = await lock.backendLock.release();
+      // holdAtLeastMs: let the store drop it when the time is up instead of deleting it now.
+      const holdMs = how.honorHold ? lock.holdUntil - Date.now() : 0;
+      releasedInStore =
+        holdMs >= 1 ? await lock.backendLock.extend(holdMs) : await lock.backendLock.release();
       if (!releasedInStore && lock.markLost('another owner holds it now, or it expired'))
         this.#reportLost(lock);
     } catch (error) {
@@ -392,7 +441,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     let releasing: Promise<LockLostError | undefined> | undefined;
     return new LockHandleView(lock, {
       release: async () => {
-        releasing ??= this.#release(lock);
+        releasing ??= this.#release(lock, { honorHold: true });
         const lost = await releasing;
         if (lost) throw lost;
       },
@@ -445,6 +494,10 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
       });
     }
   }
+}
+
+function assertFunction(fn: unknown, method: string): void {
+  if (typeof fn !== 'function') throw new TypeError(`${method}(keys, options, fn): fn must be a function.`);
 }
 
 function normalizeKeys(keys: string | readonly string[]): string[] {

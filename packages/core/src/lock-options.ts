@@ -17,6 +17,13 @@ export interface LockOptions {
   readonly leaseMs?: number;
   /** Backend name from the manager's `backends`. Default: the manager's `route`. */
   readonly backend?: string;
+  /**
+   * Keep the lock until at least this many ms after it was taken, even when the work ends sooner
+   * (ShedLock's `lockAtLeastFor`): the end of the scope shortens the lease to the time left instead
+   * of deleting the lock, so a replica whose clock or schedule runs a little late finds the job's
+   * lock still held and skips. Default 0 (release at once).
+   */
+  readonly holdAtLeastMs?: number;
 }
 
 /** Options of `withLock` and `acquire`: the decorator's plus a cancel signal. */
@@ -43,6 +50,7 @@ export interface ResolvedTiming {
   /** 0 = a single attempt. */
   readonly waitMs: number;
   readonly leaseMs: number;
+  readonly holdAtLeastMs: number;
 }
 
 /** Resolve `retry`/`leaseMs` against manager defaults, rejecting impossible values before any store call. */
@@ -58,5 +66,6 @@ export function resolveTiming(options: LockOptions, defaults: LockDefaults = {})
     throw new InvalidLockOptionsError(`retry must be a boolean or { waitMs }, got ${describeValue(retry)}.`);
   }
   if (retry !== false) assertDuration('retry.waitMs', waitMs);
-  return { waitMs, leaseMs };
+  const holdAtLeastMs = assertDuration('holdAtLeastMs', options.holdAtLeastMs ?? 0, { allowZero: true });
+  return { waitMs, leaseMs, holdAtLeastMs };
 }

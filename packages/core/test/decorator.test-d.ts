@@ -68,6 +68,31 @@ describe('@DistributedLock types (TC39)', () => {
     expectTypeOf<Sync>().toBeObject();
   });
 
+  it("onLocked: 'skip' needs a method whose result admits undefined", () => {
+    class Skips {
+      @DistributedLock({ key: 'job', onLocked: 'skip' })
+      async run(): Promise<number | undefined> {
+        return 1;
+      }
+    }
+    class Forgets {
+      // @ts-expect-error a skipped call resolves to undefined, which Promise<number> does not admit
+      @DistributedLock({ key: 'job', onLocked: 'skip' })
+      async run(): Promise<number> {
+        return 1;
+      }
+    }
+    class Throws {
+      @DistributedLock({ key: 'job', onLocked: 'throw' })
+      async run(): Promise<number> {
+        return 1;
+      }
+    }
+    expectTypeOf(new Skips().run).returns.resolves.toEqualTypeOf<number | undefined>();
+    expectTypeOf<Forgets>().toBeObject();
+    expectTypeOf<Throws>().toBeObject();
+  });
+
   it('a key function may return several keys', () => {
     expectTypeOf<LockKeyFunction<[string[]]>>().returns.toEqualTypeOf<string | readonly string[]>();
   });

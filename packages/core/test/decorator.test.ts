@@ -27,6 +27,14 @@ function createServices(): DecoratedServices {
       return currentLock()?.key;
     }
   }
+  class Jobs {
+    runs = 0;
+    @DistributedLock({ key: 'job:{0}', onLocked: 'skip', holdAtLeastMs: 300 })
+    async nightly(day: string): Promise<string | undefined> {
+      this.runs++;
+      return `ran ${day}`;
+    }
+  }
   class Sync {
     // @ts-expect-error a method that does not return a Promise cannot be decorated
     @DistributedLock({ key: 'sync' })
@@ -37,6 +45,7 @@ function createServices(): DecoratedServices {
   return {
     stock: new Stock(),
     orders: new Orders(),
+    jobs: new Jobs(),
     StockClass: Stock,
     callSyncMethod: () => new Sync().run() as unknown as Promise<unknown>,
     decorateGetter: () => {

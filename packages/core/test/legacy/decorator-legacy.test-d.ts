@@ -31,3 +31,18 @@ export class PastTheEnd {
     return productId;
   }
 }
+
+export class Skips {
+  @DistributedLock({ key: 'job', onLocked: 'skip' })
+  async run(): Promise<number | undefined> {
+    return 1;
+  }
+}
+
+export class ForgetsUndefined {
+  // @ts-expect-error a skipped call resolves to undefined, which Promise<number> does not admit
+  @DistributedLock({ key: 'job', onLocked: 'skip' })
+  async run(): Promise<number> {
+    return 1;
+  }
+}

@@ -20,6 +20,8 @@ export interface DecoratedServices {
     decreaseTwice(productId: string): Promise<number>;
   };
   orders: { reserve(order: { items: string[] }): Promise<string | undefined> };
+  /** `onLocked: 'skip'`, `holdAtLeastMs: 300` on `job:{0}`. */
+  jobs: { readonly runs: number; nightly(day: string): Promise<string | undefined> };
   StockClass: object;
   /** A sync method decorated despite the types (the test file silences the compile error). */
   callSyncMethod(): Promise<unknown>;
@@ -88,6 +90,30 @@ export function describeDecoratorMode(mode: string, create: () => DecoratedServi
         await expect(orders.reserve({ items: ['x'] })).rejects.toBeInstanceOf(LockNotAcquiredError);
       });
       await other.close();
+    });
+
+    it("onLocked: 'skip' resolves to undefined without running the body, and emits skipped", async () => {
+      const { jobs } = setUp();
+      const skipped: string[] = [];
+      manager.on('skipped', (event) => skipped.push(`${event.key}:${event.reason}`));
+      const other = new LockManager({ backends: { memory: new RecordingBackend(backend.inner.store) } });
+      await other.withLock('job:mon', {}, async () => {
+        await expect(jobs.nightly('mon')).resolves.toBeUndefined();
+      });
+      await other.close();
+      expect(jobs.runs).toBe(0);
+      expect(skipped).toEqual(['job:mon:held']);
+    });
+
+    it('holdAtLeastMs keeps a finished job locked, so a late replica skips it', async () => {
+      const { jobs } = setUp();
+      await expect(jobs.nightly('tue')).resolves.toBe('ran tue');
+      // Same process, right after: still held in the store for the rest of the 300 ms.
+      await expect(jobs.nightly('tue')).resolves.toBeUndefined();
+      expect(jobs.runs).toBe(1);
+      await sleep(400);
+      await expect(jobs.nightly('tue')).resolves.toBe('ran tue');
+      expect(jobs.runs).toBe(2);
     });
 
     it('records its options as metadata', () => {

@@ -26,11 +26,16 @@ afterAll(async () => {
   }
 });
 
-async function committedQuantity(productId: string): Promise<number> {
-  const rows: { quantity: number }[] = await observer.query(
-    `SELECT quantity FROM \`${context.config.tablePrefix}stock\` WHERE product_id = ?`,
-    [productId],
-  );
+/** The app's stock row (`strategy` undefined) or a demo race row, as another pool sees it. */
+async function committedQuantity(productId: string, strategy?: string): Promise<number> {
+  const prefix = context.config.tablePrefix;
+  const rows: { quantity: number }[] =
+    strategy === undefined
+      ? await observer.query(`SELECT quantity FROM \`${prefix}stock\` WHERE product_id = ?`, [productId])
+      : await observer.query(
+          `SELECT quantity FROM \`${prefix}race_stock\` WHERE strategy = ? AND product_id = ?`,
+          [strategy, productId],
+        );
   return rows[0]!.quantity;
 }
 
@@ -53,23 +58,28 @@ function recordCommitsAndReleases(key: string): { log: string[]; stop(): void } 
 }
 
 describe('the lock wraps the transaction (commit before unlock)', () => {
-  it.each(['pubsub', 'spin', 'mysql'] as const)(
+  it.each([
+    ['the app route (pub/sub)', undefined],
+    ['race pubsub', 'pubsub'],
+    ['race spin', 'spin'],
+    ['race mysql', 'mysql'],
+  ] as const)(
     '%s: every COMMIT completes before its lock is released, and others see the write at once',
-    async (strategy) => {
-      const productId = `commit-${strategy}`;
-      await request(app).put(`/stocks/${productId}`).send({ quantity: 10 }).expect(200);
-      const recorder = recordCommitsAndReleases(`stock:${productId}`);
+    async (_name, strategy) => {
+      const productId = `commit-${strategy ?? 'app'}`;
+      const path = strategy ? `/race/${strategy}/stocks/${productId}` : `/stocks/${productId}`;
+      const key = strategy ? `race:${strategy}:${productId}` : `stock:${productId}`;
+      await request(app).put(path).send({ quantity: 10 }).expect(200);
+      const recorder = recordCommitsAndReleases(key);
       const readsAtRelease: Promise<number>[] = [];
       const onReleased = (event: LockReleasedEvent) => {
-        if (event.key === `stock:${productId}`) readsAtRelease.push(committedQuantity(productId));
+        if (event.key === key) readsAtRelease.push(committedQuantity(productId, strategy));
       };
       context.lockManager.on('released', onReleased);
       try {
         const written: number[] = [];
         for (let index = 0; index < 5; index++) {
-          const response = await request(app)
-            .post(`/stocks/${productId}/decrease?strategy=${strategy}`)
-            .send({ quantity: 1 });
+          const response = await request(app).post(`${path}/decrease`).send({ quantity: 1 });
           expect(response.status).toBe(200);
           written.push(response.body.quantity);
         }

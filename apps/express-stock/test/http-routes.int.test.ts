@@ -3,6 +3,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/http/create-app.js';
 import { Order } from '../src/orders/order-entity.js';
+import { RACE_STRATEGIES } from '../src/race/race-strategies.js';
 import type { AppContext } from '../src/server/app-context.js';
 import { createOtherServerManager, createTestContext, dropTables } from './support/test-stores.js';
 
@@ -52,24 +53,22 @@ describe('stocks', () => {
     expect(missing.body.error.code).toBe('PRODUCT_NOT_FOUND');
   });
 
-  it.each(['none', 'local', 'mysql', 'spin', 'pubsub', undefined])(
-    'decrease works under strategy %s',
-    async (strategy) => {
-      const productId = await seed(5);
-      const path = `/stocks/${productId}/decrease${strategy ? `?strategy=${strategy}` : ''}`;
-      const response = await request(app).post(path).send({ quantity: 2 }).expect(200);
-      expect(response.body).toEqual({ productId, previousQuantity: 5, quantity: 3 });
-      await request(app).get(`/stocks/${productId}`).expect(200, { productId, quantity: 3 });
-    },
-  );
-
-  it('takes the strategy from the X-Lock-Strategy header too, and defaults the quantity to 1', async () => {
+  it('decrease takes the stock lock and defaults the quantity to 1 without a body', async () => {
     const productId = await seed(5);
-    const response = await request(app)
-      .post(`/stocks/${productId}/decrease`)
-      .set('X-Lock-Strategy', 'spin')
-      .expect(200);
-    expect(response.body.quantity).toBe(4);
+    const response = await request(app).post(`/stocks/${productId}/decrease`).expect(200);
+    expect(response.body).toEqual({ productId, previousQuantity: 5, quantity: 4 });
+    await request(app).get(`/stocks/${productId}`).expect(200, { productId, quantity: 4 });
+  });
+
+  it.each([
+    ['?strategy=', (path: string) => request(app).post(`${path}?strategy=mysql`)],
+    ['X-Lock-Strategy', (path: string) => request(app).post(path).set('X-Lock-Strategy', 'spin')],
+  ])('the strategy switch (%s) is demo-only: 400 naming "strategy" on the app route', async (_how, send) => {
+    const productId = await seed(5);
+    const response = await send(`/stocks/${productId}/decrease`).send({ quantity: 1 }).expect(400);
+    expect(response.body.error).toMatchObject({ code: 'INVALID_INPUT', field: 'strategy' });
+    expect(response.body.error.message).toMatch(/\/race\/:strategy/);
+    await request(app).get(`/stocks/${productId}`).expect(200, { productId, quantity: 5 });
   });
 
   it('409 INSUFFICIENT_STOCK leaves the stock unchanged', async () => {
@@ -96,7 +95,6 @@ describe('stocks', () => {
     ['a string quantity', '/stocks/p-ok/decrease', { quantity: '1' }],
     ['a product id with a space', '/stocks/bad%20id/decrease', { quantity: 1 }],
     ['a product id over 64 characters', `/stocks/${'x'.repeat(65)}/decrease`, { quantity: 1 }],
-    ['an unknown strategy', '/stocks/p-ok/decrease?strategy=redlock', { quantity: 1 }],
   ])('400 INVALID_INPUT for %s', async (_case, path, body) => {
     const response = await request(app).post(path).send(body).expect(400);
     expect(response.body.error.code).toBe('INVALID_INPUT');
@@ -142,6 +140,36 @@ describe('stocks', () => {
     const response = await settled;
     expect(response.status).toBe(200);
     expect(response.body.quantity).toBe(2);
+  });
+});
+
+describe('the demo race endpoint (/race/:strategy/stocks/:productId)', () => {
+  it.each(RACE_STRATEGIES)('seeds, reads and decreases its own row under strategy %s', async (strategy) => {
+    const productId = newProductId();
+    const path = `/race/${strategy}/stocks/${productId}`;
+    await request(app).put(path).send({ quantity: 5 }).expect(200, { strategy, productId, quantity: 5 });
+    const response = await request(app).post(`${path}/decrease`).send({ quantity: 2 }).expect(200);
+    expect(response.body).toEqual({ productId, previousQuantity: 5, quantity: 3 });
+    await request(app).get(path).expect(200, { strategy, productId, quantity: 3 });
+    // The app's stock of the same name is another row, under another lock.
+    await request(app).get(`/stocks/${productId}`).expect(404);
+  });
+
+  it('400 naming "strategy" for an unknown strategy', async () => {
+    const response = await request(app).post('/race/redlock/stocks/p-1/decrease').send({}).expect(400);
+    expect(response.body.error).toMatchObject({ code: 'INVALID_INPUT', field: 'strategy' });
+  });
+
+  it('answers CORS preflights, so the race page of one server can drive another', async () => {
+    const response = await request(app)
+      .options('/race/pubsub/stocks/p-1/decrease')
+      .set('Origin', 'http://127.0.0.1:1234')
+      .set('Access-Control-Request-Method', 'POST')
+      .set('Access-Control-Request-Headers', 'content-type')
+      .expect(204);
+    expect(response.headers['access-control-allow-origin']).toBe('*');
+    expect(response.headers['access-control-allow-methods']).toMatch(/POST/);
+    expect(response.headers['access-control-allow-headers']).toMatch(/content-type/i);
   });
 });
 

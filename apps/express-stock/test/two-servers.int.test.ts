@@ -2,9 +2,10 @@ import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppProcess, startAppProcess } from '../src/demo/app-process.js';
 import { Order } from '../src/orders/order-entity.js';
+import { RaceStock } from '../src/race/race-stock-entity.js';
+import type { RaceStrategy } from '../src/race/race-strategies.js';
 import { connectAppDataSource } from '../src/server/store-connections.js';
 import { Stock } from '../src/stock/stock-entity.js';
-import type { RaceStrategy } from '../src/stock/stock-race-strategies.js';
 import { createOtherServerManager, dropTables, testConfig } from './support/test-stores.js';
 
 // Two app servers in two OS processes, sharing Redis and MySQL, like two instances behind a load balancer.
@@ -51,16 +52,29 @@ async function post(
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
-/** Seed REQUESTS items, then fire REQUESTS concurrent "decrease by 1", alternating the two servers. */
-async function race(strategy: RaceStrategy) {
-  const productId = `race-${strategy}`;
-  await dataSource.getRepository(Stock).save({ productId, quantity: REQUESTS });
+async function put(server: AppProcess, path: string, body: unknown): Promise<number> {
+  const response = await fetch(`${server.url}${path}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+/**
+ * Seed REQUESTS items of a demo product, then fire REQUESTS concurrent "decrease by 1" through the
+ * demo's race endpoint, alternating the two servers.
+ */
+async function race(strategy: RaceStrategy, productId = `race-${strategy}`) {
+  const path = `/race/${strategy}/stocks/${productId}`;
+  expect(await put(servers[0]!, path, { quantity: REQUESTS })).toBe(200);
   const responses = await Promise.all(
     Array.from({ length: REQUESTS }, (_, index) =>
-      post(servers[index % 2]!, `/stocks/${productId}/decrease?strategy=${strategy}`, { quantity: 1 }),
+      post(servers[index % 2]!, `${path}/decrease`, { quantity: 1 }),
     ),
   );
-  const final = (await dataSource.getRepository(Stock).findOneByOrFail({ productId })).quantity;
+  const final = (await dataSource.getRepository(RaceStock).findOneByOrFail({ strategy, productId })).quantity;
   const reads = responses.map((response) => response.body.previousQuantity as number).sort((a, b) => b - a);
   return { statuses: responses.map((response) => response.status), final, reads };
 }
@@ -74,15 +88,16 @@ describe('two servers race for one product', () => {
   });
 
   it('an in-process mutex is exact within one server...', async () => {
-    const productId = 'race-local-one-server';
-    await dataSource.getRepository(Stock).save({ productId, quantity: REQUESTS });
+    const path = '/race/local/stocks/race-local-one-server';
+    expect(await put(servers[0]!, path, { quantity: REQUESTS })).toBe(200);
     const responses = await Promise.all(
-      Array.from({ length: REQUESTS }, () =>
-        post(servers[0]!, `/stocks/${productId}/decrease?strategy=local`, { quantity: 1 }),
-      ),
+      Array.from({ length: REQUESTS }, () => post(servers[0]!, `${path}/decrease`, { quantity: 1 })),
     );
     expect(responses.map((response) => response.status)).toEqual(Array(REQUESTS).fill(200));
-    expect((await dataSource.getRepository(Stock).findOneByOrFail({ productId })).quantity).toBe(0);
+    const row = await dataSource
+      .getRepository(RaceStock)
+      .findOneByOrFail({ strategy: 'local', productId: 'race-local-one-server' });
+    expect(row.quantity).toBe(0);
   });
 
   it('...but loses updates across two servers', async () => {
@@ -101,6 +116,58 @@ describe('two servers race for one product', () => {
       expect(reads).toEqual(Array.from({ length: REQUESTS }, (_, index) => REQUESTS - index));
     },
   );
+});
+
+describe('one store per key', () => {
+  it('the production routes have no strategy switch: ?strategy= is a 400 naming the field', async () => {
+    await dataSource.getRepository(Stock).save({ productId: 'no-switch', quantity: 5 });
+    for (const strategy of ['mysql', 'spin', 'pubsub', 'none']) {
+      const response = await post(servers[0]!, `/stocks/no-switch/decrease?strategy=${strategy}`, {
+        quantity: 1,
+      });
+      expect(response.status).toBe(400);
+      expect(response.body.error).toMatchObject({ code: 'INVALID_INPUT', field: 'strategy' });
+    }
+    expect((await dataSource.getRepository(Stock).findOneByOrFail({ productId: 'no-switch' })).quantity).toBe(
+      5,
+    );
+  });
+
+  it('decreases and orders from both servers, mixed on one product, exclude each other', async () => {
+    const productId = 'mixed-routes';
+    await dataSource.getRepository(Stock).save({ productId, quantity: REQUESTS });
+    const responses = await Promise.all(
+      Array.from({ length: REQUESTS }, (_, index) => {
+        const server = servers[index % 2]!;
+        return index % 4 < 2
+          ? post(server, `/stocks/${productId}/decrease`, { quantity: 1 })
+          : post(server, '/orders', { userId: `u-mixed-${index}`, productId, quantity: 1 });
+      }),
+    );
+    expect(responses.map((response) => response.status).sort()).toEqual([
+      ...Array(REQUESTS / 2).fill(200),
+      ...Array(REQUESTS / 2).fill(201),
+    ]);
+    const reads = responses
+      .map((response) =>
+        response.status === 200
+          ? (response.body.previousQuantity as number)
+          : (response.body.stock as { quantity: number }).quantity + 1,
+      )
+      .sort((a, b) => b - a);
+    // Every request, whichever route and server, read the previous one's commit: no two overlapped.
+    expect(reads).toEqual(Array.from({ length: REQUESTS }, (_, index) => REQUESTS - index));
+    expect((await dataSource.getRepository(Stock).findOneByOrFail({ productId })).quantity).toBe(0);
+    expect(await dataSource.getRepository(Order).countBy({ productId })).toBe(REQUESTS / 2);
+  });
+
+  it("the demo's race rows are not the app's stock: racing one never touches the other", async () => {
+    const productId = 'shared-name';
+    await dataSource.getRepository(Stock).save({ productId, quantity: 7 });
+    const { final } = await race('mysql', productId);
+    expect(final).toBe(0);
+    expect((await dataSource.getRepository(Stock).findOneByOrFail({ productId })).quantity).toBe(7);
+  });
 });
 
 describe('graceful shutdown (SIGTERM)', () => {

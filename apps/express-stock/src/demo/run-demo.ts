@@ -3,10 +3,10 @@ import 'reflect-metadata';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { loadAppConfig } from '../config/app-config.js';
+import { RaceStock } from '../race/race-stock-entity.js';
+import { RACE_STRATEGIES, type RaceStrategy } from '../race/race-strategies.js';
 import { connectAppDataSource, connectRedis, StoreUnreachableError } from '../server/store-connections.js';
 import { storeStartHint } from '../server/store-start-hint.js';
-import { Stock } from '../stock/stock-entity.js';
-import { RACE_STRATEGIES, type RaceStrategy } from '../stock/stock-race-strategies.js';
 import { type AppProcess, startAppProcess } from './app-process.js';
 import { formatRaceTable, isExact, type RaceResult } from './demo-table.js';
 import { commandDelta, readCommandCounts, sentAndExecuted } from './redis-command-stats.js';
@@ -14,6 +14,8 @@ import { commandDelta, readCommandCounts, sentAndExecuted } from './redis-comman
 const INITIAL_STOCK = 100;
 const REQUESTS = 100;
 const DLOCK_STRATEGIES: readonly RaceStrategy[] = ['mysql', 'spin', 'pubsub'];
+/** Each run races fresh rows of the demo's own race_stock table. */
+const RUN_ID = Date.now().toString(36);
 
 const config = loadAppConfig({ ...process.env, PORT: '0' });
 const servers: AppProcess[] = [];
@@ -79,7 +81,7 @@ async function main(): Promise<number> {
   console.log(
     '\nnone:   every server reads, waits, writes; concurrent writes overwrite each other.' +
       '\nlocal:  an in-process mutex serializes each server, but the two servers still overlap.' +
-      '\nmysql, spin, pubsub: one dlock key "stock:<product>" shared by both servers; exact.' +
+      '\nmysql, spin, pubsub: one dlock key "race:<strategy>:<product>" on that store, shared by both servers; exact.' +
       '\n(Redis counts are server-wide INFO commandstats deltas: other clients of this Redis add noise.)',
   );
 
@@ -103,16 +105,16 @@ function reportFailure(error: unknown): void {
 }
 
 async function race(strategy: RaceStrategy, redis: Redis, dataSource: DataSource): Promise<RaceResult> {
-  const productId = `race-${strategy}`;
-  const stocks = dataSource.getRepository(Stock);
-  await stocks.save({ productId, quantity: INITIAL_STOCK });
+  const productId = `demo-${RUN_ID}`;
+  const path = `/race/${strategy}/stocks/${productId}`;
+  await sendJson(servers[0]!, 'PUT', path, { quantity: INITIAL_STOCK });
   const before = await readCommandCounts(redis);
   const startedAt = performance.now();
   const statuses = await Promise.all(
     Array.from({ length: REQUESTS }, async (_, index) => {
       const server = servers[index % servers.length]!;
       try {
-        const response = await fetch(`${server.url}/stocks/${productId}/decrease?strategy=${strategy}`, {
+        const response = await fetch(`${server.url}${path}/decrease`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ quantity: 1 }),
@@ -127,7 +129,8 @@ async function race(strategy: RaceStrategy, redis: Redis, dataSource: DataSource
   const wallMs = Math.round(performance.now() - startedAt);
   const used = commandDelta(before, await readCommandCounts(redis));
   const { sent, executed } = sentAndExecuted(used);
-  const finalStock = (await stocks.findOneByOrFail({ productId })).quantity;
+  const finalStock = (await dataSource.getRepository(RaceStock).findOneByOrFail({ strategy, productId }))
+    .quantity;
   const succeeded = statuses.filter((status) => status === 200).length;
   return {
     strategy,
@@ -142,6 +145,16 @@ async function race(strategy: RaceStrategy, redis: Redis, dataSource: DataSource
     topRedisCommands: used,
     mustBeExact: DLOCK_STRATEGIES.includes(strategy),
   };
+}
+
+async function sendJson(server: AppProcess, method: string, path: string, body: unknown): Promise<void> {
+  const response = await fetch(`${server.url}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok)
+    throw new Error(`${method} ${path} answered ${response.status}: ${await response.text()}`);
 }
 
 async function cleanUp(): Promise<void> {

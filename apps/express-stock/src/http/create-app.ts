@@ -4,6 +4,7 @@ import { ApiError } from './api-error.js';
 import { createErrorHandler } from './error-response.js';
 import { createHealthRoutes } from './health-routes.js';
 import { createOrderRoutes } from './order-routes.js';
+import { createRaceRoutes } from './race-routes.js';
 import { createStockRoutes } from './stock-routes.js';
 
 /**
@@ -36,6 +37,7 @@ export function createApp(context: AppContext): Express {
   app.use(createHealthRoutes(context));
   app.use(createStockRoutes(context));
   app.use(createOrderRoutes(context));
+  app.use(createRaceRoutes(context));
   app.use((request) => {
     throw new ApiError(404, 'NOT_FOUND', `No route for ${request.method} ${request.path}.`);
   });

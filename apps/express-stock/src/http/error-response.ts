@@ -15,6 +15,7 @@ interface ErrorResponse {
   readonly status: number;
   readonly code: ApiErrorCode;
   readonly message: string;
+  readonly field?: string;
   readonly retryAfterSeconds?: number;
 }
 
@@ -62,7 +63,14 @@ export function toErrorResponse(error: unknown, shuttingDown = false): ErrorResp
       retryAfterSeconds: 1,
     };
   }
-  if (error instanceof ApiError) return { status: error.status, code: error.code, message: error.message };
+  if (error instanceof ApiError) {
+    return {
+      status: error.status,
+      code: error.code,
+      message: error.message,
+      ...(error.field === undefined ? {} : { field: error.field }),
+    };
+  }
   if (error instanceof InsufficientStockError)
     return { status: 409, code: 'INSUFFICIENT_STOCK', message: error.message };
   if (error instanceof ProductNotFoundError)
@@ -130,7 +138,13 @@ export function createErrorHandler(
       logger.warn({ err: error, method: request.method, url: request.originalUrl }, mapped.code);
     if (mapped.retryAfterSeconds !== undefined)
       response.setHeader('Retry-After', String(mapped.retryAfterSeconds));
-    const body: ApiErrorBody = { error: { code: mapped.code, message: mapped.message } };
+    const body: ApiErrorBody = {
+      error: {
+        code: mapped.code,
+        message: mapped.message,
+        ...(mapped.field === undefined ? {} : { field: mapped.field }),
+      },
+    };
     response.status(mapped.status).json(body);
   };
 }

@@ -1,15 +1,16 @@
 import { Router } from 'express';
 import type { AppContext } from '../server/app-context.js';
 import { ApiError } from './api-error.js';
-import { readBody, readId, readQuantity, readStrategy } from './request-input.js';
+import { readBody, readId, readQuantity, rejectStrategySwitch } from './request-input.js';
 
 /**
  * `GET /stocks/:productId`, `PUT /stocks/:productId` (seed) and `POST /stocks/:productId/decrease`.
+ * Both writes take the `stock:<productId>` lock (see `StockService`).
  *
  * @example
  * app.use(createStockRoutes(context));
  */
-export function createStockRoutes(context: Pick<AppContext, 'stockService' | 'raceStrategies'>): Router {
+export function createStockRoutes(context: Pick<AppContext, 'stockService'>): Router {
   const router = Router();
 
   router.get('/stocks/:productId', async (request, response) => {
@@ -22,8 +23,7 @@ export function createStockRoutes(context: Pick<AppContext, 'stockService' | 'ra
   router.put('/stocks/:productId', async (request, response) => {
     const productId = readId(request.params.productId, 'productId');
     const quantity = readQuantity(readBody(request.body).quantity, 'quantity', true);
-    const stock = await context.stockService.set(productId, quantity);
-    response.json({ productId: stock.productId, quantity: stock.quantity });
+    response.json(await context.stockService.set(productId, quantity));
   });
 
   router.post('/stocks/:productId/decrease', async (request, response) => {
@@ -31,8 +31,8 @@ export function createStockRoutes(context: Pick<AppContext, 'stockService' | 'ra
     // An empty body means "one item", so `curl -X POST .../decrease` just works.
     const body = request.body === undefined ? {} : readBody(request.body);
     const quantity = body.quantity === undefined ? 1 : readQuantity(body.quantity);
-    const strategy = readStrategy(request.query, request.get('x-lock-strategy'));
-    const change = await context.raceStrategies.decrease(strategy, productId, quantity);
+    rejectStrategySwitch(request.query, request.get('x-lock-strategy'));
+    const change = await context.stockService.decrease(productId, quantity);
     response.json(change);
   });
 

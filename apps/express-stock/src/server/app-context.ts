@@ -4,9 +4,9 @@ import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { type AppConfig, stockLockWaitMs } from '../config/app-config.js';
 import { CriticalSections } from '../locking/critical-sections.js';
-import { type AppLockBackends, createLockBackends } from '../locking/lock-backends.js';
+import { type AppLockBackends, createLockBackends, routeByKeyNamespace } from '../locking/lock-backends.js';
 import { OrderService } from '../orders/order-service.js';
-import { StockRaceStrategies } from '../stock/stock-race-strategies.js';
+import { RaceStockService } from '../race/race-strategies.js';
 import { StockService } from '../stock/stock-service.js';
 import { connectAppDataSource, connectLockDataSource, connectRedis } from './store-connections.js';
 
@@ -21,7 +21,8 @@ export interface AppContext {
   readonly lockManager: LockManager;
   readonly stockService: StockService;
   readonly orderService: OrderService;
-  readonly raceStrategies: StockRaceStrategies;
+  /** DEMO ONLY: the race endpoint's rows and strategies. */
+  readonly raceStocks: RaceStockService;
   /** Every transaction that runs under a lock; the shutdown stops them before it releases locks. */
   readonly criticalSections: CriticalSections;
   /** Set by the graceful shutdown; lets error responses say "shutting down" rather than "lock lost". */
@@ -57,8 +58,8 @@ export async function createAppContext(config: AppConfig, logger: Logger): Promi
     opened.push(() => lockDataSource.destroy());
 
     const backends = createLockBackends({ redis, lockDataSource });
-    // Default route = the recommended mix: no retry -> "spin", retry -> "pubsub". "mysql" is used by name.
-    const lockManager = new LockManager({ backends });
+    // One store per key: the route picks it from the key's namespace (order: -> spin, stock: -> pubsub).
+    const lockManager = new LockManager({ backends, route: routeByKeyNamespace });
     setDefaultLockManager(lockManager);
     lockManager.on('contended', (event) =>
       logger.debug({ key: event.key, backend: event.backend }, 'lock contended'),
@@ -77,10 +78,12 @@ export async function createAppContext(config: AppConfig, logger: Logger): Promi
     const criticalSections = new CriticalSections();
     const stockService = new StockService(dataSource, { workMs: config.stockWorkMs, criticalSections });
     const orderService = new OrderService(stockService);
-    const raceStrategies = new StockRaceStrategies({
-      stock: stockService,
+    const raceStocks = new RaceStockService({
+      dataSource,
       manager: lockManager,
+      criticalSections,
       waitMs: stockLockWaitMs(),
+      workMs: config.stockWorkMs,
     });
 
     let closing: Promise<void> | undefined;
@@ -106,7 +109,7 @@ export async function createAppContext(config: AppConfig, logger: Logger): Promi
       lockManager,
       stockService,
       orderService,
-      raceStrategies,
+      raceStocks,
       criticalSections,
       lifecycle: { shuttingDown: false },
       close,

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/app-config.js';
 import { Order } from '../orders/order-entity.js';
+import { RaceStock } from '../race/race-stock-entity.js';
 import { Stock } from '../stock/stock-entity.js';
 
 /** Which store could not be reached at startup, with how to start it. */
@@ -52,7 +53,7 @@ export async function connectRedis(url: string): Promise<Redis> {
 }
 
 /** The entities of this app, for DataSources and for tests that seed or inspect tables. */
-export const APP_ENTITIES = [Stock, Order];
+export const APP_ENTITIES = [Stock, Order, RaceStock];
 
 /**
  * The app's DataSource: entities, transactions, its own pool. Tables are prefixed with

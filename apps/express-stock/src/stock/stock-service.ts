@@ -52,7 +52,10 @@ export class StockService {
    */
   @DistributedLock(STOCK_LOCK)
   async decrease(productId: string, quantity: number): Promise<StockChange> {
-    return this.decreaseUnlocked(productId, quantity);
+    const { change } = await this.#sections.run((signal) =>
+      decreaseStockInTransaction(this.#dataSource, { productId, quantity, workMs: this.#workMs, signal }),
+    );
+    return change;
   }
 
   /** Same lock as {@link decrease}: an order's stock change and its order row commit in one transaction. */
@@ -68,17 +71,6 @@ export class StockService {
       }),
     );
     return { change, order: extra! };
-  }
-
-  /**
-   * The critical section WITHOUT a lock. Only the demo's strategy switch calls it directly (to show
-   * what goes wrong, or to wrap it in another backend); application code calls {@link decrease}.
-   */
-  async decreaseUnlocked(productId: string, quantity: number): Promise<StockChange> {
-    const { change } = await this.#sections.run((signal) =>
-      decreaseStockInTransaction(this.#dataSource, { productId, quantity, workMs: this.#workMs, signal }),
-    );
-    return change;
   }
 
   async find(productId: string): Promise<Stock | null> {

@@ -63,6 +63,7 @@ beforeAll(async () => {
   tablePrefix = context.config.tablePrefix;
   app = createApp(context);
   await request(app).put('/stocks/p-down').send({ quantity: 10 }).expect(200);
+  await request(app).put('/race/mysql/stocks/p-down').send({ quantity: 10 }).expect(200);
 });
 
 afterAll(async () => {
@@ -83,7 +84,7 @@ describe.sequential('a store goes down while the app runs', () => {
     expect(health.body.checks).toEqual({ redis: 'down', mysql: 'up', mysqlLocks: 'up' });
     expect(health.body.error.code).toBe('STORE_UNAVAILABLE');
 
-    for (const path of ['/stocks/p-down/decrease', '/stocks/p-down/decrease?strategy=spin']) {
+    for (const path of ['/stocks/p-down/decrease', '/race/spin/stocks/p-down/decrease']) {
       const response = await request(app).post(path).send({ quantity: 1 }).expect(503);
       expect(response.body.error.code).toBe('STORE_UNAVAILABLE');
       expect(response.headers['retry-after']).toBeDefined();
@@ -97,9 +98,9 @@ describe.sequential('a store goes down while the app runs', () => {
     await request(app).get('/stocks/p-down').expect(200, { productId: 'p-down', quantity: 10 });
   });
 
-  it('the MySQL lock backend does not depend on Redis: strategy=mysql still works', async () => {
+  it('the MySQL lock backend does not depend on Redis: the race on mysql still works', async () => {
     const response = await request(app)
-      .post('/stocks/p-down/decrease?strategy=mysql')
+      .post('/race/mysql/stocks/p-down/decrease')
       .send({ quantity: 1 })
       .expect(200);
     expect(response.body.quantity).toBe(9);
@@ -111,7 +112,7 @@ describe.sequential('a store goes down while the app runs', () => {
     await mysqlProxy.cut();
 
     const locked = await request(app)
-      .post('/stocks/p-down/decrease?strategy=mysql')
+      .post('/race/mysql/stocks/p-down/decrease')
       .send({ quantity: 1 })
       .expect(503);
     expect(locked.body.error.code).toBe('STORE_UNAVAILABLE');

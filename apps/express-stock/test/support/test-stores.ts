@@ -4,7 +4,7 @@ import { LockManager } from '@dlock/core';
 import pino from 'pino';
 import type { DataSource } from 'typeorm';
 import { type AppConfig, loadAppConfig } from '../../src/config/app-config.js';
-import { createLockBackends } from '../../src/locking/lock-backends.js';
+import { createLockBackends, routeByKeyNamespace } from '../../src/locking/lock-backends.js';
 import { type AppContext, createAppContext } from '../../src/server/app-context.js';
 import {
   connectAppDataSource,
@@ -39,7 +39,9 @@ export async function connectTestDataSource(config: AppConfig): Promise<DataSour
 
 /** Drop the tables of `prefix` (best effort; the prefix is unique to one test file). */
 export async function dropTables(dataSource: DataSource, prefix: string): Promise<void> {
-  await dataSource.query(`DROP TABLE IF EXISTS \`${prefix}order\`, \`${prefix}stock\``);
+  await dataSource.query(
+    `DROP TABLE IF EXISTS \`${prefix}order\`, \`${prefix}stock\`, \`${prefix}race_stock\``,
+  );
 }
 
 /**
@@ -51,7 +53,10 @@ export async function createOtherServerManager(
 ): Promise<{ manager: LockManager; close(): Promise<void> }> {
   const redis = await connectRedis(config.redisUrl);
   const lockDataSource = await connectLockDataSource(config);
-  const manager = new LockManager({ backends: createLockBackends({ redis, lockDataSource }) });
+  const manager = new LockManager({
+    backends: createLockBackends({ redis, lockDataSource }),
+    route: routeByKeyNamespace,
+  });
   return {
     manager,
     close: async () => {

@@ -177,7 +177,7 @@ describe('waiting', () => {
     await lock!.release();
   });
 
-  it('abort interrupts a long slice at once (KILL QUERY), and the interrupted session holds nothing', async () => {
+  it('abort settles a long slice at once; the abandoned session is ended (KILL) and holds nothing soon after', async () => {
     const [a, b] = [backend(), backend({ waitSliceMs: 20_000, fractionalTimeouts: false })];
     const held = (await a.acquire(request('abort')))!;
     const controller = new AbortController();
@@ -186,10 +186,14 @@ describe('waiting', () => {
     const abortedAt = Date.now();
     controller.abort(new Error('caller gave up'));
     await expect(waiting).rejects.toThrow('caller gave up');
-    expect(Date.now() - abortedAt).toBeLessThan(1_500);
-    await held.release();
-    expect(await holder(a.lockNameOf('abort'))).toBeNull();
+    expect(Date.now() - abortedAt).toBeLessThan(500);
     expect(b.connectionsInUse).toBe(0);
+    await held.release();
+    // The abandoned GET_LOCK is ended from another connection (KILL) right after the abort, so at
+    // worst it takes the lock for an instant; it never keeps it, and it never reports it to anyone.
+    const freedBy = Date.now() + 2_000;
+    while ((await holder(a.lockNameOf('abort'))) !== null && Date.now() < freedBy) await sleep(10);
+    expect(await holder(a.lockNameOf('abort'))).toBeNull();
   });
 
   it('GET_LOCK answering NULL (the wait was killed from outside) is a LockBackendError, not "held"', async () => {

@@ -1,11 +1,14 @@
 /** Stable error codes of the HTTP API. Clients switch on these, never on messages. */
 export type ApiErrorCode =
   | 'INVALID_INPUT'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
   | 'NOT_FOUND'
   | 'PRODUCT_NOT_FOUND'
   | 'INSUFFICIENT_STOCK'
   | 'LOCK_NOT_ACQUIRED'
   | 'LOCK_TIMEOUT'
+  | 'LOCK_CAPACITY'
   | 'LOCK_LOST'
   | 'STORE_UNAVAILABLE'
   | 'SHUTTING_DOWN'

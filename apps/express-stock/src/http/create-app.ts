@@ -5,6 +5,7 @@ import { createErrorHandler } from './error-response.js';
 import { createHealthRoutes } from './health-routes.js';
 import { createOrderRoutes } from './order-routes.js';
 import { createRaceRoutes } from './race-routes.js';
+import { requireJsonBody } from './request-input.js';
 import { createStockRoutes } from './stock-routes.js';
 
 /**
@@ -18,7 +19,8 @@ import { createStockRoutes } from './stock-routes.js';
 export function createApp(context: AppContext): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use(express.json({ limit: '16kb' }));
+  // A body that is not JSON is refused (415) before the parser would skip it.
+  app.use(requireJsonBody, express.json({ limit: '16kb' }));
   app.use((request, response, next) => {
     const startedAt = performance.now();
     response.on('finish', () => {

@@ -109,8 +109,8 @@ export function toErrorResponse(error: unknown, shuttingDown = false): ErrorResp
   }
   if (LockError.isInstance(error))
     return { status: 500, code: 'INTERNAL_ERROR', message: 'Lock misuse; see server logs.' };
-  if (isBodyParseError(error))
-    return { status: 400, code: 'INVALID_INPUT', message: 'The request body is not valid JSON.' };
+  const clientError = bodyReadError(error);
+  if (clientError) return clientError;
   if (isDatabaseDown(error)) {
     return {
       status: 503,
@@ -149,8 +149,39 @@ export function createErrorHandler(
   };
 }
 
-function isBodyParseError(error: unknown): boolean {
-  return (error as { type?: unknown } | null)?.type === 'entity.parse.failed';
+/**
+ * The body parser's client errors (http-errors with a 4xx `status` and `expose: true`): too large,
+ * an unsupported charset or content encoding, a broken gzip stream, malformed JSON. They are the
+ * client's mistake: keep their status, name the part of the request at fault, log nothing.
+ */
+function bodyReadError(error: unknown): ErrorResponse | undefined {
+  const { status, expose, type, message } = (error ?? {}) as {
+    status?: unknown;
+    expose?: unknown;
+    type?: unknown;
+    message?: unknown;
+  };
+  if (typeof status !== 'number' || status < 400 || status > 499 || expose !== true) return undefined;
+  const detail = typeof message === 'string' ? message : 'unreadable body';
+  if (status === 413) {
+    return {
+      status,
+      code: 'PAYLOAD_TOO_LARGE',
+      message: `The request body is too large (${detail}).`,
+      field: 'body',
+    };
+  }
+  if (status === 415) {
+    return {
+      status,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+      message: `The request body cannot be read: ${detail}.`,
+      field: type === 'encoding.unsupported' ? 'content-encoding' : 'content-type',
+    };
+  }
+  const what =
+    type === 'entity.parse.failed' ? 'The request body is not valid JSON' : 'The request body cannot be read';
+  return { status: 400, code: 'INVALID_INPUT', message: `${what}: ${detail}.`, field: 'body' };
 }
 
 function isDatabaseDown(error: unknown): boolean {

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { AppContext } from '../server/app-context.js';
-import { readBody, readId, readQuantity } from './request-input.js';
+import { readBody, readId, readOptionalQuantity } from './request-input.js';
 
 /**
  * `POST /orders` with `{ userId, productId, quantity }`: 201 with the order, 409 `LOCK_NOT_ACQUIRED`
@@ -12,10 +12,11 @@ import { readBody, readId, readQuantity } from './request-input.js';
 export function createOrderRoutes(context: Pick<AppContext, 'orderService'>): Router {
   const router = Router();
   router.post('/orders', async (request, response) => {
-    const body = readBody(request.body);
+    const body = readBody(request.body, ['userId', 'productId', 'quantity']);
     const userId = readId(body.userId, 'userId');
     const productId = readId(body.productId, 'productId');
-    const quantity = readQuantity(body.quantity ?? 1);
+    // Absent means 1; `null` is not absent, it is a 400.
+    const quantity = readOptionalQuantity(body.quantity);
     const { order, change } = await context.orderService.place(userId, productId, quantity);
     response.status(201).json({
       order: { id: order.id, userId: order.userId, productId: order.productId, quantity: order.quantity },

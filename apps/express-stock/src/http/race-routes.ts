@@ -1,7 +1,7 @@
 import { type RequestHandler, Router } from 'express';
 import type { AppContext } from '../server/app-context.js';
 import { ApiError } from './api-error.js';
-import { readBody, readId, readQuantity, readRaceStrategy } from './request-input.js';
+import { readBody, readId, readOptionalQuantity, readQuantity, readRaceStrategy } from './request-input.js';
 
 /**
  * DEMO ONLY: `/race/:strategy/stocks/:productId` (GET, PUT to seed, POST `/decrease`) runs the
@@ -33,7 +33,7 @@ export function createRaceRoutes(context: Pick<AppContext, 'raceStocks'>): Route
   router.put('/race/:strategy/stocks/:productId', async (request, response) => {
     const strategy = readRaceStrategy(request.params.strategy);
     const productId = readId(request.params.productId, 'productId');
-    const quantity = readQuantity(readBody(request.body).quantity, 'quantity', true);
+    const quantity = readQuantity(readBody(request.body, ['quantity']).quantity, 'quantity', true);
     await context.raceStocks.set(strategy, productId, quantity);
     response.json({ strategy, productId, quantity });
   });
@@ -41,8 +41,8 @@ export function createRaceRoutes(context: Pick<AppContext, 'raceStocks'>): Route
   router.post('/race/:strategy/stocks/:productId/decrease', async (request, response) => {
     const strategy = readRaceStrategy(request.params.strategy);
     const productId = readId(request.params.productId, 'productId');
-    const body = request.body === undefined ? {} : readBody(request.body);
-    const quantity = body.quantity === undefined ? 1 : readQuantity(body.quantity);
+    const body = readBody(request.body, ['quantity'], { optional: true });
+    const quantity = readOptionalQuantity(body.quantity);
     response.json(await context.raceStocks.decrease(strategy, productId, quantity));
   });
 

@@ -1,7 +1,13 @@
 import { Router } from 'express';
 import type { AppContext } from '../server/app-context.js';
 import { ApiError } from './api-error.js';
-import { readBody, readId, readQuantity, rejectStrategySwitch } from './request-input.js';
+import {
+  readBody,
+  readId,
+  readOptionalQuantity,
+  readQuantity,
+  rejectStrategySwitch,
+} from './request-input.js';
 
 /**
  * `GET /stocks/:productId`, `PUT /stocks/:productId` (seed) and `POST /stocks/:productId/decrease`.
@@ -22,15 +28,15 @@ export function createStockRoutes(context: Pick<AppContext, 'stockService'>): Ro
 
   router.put('/stocks/:productId', async (request, response) => {
     const productId = readId(request.params.productId, 'productId');
-    const quantity = readQuantity(readBody(request.body).quantity, 'quantity', true);
+    const quantity = readQuantity(readBody(request.body, ['quantity']).quantity, 'quantity', true);
     response.json(await context.stockService.set(productId, quantity));
   });
 
   router.post('/stocks/:productId/decrease', async (request, response) => {
     const productId = readId(request.params.productId, 'productId');
     // An empty body means "one item", so `curl -X POST .../decrease` just works.
-    const body = request.body === undefined ? {} : readBody(request.body);
-    const quantity = body.quantity === undefined ? 1 : readQuantity(body.quantity);
+    const body = readBody(request.body, ['quantity'], { optional: true });
+    const quantity = readOptionalQuantity(body.quantity);
     rejectStrategySwitch(request.query, request.get('x-lock-strategy'));
     const change = await context.stockService.decrease(productId, quantity);
     response.json(change);

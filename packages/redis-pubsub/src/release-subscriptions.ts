@@ -86,6 +86,9 @@ export class ReleaseSubscriptions {
           if (this.#channels.get(channel) === created) {
             clearTimeout(created.lingerTimer);
             this.#channels.delete(channel);
+            // The client may still count the channel as subscribed (and re-subscribe it after a
+            // reconnect): take it back, or it outlives every waiter.
+            this.#unsubscribe(channel);
           }
           throw error;
         },
@@ -123,13 +126,17 @@ export class ReleaseSubscriptions {
     entry.lingerTimer = setTimeout(() => {
       if (entry.waiters.size > 0 || this.#channels.get(channel) !== entry) return;
       this.#channels.delete(channel);
-      const subscriber = this.#subscriber;
-      (this.#sharded
-        ? subscriber?.sunsubscribe(channel)
-        : subscriber?.unsubscribe(this.#channelPrefix + channel)
-      )?.catch(() => {});
+      this.#unsubscribe(channel);
     }, this.#lingerMs);
     entry.lingerTimer.unref();
+  }
+
+  #unsubscribe(channel: string): void {
+    const subscriber = this.#subscriber;
+    (this.#sharded
+      ? subscriber?.sunsubscribe(channel)
+      : subscriber?.unsubscribe(this.#channelPrefix + channel)
+    )?.catch(() => {});
   }
 
   #onMessage(prefixedChannel: string, owner: string): void {

@@ -168,7 +168,7 @@ export class LockBackendError extends LockError {
 
 /**
  * A limit of this process, not of the store, stopped the call: the backend already uses every
- * resource it may (e.g. `@dlock/mysql`'s `maxLockConnections`, one connection per held lock).
+ * resource it may (e.g. `@dlock/mysql`'s `maxConnections`, one connection per held lock).
  * The store is healthy and the key may well be free; waiting callers wait for capacity within
  * `retry.waitMs`, then get this error. Release locks sooner or raise the named limit.
  *
@@ -177,7 +177,7 @@ export class LockBackendError extends LockError {
  */
 export class LockCapacityError extends LockError {
   override readonly name = 'LockCapacityError';
-  /** The option that sets the exhausted limit, e.g. `"maxLockConnections"`. */
+  /** The option that sets the exhausted limit, e.g. `"maxConnections"`. */
   readonly limit: string;
   constructor(message: string, options: LockErrorOptions & { limit: string }) {
     super('LOCK_CAPACITY_EXCEEDED', message, options);

@@ -265,7 +265,9 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
       for (const call of this.#waitingCalls) call.abort(closedError);
       const held = [...this.#held];
       for (const lock of held) lock.markLost(MANAGER_CLOSED_REASON);
-      await this.#releaseAll(held, { honorHold: false });
+      // In parallel: on a silent network each release waits its backend's command timeout, and
+      // shutdown must not take that once per held lock.
+      await Promise.all(held.map((lock) => this.#release(lock, { honorHold: false })));
       await Promise.allSettled([...this.#backends.values()].map((backend) => backend.close()));
     })();
     return this.#closed;

@@ -539,6 +539,22 @@ describe('LockManager: routing, events, close', () => {
     expect(seen).toEqual(['acquired:k:1', 'contended:k', 'released:k', 'acquired:k:2', 'released:k']);
   });
 
+  it('close() releases held locks in parallel: a slow store costs one release time, not one per lock', async () => {
+    const slow = new RecordingBackend();
+    const { manager } = createManager({
+      acquire: async (request) => {
+        const lock = await slow.acquire(request);
+        return lock && { ...lock, release: async () => (await sleep(300), lock.release()) };
+      },
+      close: () => slow.close(),
+    } as RecordingBackend);
+    await Promise.all(['a', 'b', 'c', 'd', 'e'].map((key) => manager.acquire(key, { leaseMs: 10_000 })));
+    const startedAt = Date.now();
+    await manager.close();
+    expect(Date.now() - startedAt).toBeLessThan(1_000);
+    expect(slow.count('release')).toBe(5);
+  });
+
   it('close() aborts waiters, releases held locks, and refuses new calls', async () => {
     const { manager, backend } = createManager();
     const held = manager.withLock('k', {}, () => sleep(200));

@@ -2,12 +2,13 @@ import {
   assertDuration,
   type BackendAcquireRequest,
   type BackendLock,
+  createClosingController,
   type LockBackend,
   LockBackendError,
   LockCapacityError,
+  linkAbortSignals,
 } from '@dlock/core';
 import type { DataSource } from 'typeorm';
-import { createClosingController, linkAbortSignals } from './abort-link.js';
 import { ConnectionSlots } from './connection-slots.js';
 import { FencingCounter } from './fencing-counter.js';
 import { LockConnection, type StatementLimits } from './lock-connection.js';

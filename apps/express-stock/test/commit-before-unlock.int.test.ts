@@ -15,7 +15,7 @@ let observer: DataSource;
 beforeAll(async () => {
   context = await createTestContext({ stockWorkMs: 2 });
   app = createApp(context);
-  observer = await connectAppDataSource({ ...context.config, synchronizeSchema: false, appPoolSize: 2 });
+  observer = await connectAppDataSource({ ...context.config, appPoolSize: 2 });
 });
 
 afterAll(async () => {

@@ -13,16 +13,15 @@ let dataSource: DataSource;
 let servers: AppProcess[] = [];
 
 beforeAll(async () => {
-  dataSource = await connectTestDataSource(config);
   const env = {
     TABLE_PREFIX: config.tablePrefix,
-    DB_SYNCHRONIZE: 'false',
     STOCK_WORK_MS: String(WORK_MS),
     STOCK_LOCK_WAIT_MS: '30000',
     SHUTDOWN_GRACE_MS: '500',
     LOG_LEVEL: 'debug',
   };
   servers = await Promise.all([startAppProcess(env), startAppProcess(env)]);
+  dataSource = await connectTestDataSource(config);
 }, 60_000);
 
 afterAll(async () => {

@@ -4,9 +4,13 @@ import { type AppProcess, startAppProcess } from '../src/demo/app-process.js';
 import { Order } from '../src/orders/order-entity.js';
 import { RaceStock } from '../src/race/race-stock-entity.js';
 import type { RaceStrategy } from '../src/race/race-strategies.js';
-import { connectAppDataSource } from '../src/server/store-connections.js';
 import { Stock } from '../src/stock/stock-entity.js';
-import { createOtherServerManager, dropTables, testConfig } from './support/test-stores.js';
+import {
+  connectTestDataSource,
+  createOtherServerManager,
+  dropTables,
+  testConfig,
+} from './support/test-stores.js';
 
 // Two app servers in two OS processes, sharing Redis and MySQL, like two instances behind a load balancer.
 const config = testConfig();
@@ -16,18 +20,17 @@ let servers: AppProcess[] = [];
 let other: Awaited<ReturnType<typeof createOtherServerManager>>;
 
 beforeAll(async () => {
-  // Create the tables once here, so the two servers do not race on DDL at startup.
-  dataSource = await connectAppDataSource({ ...config, synchronizeSchema: true, appPoolSize: 2 });
-  other = await createOtherServerManager(config);
   const env = {
     TABLE_PREFIX: config.tablePrefix,
-    DB_SYNCHRONIZE: 'false',
     STOCK_WORK_MS: '3',
     STOCK_LOCK_WAIT_MS: '30000',
     SHUTDOWN_GRACE_MS: '1500',
     LOG_LEVEL: 'debug',
   };
+  // Both start at once: one runs the migrations (under the schema lock), the other finds them done.
   servers = await Promise.all([startAppProcess(env), startAppProcess(env)]);
+  dataSource = await connectTestDataSource(config);
+  other = await createOtherServerManager(config);
 }, 60_000);
 
 afterAll(async () => {

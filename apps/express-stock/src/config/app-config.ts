@@ -5,10 +5,14 @@ export interface AppConfig {
   readonly host: string;
   readonly redisUrl: string;
   readonly mysqlUrl: string;
-  /** Prefix of every table this app owns (`demo_stock`, `demo_order`), so it never touches other tables. */
+  /** Prefix of every table this app owns (`demo_stock`, `demo_order`, `demo_race_stock`, `demo_migrations`). */
   readonly tablePrefix: string;
-  /** Create/alter the tables on startup (TypeORM `synchronize`). Fine for the demo database, not for production. */
-  readonly synchronizeSchema: boolean;
+  /**
+   * Run the app's migrations at startup (under a lock, so servers starting together run them once).
+   * They only create the app's own tables, and refuse to start if a table of that name exists that
+   * they did not create. There is no schema sync (TypeORM `synchronize` alters and drops columns).
+   */
+  readonly runMigrations: boolean;
   /** Connections of the app's own pool (transactions). */
   readonly appPoolSize: number;
   /** Connections of the separate pool that only holds MySQL named locks (GET_LOCK). */
@@ -22,7 +26,8 @@ export interface AppConfig {
 
 /** Local defaults match the README's `docker compose up -d` and a plain local install. */
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
-export const DEFAULT_MYSQL_URL = 'mysql://root@127.0.0.1:3306/test';
+/** A database of the app's own, created at startup if missing; it never shares `test` by default. */
+export const DEFAULT_MYSQL_URL = 'mysql://root@127.0.0.1:3306/express_stock';
 
 /**
  * Read the configuration from `env` (default `process.env`). Invalid numbers fail at startup, not
@@ -32,13 +37,20 @@ export const DEFAULT_MYSQL_URL = 'mysql://root@127.0.0.1:3306/test';
  * const config = loadAppConfig({ PORT: '3000' });
  */
 export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  if (env.DB_SYNCHRONIZE === 'true') {
+    // Schema sync once dropped a column (and its data) of a table that merely had the app's name.
+    throw new Error(
+      'DB_SYNCHRONIZE was removed: the app creates its own tables with migrations and never alters others. ' +
+        'Unset it; use DB_MIGRATE=false to skip the migrations.',
+    );
+  }
   return {
     port: readInteger(env, 'PORT', 3000, 0),
     host: env.HOST ?? '127.0.0.1',
     redisUrl: env.REDIS_URL || DEFAULT_REDIS_URL,
     mysqlUrl: env.MYSQL_URL || DEFAULT_MYSQL_URL,
     tablePrefix: readTablePrefix(env.TABLE_PREFIX ?? 'demo_'),
-    synchronizeSchema: env.DB_SYNCHRONIZE !== 'false',
+    runMigrations: env.DB_MIGRATE !== 'false',
     appPoolSize: readInteger(env, 'APP_POOL_SIZE', 10, 1),
     lockPoolSize: readInteger(env, 'LOCK_POOL_SIZE', 4, 1),
     stockWorkMs: readInteger(env, 'STOCK_WORK_MS', 5, 0),

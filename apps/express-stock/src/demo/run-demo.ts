@@ -39,11 +39,11 @@ async function main(): Promise<number> {
   console.log(
     'dlock demo: 2 app servers, stock of 100, 100 concurrent "decrease by 1" requests per strategy\n',
   );
-  // Both at once, so that when both are down the user hears about both. The parent creates the
-  // tables once; the servers start with DB_SYNCHRONIZE=false so they do not race on DDL.
+  // Both at once, so that when both are down the user hears about both. The servers create the
+  // app's tables (migrations, under a lock); this pool only reads the race rows.
   const [redisResult, mysqlResult] = await Promise.allSettled([
     connectRedis(config.redisUrl),
-    connectAppDataSource({ ...config, synchronizeSchema: true, appPoolSize: 2 }),
+    connectAppDataSource({ ...config, appPoolSize: 2 }),
   ]);
   if (redisResult.status === 'fulfilled') redis = redisResult.value;
   if (mysqlResult.status === 'fulfilled') dataSource = mysqlResult.value;
@@ -57,7 +57,6 @@ async function main(): Promise<number> {
     REDIS_URL: config.redisUrl,
     MYSQL_URL: config.mysqlUrl,
     TABLE_PREFIX: config.tablePrefix,
-    DB_SYNCHRONIZE: 'false',
     STOCK_WORK_MS: String(config.stockWorkMs),
     // Waiting lock for the race: long enough for 100 requests to pass one at a time.
     STOCK_LOCK_WAIT_MS: '30000',

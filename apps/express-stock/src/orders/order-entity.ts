@@ -15,6 +15,12 @@ export class Order {
   @Column({ type: 'int' })
   quantity!: number;
 
-  @CreateDateColumn({ type: 'datetime', precision: 3, name: 'created_at' })
+  // The default is spelled out so that it matches the migration's column exactly.
+  @CreateDateColumn({
+    type: 'datetime',
+    precision: 3,
+    name: 'created_at',
+    default: () => 'CURRENT_TIMESTAMP(3)',
+  })
   createdAt!: Date;
 }

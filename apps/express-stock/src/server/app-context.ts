@@ -7,6 +7,7 @@ import { CriticalSections } from '../locking/critical-sections.js';
 import { type AppLockBackends, createLockBackends, routeByKeyNamespace } from '../locking/lock-backends.js';
 import { OrderService } from '../orders/order-service.js';
 import { RaceStockService } from '../race/race-strategies.js';
+import { migrateSchema } from '../schema/schema-migration.js';
 import { StockService } from '../stock/stock-service.js';
 import { connectAppDataSource, connectLockDataSource, connectRedis } from './store-connections.js';
 
@@ -60,6 +61,7 @@ export async function createAppContext(config: AppConfig, logger: Logger): Promi
     const backends = createLockBackends({ redis, lockDataSource });
     // One store per key: the route picks it from the key's namespace (order: -> spin, stock: -> pubsub).
     const lockManager = new LockManager({ backends, route: routeByKeyNamespace });
+    opened.push(() => lockManager.close());
     setDefaultLockManager(lockManager);
     lockManager.on('contended', (event) =>
       logger.debug({ key: event.key, backend: event.backend }, 'lock contended'),
@@ -74,6 +76,10 @@ export async function createAppContext(config: AppConfig, logger: Logger): Promi
         'lock wait timed out',
       ),
     );
+
+    // The app's own tables, created once under the lock schema:<database>.<prefix> (see schema/).
+    if (config.runMigrations)
+      await migrateSchema({ dataSource, lockManager, tablePrefix: config.tablePrefix });
 
     const criticalSections = new CriticalSections();
     const stockService = new StockService(dataSource, { workMs: config.stockWorkMs, criticalSections });

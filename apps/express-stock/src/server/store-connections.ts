@@ -1,9 +1,11 @@
 import { createLockDataSource } from '@dlock/mysql';
 import { Redis } from 'ioredis';
+import { createConnection } from 'mysql2/promise';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/app-config.js';
 import { Order } from '../orders/order-entity.js';
 import { RaceStock } from '../race/race-stock-entity.js';
+import { createAppMigrations } from '../schema/app-migrations.js';
 import { Stock } from '../stock/stock-entity.js';
 
 /** Which store could not be reached at startup, with how to start it. */
@@ -57,24 +59,56 @@ export const APP_ENTITIES = [Stock, Order, RaceStock];
 
 /**
  * The app's DataSource: entities, transactions, its own pool. Tables are prefixed with
- * `config.tablePrefix` so the demo never collides with other tables of the database.
+ * `config.tablePrefix`; their schema comes from the app's migrations (run by `createAppContext`),
+ * never from `synchronize`. A missing database is created first.
  *
  * @example
  * const dataSource = await connectAppDataSource(loadAppConfig());
  */
 export async function connectAppDataSource(
-  config: Pick<AppConfig, 'mysqlUrl' | 'tablePrefix' | 'synchronizeSchema' | 'appPoolSize'>,
+  config: Pick<AppConfig, 'mysqlUrl' | 'tablePrefix' | 'appPoolSize'>,
 ): Promise<DataSource> {
-  const dataSource = new DataSource({
+  const options = {
     type: 'mysql',
     url: config.mysqlUrl,
     entities: APP_ENTITIES,
     entityPrefix: config.tablePrefix,
-    synchronize: config.synchronizeSchema,
+    synchronize: false,
+    migrations: createAppMigrations(config.tablePrefix),
+    migrationsTableName: `${config.tablePrefix}migrations`,
     poolSize: config.appPoolSize,
     connectTimeout: 2_000,
-  });
-  return initialize(dataSource, config.mysqlUrl);
+  } as const;
+  try {
+    return await initialize(new DataSource(options), config.mysqlUrl);
+  } catch (error) {
+    if (!(error instanceof StoreUnreachableError && isUnknownDatabase(error.cause))) throw error;
+    await createDatabase(config.mysqlUrl);
+    return initialize(new DataSource(options), config.mysqlUrl);
+  }
+}
+
+/** `CREATE DATABASE IF NOT EXISTS` for the database named in `url`, over a connection without one. */
+async function createDatabase(url: string): Promise<void> {
+  const parsed = new URL(url);
+  const database = decodeURIComponent(parsed.pathname.slice(1));
+  if (!/^[A-Za-z0-9_$]{1,64}$/.test(database)) {
+    throw new StoreUnreachableError('mysql', url, new Error(`database "${database}" does not exist`));
+  }
+  parsed.pathname = '/';
+  let connection: Awaited<ReturnType<typeof createConnection>> | undefined;
+  try {
+    connection = await createConnection({ uri: parsed.toString(), connectTimeout: 2_000 });
+    await connection.query(`CREATE DATABASE IF NOT EXISTS \`${database}\``);
+  } catch (error) {
+    throw new StoreUnreachableError('mysql', url, error);
+  } finally {
+    await connection?.end().catch(() => {});
+  }
+}
+
+function isUnknownDatabase(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 'ER_BAD_DB_ERROR';
 }
 
 /**

@@ -32,15 +32,18 @@ export async function createTestContext(overrides: Partial<AppConfig> = {}): Pro
   return createAppContext(testConfig(overrides), pino({ level: 'silent' }));
 }
 
-/** A pool of the test's own (like another server's, it sees only committed data), on tables it creates. */
+/**
+ * A pool of the test's own (like another server's, it sees only committed data). It creates no
+ * tables: the app servers or contexts of the test do, with their migrations.
+ */
 export async function connectTestDataSource(config: AppConfig): Promise<DataSource> {
-  return connectAppDataSource({ ...config, synchronizeSchema: true, appPoolSize: 2 });
+  return connectAppDataSource({ ...config, appPoolSize: 2 });
 }
 
-/** Drop the tables of `prefix` (best effort; the prefix is unique to one test file). */
+/** Drop the tables of `prefix`, the migrations record included (best effort; the prefix is unique to one test file). */
 export async function dropTables(dataSource: DataSource, prefix: string): Promise<void> {
   await dataSource.query(
-    `DROP TABLE IF EXISTS \`${prefix}order\`, \`${prefix}stock\`, \`${prefix}race_stock\``,
+    `DROP TABLE IF EXISTS \`${prefix}order\`, \`${prefix}stock\`, \`${prefix}race_stock\`, \`${prefix}migrations\``,
   );
 }
 

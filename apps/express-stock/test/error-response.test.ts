@@ -1,12 +1,14 @@
 import {
   InvalidLockKeyError,
   LockBackendError,
+  LockCapacityError,
   LockLostError,
   LockNotAcquiredError,
   LockTimeoutError,
 } from '@dlock/core';
 import { describe, expect, it } from 'vitest';
 import { toErrorResponse } from '../src/http/error-response.js';
+import { CriticalSectionAbortedError } from '../src/locking/critical-sections.js';
 import { InsufficientStockError } from '../src/stock/stock-errors.js';
 
 describe('toErrorResponse', () => {
@@ -15,6 +17,23 @@ describe('toErrorResponse', () => {
     [new LockNotAcquiredError('order:u', 'spin'), 409, 'LOCK_NOT_ACQUIRED'],
     [new LockTimeoutError('stock:p', 'pubsub', 100), 503, 'LOCK_TIMEOUT'],
     [new LockBackendError('down', { backend: 'spin' }), 503, 'STORE_UNAVAILABLE'],
+    [
+      new LockCapacityError('all in use', { backend: 'mysql', limit: 'maxConnections' }),
+      503,
+      'LOCK_CAPACITY',
+    ],
+    [new CriticalSectionAbortedError(), 503, 'SHUTTING_DOWN'],
+    [
+      Object.assign(new Error('request entity too large'), { status: 413, expose: true }),
+      413,
+      'PAYLOAD_TOO_LARGE',
+    ],
+    [
+      Object.assign(new Error('unsupported charset'), { status: 415, expose: true }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    ],
+    [Object.assign(new Error('incorrect header check'), { status: 400, expose: true }), 400, 'INVALID_INPUT'],
     [new LockLostError('stock:p', 'pubsub'), 500, 'LOCK_LOST'],
     [new InvalidLockKeyError('bad key'), 500, 'INTERNAL_ERROR'],
     [Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 503, 'STORE_UNAVAILABLE'],
@@ -33,6 +52,9 @@ describe('toErrorResponse', () => {
       0,
     );
     expect(toErrorResponse(new LockBackendError('down')).retryAfterSeconds).toBeGreaterThan(0);
+    const capacity = new LockCapacityError('all in use', { limit: 'maxConnections' });
+    expect(toErrorResponse(capacity)).toMatchObject({ retryAfterSeconds: 1 });
+    expect(toErrorResponse(capacity).message).toMatch(/maxConnections.*healthy/);
   });
 
   it('while shutting down, an aborted wait or a failed method whose lock was released is a retryable 503', () => {

@@ -1,5 +1,6 @@
 import {
   LockBackendError,
+  LockCapacityError,
   LockError,
   LockLostError,
   LockNotAcquiredError,
@@ -88,6 +89,16 @@ export function toErrorResponse(error: unknown, shuttingDown = false): ErrorResp
       status: 503,
       code: 'LOCK_TIMEOUT',
       message: 'The resource stayed busy; retry shortly.',
+      retryAfterSeconds: 1,
+    };
+  }
+  if (LockCapacityError.isInstance(error)) {
+    // A limit of THIS process (e.g. the MySQL backend's maxConnections), not an outage: the store is
+    // healthy and other servers are unaffected. Say so, so nobody pages the database team.
+    return {
+      status: 503,
+      code: 'LOCK_CAPACITY',
+      message: `This server is using all its lock connections (${error.limit}); the lock store is healthy. Retry shortly.`,
       retryAfterSeconds: 1,
     };
   }

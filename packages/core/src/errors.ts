@@ -161,6 +161,31 @@ export class LockBackendError extends LockError {
     super('LOCK_BACKEND_ERROR', message, options);
     this.isRetryable = options.isRetryable ?? true;
   }
+
+  /**
+   * `error` as a dlock error: a `LockError` passes through unchanged, anything else becomes a
+   * `LockBackendError` that keeps it as `cause` (retryable unless `isRetryable` says otherwise).
+   *
+   * @example
+   * try { await client.query(sql); }
+   * catch (error) { throw LockBackendError.wrap(error, { key, backend: 'etcd', action: 'releasing' }); }
+   */
+  static wrap(
+    error: unknown,
+    context: {
+      readonly key: string;
+      readonly backend: string;
+      readonly action: string;
+      readonly isRetryable?: boolean;
+    },
+  ): LockError {
+    if (LockError.isInstance(error)) return error;
+    const message = error instanceof Error ? error.message : String(error);
+    return new LockBackendError(
+      `Backend "${context.backend}" failed while ${context.action} lock "${context.key}": ${message}`,
+      { key: context.key, backend: context.backend, cause: error, isRetryable: context.isRetryable },
+    );
+  }
   static override isInstance(value: unknown): value is LockBackendError {
     return hasCode(value, 'LOCK_BACKEND_ERROR');
   }
@@ -186,4 +211,15 @@ export class LockCapacityError extends LockError {
   static override isInstance(value: unknown): value is LockCapacityError {
     return hasCode(value, 'LOCK_CAPACITY_EXCEEDED');
   }
+}
+
+/**
+ * `error.backend` always means the manager's name for the backend (`"spin"`), never the backend's
+ * own label (`"redis-spin"`): metric labels and logs group by it. The manager applies it to
+ * errors a backend throws.
+ */
+export function withBackendName<E extends LockError>(error: E, backend: string): E {
+  if (error.backend !== backend)
+    Object.defineProperty(error, 'backend', { value: backend, enumerable: true });
+  return error;
 }

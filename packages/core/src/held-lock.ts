@@ -1,15 +1,14 @@
 import { onAbort } from './abort-link.js';
 import { LockLostError } from './errors.js';
 import { LeaseWatch } from './lease-watch.js';
-import type { BackendLock, LockBackend } from './lock-backend.js';
-import type { HeldLockEntry, LockInfo } from './lock-context.js';
-import { LockView } from './lock-view.js';
+import type { BackendLock } from './lock-backend.js';
+import { LockView } from './lock-handle.js';
 
 export interface HeldLockInit {
   readonly manager: object;
   readonly key: string;
-  readonly backendName: string;
-  readonly backend: LockBackend;
+  /** The manager's name of the backend. */
+  readonly backend: string;
   readonly token: string;
   readonly leaseMs: number;
   /** 0: release at once at the end of the scope. */
@@ -20,7 +19,7 @@ export interface HeldLockInit {
 }
 
 /** A lock this process holds in the store: its lease watch, its abort signal, its loss. */
-export class HeldLock implements HeldLockEntry {
+export class HeldLock {
   readonly manager: object;
   readonly key: string;
   readonly backend: string;
@@ -37,11 +36,12 @@ export class HeldLock implements HeldLockEntry {
   #lostError: LockLostError | undefined;
   #stopWatchingStore: () => void = () => {};
   #turnGivenBack = false;
+  #view: LockView | undefined;
 
   constructor(init: HeldLockInit) {
     this.manager = init.manager;
     this.key = init.key;
-    this.backend = init.backendName;
+    this.backend = init.backend;
     this.token = init.token;
     this.leaseMs = init.leaseMs;
     this.holdUntil = this.acquiredAt + init.holdAtLeastMs;
@@ -90,9 +90,10 @@ export class HeldLock implements HeldLockEntry {
     return this.#lostError;
   }
 
-  /** A live, read-only view for user code (`expiresAt` follows renewals). */
-  info(): LockInfo {
-    return new LockView(this);
+  /** The live, read-only view user code gets (made on first use: most locks are never looked at). */
+  get view(): LockView {
+    this.#view ??= new LockView(this);
+    return this.#view;
   }
 
   /** Record a manual extension. */

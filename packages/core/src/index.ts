@@ -40,15 +40,9 @@ export type {
   LockSkippedEvent,
   LockTimeoutEvent,
 } from './lock-events.js';
-export type {
-  LockHandle,
-  LockManagerOptions,
-  LockRoute,
-  LockRouteRequest,
-  LockScope,
-  TryLockResult,
-} from './lock-manager.js';
-export { LockManager, recommendedRoute } from './lock-manager.js';
+export type { LockHandle, LockView } from './lock-handle.js';
+export type { LockManagerOptions, LockScope, TryLockResult } from './lock-manager.js';
+export { LockManager } from './lock-manager.js';
 export type {
   AcquireOptions,
   CallLockOptions,
@@ -57,6 +51,8 @@ export type {
   RetryOption,
 } from './lock-options.js';
 export { DEFAULT_LEASE_MS, DEFAULT_WAIT_MS } from './lock-options.js';
+export type { LockRoute, LockRouteRequest } from './lock-route.js';
+export { recommendedRoute } from './lock-route.js';
 export type { MemoryLockBackendOptions } from './memory-lock-backend.js';
 export { MemoryLockBackend } from './memory-lock-backend.js';
 export { MemoryLockStore } from './memory-lock-store.js';

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { HeldLock } from './held-lock.js';
 
 /** What the code inside a lock can learn about it. */
 export interface LockInfo {
@@ -13,15 +14,9 @@ export interface LockInfo {
   readonly expiresAt: number;
 }
 
-/** One lock as the async context sees it. `released` flips when its scope ends. */
-export interface HeldLockEntry extends LockInfo {
-  readonly manager: object;
-  readonly released: boolean;
-}
-
 interface ContextFrame {
   readonly parent: ContextFrame | undefined;
-  readonly entries: readonly HeldLockEntry[];
+  readonly entries: readonly HeldLock[];
 }
 
 // One storage per process even if both the ESM and the CJS build of this package are loaded.
@@ -31,12 +26,12 @@ globalSlot[STORAGE_KEY] ??= new AsyncLocalStorage<ContextFrame>();
 const storage: AsyncLocalStorage<ContextFrame> = globalSlot[STORAGE_KEY];
 
 /** Run `fn` in a context where `entries` are held by the current call chain, on top of the outer ones. */
-export function runWithHeldLocks<T>(entries: readonly HeldLockEntry[], fn: () => T): T {
+export function runWithHeldLocks<T>(entries: readonly HeldLock[], fn: () => T): T {
   return storage.run({ parent: storage.getStore(), entries }, fn);
 }
 
 /** The live entry for `key` held by this call chain through `manager`, if any. */
-export function findHeldLock(manager: object, key: string): HeldLockEntry | undefined {
+export function findHeldLock(manager: object, key: string): HeldLock | undefined {
   for (let frame = storage.getStore(); frame; frame = frame.parent) {
     for (const entry of frame.entries) {
       if (entry.manager === manager && entry.key === key && !entry.released) return entry;
@@ -59,18 +54,8 @@ export function currentLock(key?: string): LockInfo | undefined {
   for (let frame = storage.getStore(); frame; frame = frame.parent) {
     for (let i = frame.entries.length - 1; i >= 0; i--) {
       const entry = frame.entries[i]!;
-      if (!entry.released && (key === undefined || entry.key === key)) return toInfo(entry);
+      if (!entry.released && (key === undefined || entry.key === key)) return entry.view;
     }
   }
   return undefined;
-}
-
-function toInfo(entry: HeldLockEntry): LockInfo {
-  return {
-    key: entry.key,
-    backend: entry.backend,
-    fencingToken: entry.fencingToken,
-    signal: entry.signal,
-    expiresAt: entry.expiresAt,
-  };
 }

@@ -45,3 +45,30 @@ export interface LockManagerEvents {
    */
   skipped: [LockSkippedEvent];
 }
+
+/** Emits one manager event; never throws (see {@link emitSafely}). */
+export type LockEventSink = <E extends keyof LockManagerEvents>(
+  event: E,
+  ...args: LockManagerEvents[E]
+) => void;
+
+/**
+ * Emit without letting a throwing listener break lock bookkeeping: the listener's error becomes a
+ * process warning (`DLOCK_LISTENER_THREW`).
+ *
+ * @example
+ * const emit: LockEventSink = (event, ...args) => emitSafely(manager, event, ...args);
+ */
+export function emitSafely<E extends keyof LockManagerEvents>(
+  emitter: { emit(event: E, ...args: LockManagerEvents[E]): boolean },
+  event: E,
+  ...args: LockManagerEvents[E]
+): void {
+  try {
+    emitter.emit(event, ...args);
+  } catch (error) {
+    process.emitWarning(`A "${String(event)}" listener of LockManager threw: ${String(error)}`, {
+      code: 'DLOCK_LISTENER_THREW',
+    });
+  }
+}

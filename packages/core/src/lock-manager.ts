@@ -1,48 +1,24 @@
-import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { onAbort } from './abort-link.js';
 import { assertDuration } from './duration.js';
 import {
   InvalidLockKeyError,
   InvalidLockOptionsError,
-  LockAbortedError,
   LockBackendError,
   LockError,
-  LockLostError,
   LockNotAcquiredError,
   LockTimeoutError,
 } from './errors.js';
-import { HeldLock } from './held-lock.js';
-import { validateLockKey } from './key-template.js';
+import { HeldLockRegistry } from './held-lock-registry.js';
 import { LocalKeyQueue } from './local-key-queue.js';
+import { freshLocks, LockAcquirer, type TakenLock } from './lock-acquirer.js';
 import type { LockBackend } from './lock-backend.js';
-import { findHeldLock, type LockInfo, runWithHeldLocks } from './lock-context.js';
-import type { LockManagerEvents } from './lock-events.js';
-import {
-  type AcquireOptions,
-  type CallLockOptions,
-  type LockDefaults,
-  resolveTiming,
-} from './lock-options.js';
-import { LockHandleView } from './lock-view.js';
-
-/** What a {@link LockRoute} sees to pick a backend. */
-export interface LockRouteRequest {
-  /** The keys of the call, sorted. */
-  readonly keys: readonly string[];
-  /** 0 for a single attempt. */
-  readonly waitMs: number;
-  readonly leaseMs: number;
-}
-
-/** Picks a backend name for a call that does not name one. */
-export type LockRoute = (request: LockRouteRequest) => string;
-
-/**
- * The recommended mix: a lock that must not wait spins once (cheapest), a lock that waits sleeps on
- * pub/sub (no polling load while it waits).
- */
-export const recommendedRoute: LockRoute = ({ waitMs }) => (waitMs > 0 ? 'pubsub' : 'spin');
+import { type LockCallPlan, LockPlanner } from './lock-call-plan.js';
+import { type LockInfo, runWithHeldLocks } from './lock-context.js';
+import { emitSafely, type LockEventSink, type LockManagerEvents } from './lock-events.js';
+import { type LockHandle, ownedLockHandle, reentrantLockHandle } from './lock-handle.js';
+import type { AcquireOptions, CallLockOptions, LockDefaults } from './lock-options.js';
+import { LockReleaser } from './lock-releaser.js';
+import type { LockRoute } from './lock-route.js';
 
 export interface LockManagerOptions {
   /** Backends by name, e.g. `{ spin, pubsub, mysql }`. */
@@ -51,16 +27,16 @@ export interface LockManagerOptions {
    * Picks the backend when a call names none. Default: the only backend if there is one,
    * otherwise {@link recommendedRoute} (no retry -> "spin", retry -> "pubsub").
    */
-  readonly route?: LockRoute;
+  readonly route?: LockRoute | undefined;
   /** Prepended to every key, e.g. `"shop:"`, so several apps can share a store. */
-  readonly keyPrefix?: string;
+  readonly keyPrefix?: string | undefined;
   /** Defaults for `retry`, `leaseMs` and `waitMs`. */
-  readonly defaults?: LockDefaults;
+  readonly defaults?: LockDefaults | undefined;
 }
 
 /** What the function given to {@link LockManager.withLock} receives. */
 export interface LockScope {
-  /** One entry per key, in acquisition order. */
+  /** One entry per key, in acquisition order; the same objects `currentLock()` returns. */
   readonly locks: readonly LockInfo[];
   /** Aborts as soon as any lock of this scope is lost. */
   readonly signal: AbortSignal;
@@ -70,33 +46,6 @@ export interface LockScope {
 export type TryLockResult<T> =
   | { readonly acquired: true; readonly value: T }
   | { readonly acquired: false; readonly reason: 'held' | 'timeout' };
-
-/** A lock taken with {@link LockManager.acquire}. Release it in a `finally`. */
-export interface LockHandle {
-  readonly key: string;
-  readonly backend: string;
-  /** Random owner token; the store only lets this token extend or release the lock. */
-  readonly token: string;
-  readonly fencingToken: number | undefined;
-  /** Aborts if the lock is lost. */
-  readonly signal: AbortSignal;
-  /** Epoch ms when the lease runs out unless extended. */
-  readonly expiresAt: number;
-  /** Release the lock. Rejects with `LockLostError` if it was lost meanwhile. Calling it again does nothing. */
-  release(): Promise<void>;
-  /** Reset the lease to `leaseMs` (default: the lease it was taken with) from now. */
-  extend(leaseMs?: number): Promise<void>;
-}
-
-interface LockPlan {
-  readonly keys: readonly string[];
-  readonly backendName: string;
-  readonly backend: LockBackend;
-  readonly waitMs: number;
-  readonly leaseMs: number;
-  readonly holdAtLeastMs: number;
-  readonly signal: AbortSignal | undefined;
-}
 
 const MANAGER_CLOSED_REASON = 'the lock manager was closed';
 
@@ -111,57 +60,55 @@ const MANAGER_CLOSED_REASON = 'the lock manager was closed';
  * });
  */
 export class LockManager extends EventEmitter<LockManagerEvents> {
-  readonly #backends: ReadonlyMap<string, LockBackend>;
-  readonly #route: LockRoute;
-  readonly #keyPrefix: string;
-  readonly #defaults: LockDefaults;
-  readonly #localQueue = new LocalKeyQueue();
-  readonly #held = new Set<HeldLock>();
-  readonly #waitingCalls = new Set<AbortController>();
+  readonly #planner: LockPlanner;
+  readonly #registry: HeldLockRegistry;
+  readonly #releaser: LockReleaser;
+  readonly #acquirer: LockAcquirer;
+  readonly #emit: LockEventSink;
   #closed: Promise<void> | undefined;
 
   constructor(options: LockManagerOptions) {
     super();
-    const entries = Object.entries(options?.backends ?? {});
-    if (entries.length === 0) {
-      throw new InvalidLockOptionsError(
-        'LockManager needs at least one backend: new LockManager({ backends: { name: backend } }).',
-      );
+    if (options === null || typeof options !== 'object') {
+      throw new InvalidLockOptionsError('new LockManager(options): options must be an object with backends.');
     }
-    for (const [name, backend] of entries) {
-      if (typeof backend?.acquire !== 'function' || typeof backend.close !== 'function') {
-        throw new InvalidLockOptionsError(
-          `Backend "${name}" does not implement LockBackend (acquire, close).`,
-          { backend: name },
-        );
-      }
-    }
-    this.#backends = new Map(entries);
-    const onlyBackend = entries.length === 1 ? entries[0]![0] : undefined;
-    this.#route = options.route ?? (onlyBackend ? () => onlyBackend : recommendedRoute);
-    this.#keyPrefix = options.keyPrefix ?? '';
-    if (typeof this.#keyPrefix !== 'string') throw new InvalidLockOptionsError('keyPrefix must be a string.');
-    this.#defaults = options.defaults ?? {};
-    resolveTiming({}, this.#defaults);
-    if (this.#defaults.waitMs !== undefined) assertDuration('defaults.waitMs', this.#defaults.waitMs);
+    this.#planner = new LockPlanner({
+      backends: options.backends,
+      route: options.route,
+      defaults: options.defaults,
+    });
+    const keyPrefix = options.keyPrefix ?? '';
+    if (typeof keyPrefix !== 'string') throw new InvalidLockOptionsError('keyPrefix must be a string.');
+    if (options.defaults?.waitMs !== undefined) assertDuration('defaults.waitMs', options.defaults.waitMs);
+    const emit: LockEventSink = (event, ...args) => emitSafely(this, event, ...args);
+    this.#emit = emit;
+    const localQueue = new LocalKeyQueue();
+    this.#registry = new HeldLockRegistry(localQueue, emit);
+    this.#releaser = new LockReleaser(this.#registry, emit);
+    this.#acquirer = new LockAcquirer({
+      owner: this,
+      keyPrefix,
+      localQueue,
+      registry: this.#registry,
+      releaser: this.#releaser,
+      emit,
+    });
   }
 
   /** Backend names this manager knows. */
   get backendNames(): readonly string[] {
-    return [...this.#backends.keys()];
+    return this.#planner.backendNames;
   }
 
   /**
-   * Validate options and keys exactly as a call would, without touching the store.
-   * The decorator uses it to fail at decoration time for a misspelled backend.
+   * Throw `InvalidLockOptionsError` unless this manager has a backend called `name`. The decorator
+   * uses it to fail at decoration time for a misspelled backend.
+   *
+   * @example
+   * manager.assertBackend('pubsub');
    */
   assertBackend(name: string): void {
-    if (!this.#backends.has(name)) {
-      throw new InvalidLockOptionsError(
-        `Unknown lock backend "${name}"; this manager has: ${this.backendNames.map((n) => `"${n}"`).join(', ')}.`,
-        { backend: name },
-      );
-    }
+    this.#planner.assertBackend(name);
   }
 
   /**
@@ -171,6 +118,10 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
    * @throws LockNotAcquiredError without `retry`, if a key is held elsewhere.
    * @throws LockTimeoutError if `retry.waitMs` passes first.
    * @throws LockLostError after `fn` settles, if a lock was lost meanwhile (`scope.signal` aborted at the loss).
+   * @example
+   * await manager.withLock(['stock:1', 'stock:2'], { retry: { waitMs: 5_000 } }, async (scope) => {
+   *   await moveStock(1, 2, { fence: scope.locks[0]?.fencingToken, signal: scope.signal });
+   * });
    */
   async withLock<T>(
     keys: string | readonly string[],
@@ -179,7 +130,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
   ): Promise<T> {
     assertFunction(fn, 'withLock');
     const plan = this.#plan(keys, options);
-    return this.#runHolding(await this.#acquireAll(plan, true), fn);
+    return this.#runHolding(await this.#acquirer.acquireAll(plan, true), fn);
   }
 
   /**
@@ -200,41 +151,18 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     const plan = this.#plan(keys, options);
     let taken: TakenLock[];
     try {
-      taken = await this.#acquireAll(plan, true);
+      taken = await this.#acquirer.acquireAll(plan, true);
     } catch (error) {
-      const reason = LockNotAcquiredError.isInstance(error)
-        ? 'held'
-        : LockTimeoutError.isInstance(error)
-          ? 'timeout'
-          : undefined;
-      if (!reason || !LockError.isInstance(error)) throw error;
-      this.#emit('skipped', { key: error.key ?? plan.keys[0]!, backend: plan.backendName, reason });
-      return { acquired: false, reason };
+      const reason = skipReason(error);
+      if (!reason) throw error;
+      this.#emit('skipped', {
+        key: reason.key ?? plan.keys[0]!,
+        backend: plan.backendName,
+        reason: reason.reason,
+      });
+      return { acquired: false, reason: reason.reason };
     }
     return { acquired: true, value: await this.#runHolding(taken, fn) };
-  }
-
-  async #runHolding<T>(taken: readonly TakenLock[], fn: (scope: LockScope) => Promise<T> | T): Promise<T> {
-    const fresh = freshLocks(taken);
-    const scope: LockScope = {
-      locks: taken.map(({ lock }) => lock.info()),
-      signal: combineSignals(taken.map(({ lock }) => lock.signal)),
-    };
-
-    let outcome: { ok: true; value: T } | { ok: false; error: unknown };
-    try {
-      outcome = { ok: true, value: await runWithHeldLocks(fresh, () => fn(scope)) };
-    } catch (error) {
-      outcome = { ok: false, error };
-    }
-    const lost = await this.#releaseAll(fresh);
-    if (lost) {
-      if (!outcome.ok && lost.cause === undefined)
-        Object.defineProperty(lost, 'cause', { value: outcome.error });
-      throw lost;
-    }
-    if (!outcome.ok) throw outcome.error;
-    return outcome.value;
   }
 
   /**
@@ -249,252 +177,60 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     if (Array.isArray(key))
       throw new InvalidLockKeyError('acquire() takes one key; use withLock() for several.');
     const plan = this.#plan(key, options);
-    const [taken] = await this.#acquireAll(plan, options.autoRenew === true);
+    const [taken] = await this.#acquirer.acquireAll(plan, options.autoRenew === true);
     const { lock, fresh } = taken!;
-    return fresh ? this.#handleFor(lock) : reentrantHandle(lock);
+    return fresh
+      ? ownedLockHandle(lock, { releaser: this.#releaser, registry: this.#registry })
+      : reentrantLockHandle(lock);
   }
 
   /**
    * Stop taking locks: waiting callers are aborted, locks still held are released (their signals
    * abort and their scopes reject with `LockLostError`), and every backend is closed.
    * Call it on shutdown after the server stopped accepting requests.
+   *
+   * @example
+   * process.once('SIGTERM', () => void server.close(() => manager.close()));
    */
   close(): Promise<void> {
     this.#closed ??= (async () => {
-      const closedError = new LockBackendError('The lock manager is closed.', { isRetryable: false });
-      for (const call of this.#waitingCalls) call.abort(closedError);
-      const held = [...this.#held];
+      this.#acquirer.abortAll(new LockBackendError('The lock manager is closed.', { isRetryable: false }));
+      const held = this.#registry.snapshot();
       for (const lock of held) lock.markLost(MANAGER_CLOSED_REASON);
       // In parallel: on a silent network each release waits its backend's command timeout, and
       // shutdown must not take that once per held lock.
-      await Promise.all(held.map((lock) => this.#release(lock, { honorHold: false })));
-      await Promise.allSettled([...this.#backends.values()].map((backend) => backend.close()));
+      await Promise.all(held.map((lock) => this.#releaser.release(lock, { honorHold: false })));
+      await Promise.allSettled([...this.#planner.backends].map((backend) => backend.close()));
     })();
     return this.#closed;
   }
 
-  #plan(keys: string | readonly string[], options: CallLockOptions): LockPlan {
+  #plan(keys: string | readonly string[], options: CallLockOptions): LockCallPlan {
     if (this.#closed) throw new LockBackendError('The lock manager is closed.', { isRetryable: false });
-    if (options === null || typeof options !== 'object') {
-      throw new InvalidLockOptionsError('Lock options must be an object (use {} for the defaults).');
-    }
-    const sortedKeys = normalizeKeys(keys);
-    const { waitMs, leaseMs, holdAtLeastMs } = resolveTiming(options, this.#defaults);
-    const backendName = options.backend ?? this.#route({ keys: sortedKeys, waitMs, leaseMs });
-    this.assertBackend(backendName);
-    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
-      throw new InvalidLockOptionsError('signal must be an AbortSignal.');
-    }
-    return {
-      keys: sortedKeys,
-      backendName,
-      backend: this.#backends.get(backendName)!,
-      waitMs,
-      leaseMs,
-      holdAtLeastMs,
-      signal: options.signal,
+    return this.#planner.plan(keys, options);
+  }
+
+  async #runHolding<T>(taken: readonly TakenLock[], fn: (scope: LockScope) => Promise<T> | T): Promise<T> {
+    const fresh = freshLocks(taken);
+    const scope: LockScope = {
+      locks: taken.map(({ lock }) => lock.view),
+      signal:
+        taken.length === 1 ? taken[0]!.lock.signal : AbortSignal.any(taken.map(({ lock }) => lock.signal)),
     };
-  }
-
-  async #acquireAll(plan: LockPlan, renew: boolean): Promise<TakenLock[]> {
-    const startedAt = Date.now();
-    // One controller per call, aborted by the caller's signal or by close(). Not AbortSignal.any:
-    // a long-lived parent signal would collect a dependent signal per call.
-    const call = new AbortController();
-    const callerSignal = plan.signal;
-    if (callerSignal?.aborted) call.abort(callerSignal.reason);
-    const stopForwarding = callerSignal
-      ? onAbort(callerSignal, () => call.abort(callerSignal.reason))
-      : undefined;
-    this.#waitingCalls.add(call);
-    const taken: TakenLock[] = [];
+    let outcome: { ok: true; value: T } | { ok: false; error: unknown };
     try {
-      for (const key of plan.keys) {
-        const outer = findHeldLock(this, key);
-        if (outer instanceof HeldLock) taken.push({ lock: outer, fresh: false });
-        else
-          taken.push({
-            lock: await this.#acquireOne(key, plan, { startedAt, signal: call.signal, renew }),
-            fresh: true,
-          });
-      }
-      return taken;
+      outcome = { ok: true, value: await runWithHeldLocks(fresh, () => fn(scope)) };
     } catch (error) {
-      await this.#releaseAll(freshLocks(taken));
-      throw error;
-    } finally {
-      this.#waitingCalls.delete(call);
-      stopForwarding?.();
+      outcome = { ok: false, error };
     }
-  }
-
-  async #acquireOne(
-    key: string,
-    plan: LockPlan,
-    call: { startedAt: number; signal: AbortSignal; renew: boolean },
-  ): Promise<HeldLock> {
-    const { backendName } = plan;
-    const deadline = call.startedAt + plan.waitMs;
-    const remainingMs = () => (plan.waitMs === 0 ? 0 : Math.max(0, deadline - Date.now()));
-    let contended = false;
-    const onContended = () => {
-      if (contended) return;
-      contended = true;
-      this.#emit('contended', { key, backend: backendName });
-    };
-    const timedOut = () => {
-      this.#emit('timeout', { key, backend: backendName, waitedMs: Date.now() - call.startedAt });
-      return new LockTimeoutError(key, backendName, plan.waitMs);
-    };
-
-    if (plan.waitMs > 0 && this.#localQueue.isEntered(key)) onContended();
-    let turn: Awaited<ReturnType<LocalKeyQueue['enter']>>;
-    try {
-      turn = await this.#localQueue.enter(key, remainingMs(), call.signal);
-    } catch (reason) {
-      throw this.#abortError(key, backendName, reason);
+    const lost = await this.#releaser.releaseAll(fresh, { honorHold: true });
+    if (lost) {
+      if (!outcome.ok && lost.cause === undefined)
+        Object.defineProperty(lost, 'cause', { value: outcome.error });
+      throw lost;
     }
-    if (turn === 'busy') throw plan.waitMs === 0 ? new LockNotAcquiredError(key, backendName) : timedOut();
-    if (turn === 'timeout') throw timedOut();
-
-    const token = randomUUID();
-    let backendLock: Awaited<ReturnType<LockBackend['acquire']>>;
-    try {
-      call.signal.throwIfAborted();
-      backendLock = await plan.backend.acquire({
-        key: this.#keyPrefix + key,
-        token,
-        leaseMs: plan.leaseMs,
-        waitMs: remainingMs(),
-        signal: call.signal,
-        onContended,
-      });
-    } catch (error) {
-      this.#localQueue.leave(key);
-      if (call.signal.aborted) throw this.#abortError(key, backendName, call.signal.reason);
-      throw toBackendError(error, key, backendName, 'acquiring');
-    }
-    if (!backendLock) {
-      this.#localQueue.leave(key);
-      throw plan.waitMs === 0 ? new LockNotAcquiredError(key, backendName) : timedOut();
-    }
-
-    const lock = new HeldLock({
-      manager: this,
-      key,
-      backendName,
-      backend: plan.backend,
-      token,
-      leaseMs: plan.leaseMs,
-      holdAtLeastMs: plan.holdAtLeastMs,
-      backendLock,
-      renew: call.renew,
-      onLost: (lost) => this.#reportLost(lost),
-    });
-    this.#held.add(lock);
-    this.#emit('acquired', {
-      key,
-      backend: backendName,
-      waitedMs: Date.now() - call.startedAt,
-      fencingToken: backendLock.fencingToken,
-    });
-    return lock;
-  }
-
-  /** Release in reverse order; resolves to the first loss found, if any. Never rejects. */
-  async #releaseAll(
-    locks: readonly HeldLock[],
-    how: { honorHold: boolean } = { honorHold: true },
-  ): Promise<LockLostError | undefined> {
-    let firstLoss: LockLostError | undefined;
-    for (const lock of [...locks].reverse()) {
-      const lost = await this.#release(lock, how);
-      firstLoss ??= lost;
-    }
-    return firstLoss;
-  }
-
-  async #release(lock: HeldLock, how: { honorHold: boolean }): Promise<LockLostError | undefined> {
-    if (lock.released) return lock.lostError;
-    lock.retire();
-    let releasedInStore = false;
-    try {
-      // holdAtLeastMs: let the store drop it when the time is up instead of deleting it now.
-      const holdMs = how.honorHold ? lock.holdUntil - Date.now() : 0;
-      releasedInStore =
-        holdMs >= 1 ? await lock.backendLock.extend(holdMs) : await lock.backendLock.release();
-      if (!releasedInStore && lock.markLost('another owner holds it now, or it expired'))
-        this.#reportLost(lock);
-    } catch (error) {
-      // The lease frees the lock eventually; the work under it already happened, so do not fail the call.
-      const failure = toBackendError(error, lock.key, lock.backend, 'releasing');
-      process.emitWarning(failure.message, { code: 'DLOCK_RELEASE_FAILED', detail: String(failure.cause) });
-    } finally {
-      this.#held.delete(lock);
-      this.#giveBackTurn(lock);
-    }
-    if (releasedInStore && !lock.lostError) {
-      this.#emit('released', { key: lock.key, backend: lock.backend, heldMs: Date.now() - lock.acquiredAt });
-    }
-    return lock.lostError;
-  }
-
-  #handleFor(lock: HeldLock): LockHandle {
-    let releasing: Promise<LockLostError | undefined> | undefined;
-    return new LockHandleView(lock, {
-      release: async () => {
-        releasing ??= this.#release(lock, { honorHold: true });
-        const lost = await releasing;
-        if (lost) throw lost;
-      },
-      extend: async (leaseMs = lock.leaseMs) => {
-        assertDuration('leaseMs', leaseMs);
-        if (lock.lostError) throw lock.lostError;
-        if (lock.released) throw new LockLostError(lock.key, lock.backend, 'it was already released');
-        const sentAt = Date.now();
-        let stillOurs: boolean;
-        try {
-          stillOurs = await lock.backendLock.extend(leaseMs);
-        } catch (error) {
-          throw toBackendError(error, lock.key, lock.backend, 'extending');
-        }
-        if (!stillOurs) {
-          if (lock.markLost('it expired before extend() was called')) this.#reportLost(lock);
-          throw lock.lostError!;
-        }
-        lock.extended(sentAt + leaseMs);
-      },
-    });
-  }
-
-  #giveBackTurn(lock: HeldLock): void {
-    if (lock.giveBackTurn()) this.#localQueue.leave(lock.key);
-  }
-
-  #reportLost(lock: HeldLock): void {
-    this.#giveBackTurn(lock);
-    this.#emit('lost', {
-      key: lock.key,
-      backend: lock.backend,
-      heldMs: Date.now() - lock.acquiredAt,
-      error: lock.lostError!,
-    });
-  }
-
-  #abortError(key: string, backend: string, reason: unknown): LockError {
-    if (this.#closed && LockError.isInstance(reason)) return reason;
-    return new LockAbortedError(key, backend, reason);
-  }
-
-  /** Emit without letting a throwing listener break lock bookkeeping. */
-  #emit<E extends keyof LockManagerEvents>(event: E, ...args: LockManagerEvents[E]): void {
-    try {
-      (this.emit as (event: E, ...args: LockManagerEvents[E]) => boolean)(event, ...args);
-    } catch (error) {
-      process.emitWarning(`A "${String(event)}" listener of LockManager threw: ${String(error)}`, {
-        code: 'DLOCK_LISTENER_THREW',
-      });
-    }
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
   }
 }
 
@@ -502,44 +238,10 @@ function assertFunction(fn: unknown, method: string): void {
   if (typeof fn !== 'function') throw new TypeError(`${method}(keys, options, fn): fn must be a function.`);
 }
 
-function normalizeKeys(keys: string | readonly string[]): string[] {
-  const list = typeof keys === 'string' ? [keys] : keys;
-  if (!Array.isArray(list)) {
-    throw new InvalidLockKeyError(
-      `A lock key must be a string or an array of strings, got ${keys === null ? 'null' : typeof keys}.`,
-    );
-  }
-  if (list.length === 0)
-    throw new InvalidLockKeyError('At least one lock key is required; got an empty array.');
-  // Sorted by code unit so every process takes the same keys in the same order.
-  return [...new Set(list.map(validateLockKey))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
-function combineSignals(signals: readonly AbortSignal[]): AbortSignal {
-  return signals.length === 1 ? signals[0]! : AbortSignal.any([...signals]);
-}
-
-export function toBackendError(error: unknown, key: string, backend: string, action: string): LockError {
-  if (LockError.isInstance(error)) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  return new LockBackendError(`Backend "${backend}" failed while ${action} lock "${key}": ${message}`, {
-    key,
-    backend,
-    cause: error,
-  });
-}
-
-/** A lock of this call, and whether this call took it (or re-entered one held further up its chain). */
-interface TakenLock {
-  readonly lock: HeldLock;
-  readonly fresh: boolean;
-}
-
-function freshLocks(taken: readonly TakenLock[]): HeldLock[] {
-  return taken.filter(({ fresh }) => fresh).map(({ lock }) => lock);
-}
-
-function reentrantHandle(outer: HeldLock): LockHandle {
-  // The caller already holds the key higher up its call chain: only the outer scope releases it.
-  return new LockHandleView(outer, { release: async () => {}, extend: async () => {} });
+/** Why a lock stayed taken, when that is the error: the answer `tryWithLock` gives instead. */
+function skipReason(error: unknown): { key: string | undefined; reason: 'held' | 'timeout' } | undefined {
+  if (!LockError.isInstance(error)) return undefined;
+  if (LockNotAcquiredError.isInstance(error)) return { key: error.key, reason: 'held' };
+  if (LockTimeoutError.isInstance(error)) return { key: error.key, reason: 'timeout' };
+  return undefined;
 }

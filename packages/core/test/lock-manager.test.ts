@@ -75,6 +75,23 @@ describe('LockManager: bad input fails before any store call', () => {
     await expect(manager.withLock('k', { leaseMs: 2 ** 31 }, noop)).rejects.toThrow(/about 24\.8 days/);
   });
 
+  it("error.backend is the manager's name for the backend, also on errors the backend threw", async () => {
+    const failing = new LockManager({
+      backends: {
+        spin: {
+          acquire: async () => {
+            throw new LockBackendError('store down', { backend: 'redis-spin' });
+          },
+          close: async () => {},
+        },
+      },
+    });
+    const error = await failing.withLock('k', {}, noop).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(LockBackendError);
+    expect((error as LockBackendError).backend).toBe('spin');
+    await failing.close();
+  });
+
   it('names the known backends when the name is wrong', async () => {
     await expect(manager.withLock('k', { backend: 'spin' }, noop)).rejects.toThrow(
       /Unknown lock backend "spin".*"memory"/,

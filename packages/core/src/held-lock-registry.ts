@@ -1,0 +1,50 @@
+import type { HeldLock } from './held-lock.js';
+import type { LocalKeyQueue } from './local-key-queue.js';
+import type { LockEventSink } from './lock-events.js';
+
+/**
+ * The locks a manager holds in its stores, and the bookkeeping every way out of holding shares:
+ * the key's local turn goes to the next caller of this process exactly once (at release, or
+ * earlier at a loss), and a loss is reported once.
+ */
+export class HeldLockRegistry {
+  readonly #locks = new Set<HeldLock>();
+  readonly #localQueue: LocalKeyQueue;
+  readonly #emit: LockEventSink;
+
+  constructor(localQueue: LocalKeyQueue, emit: LockEventSink) {
+    this.#localQueue = localQueue;
+    this.#emit = emit;
+  }
+
+  add(lock: HeldLock): void {
+    this.#locks.add(lock);
+  }
+
+  /** Every lock still held, for close(). */
+  snapshot(): HeldLock[] {
+    return [...this.#locks];
+  }
+
+  /** The lock is no longer held by this process (released, or given up). */
+  forget(lock: HeldLock): void {
+    this.#locks.delete(lock);
+    this.#giveBackTurn(lock);
+  }
+
+  /** Call after `lock.markLost()` returned true. */
+  reportLost(lock: HeldLock): void {
+    // The lock is gone everywhere: this process must not keep its own callers out longer than others.
+    this.#giveBackTurn(lock);
+    this.#emit('lost', {
+      key: lock.key,
+      backend: lock.backend,
+      heldMs: Date.now() - lock.acquiredAt,
+      error: lock.lostError!,
+    });
+  }
+
+  #giveBackTurn(lock: HeldLock): void {
+    if (lock.giveBackTurn()) this.#localQueue.leave(lock.key);
+  }
+}

@@ -1,0 +1,172 @@
+import { randomUUID } from 'node:crypto';
+import { onAbort } from './abort-link.js';
+import {
+  LockAbortedError,
+  LockBackendError,
+  LockError,
+  LockNotAcquiredError,
+  LockTimeoutError,
+  withBackendName,
+} from './errors.js';
+import { HeldLock } from './held-lock.js';
+import type { HeldLockRegistry } from './held-lock-registry.js';
+import type { LocalKeyQueue } from './local-key-queue.js';
+import type { LockCallPlan } from './lock-call-plan.js';
+import { findHeldLock } from './lock-context.js';
+import type { LockEventSink } from './lock-events.js';
+import type { LockReleaser } from './lock-releaser.js';
+
+/** A lock of this call, and whether this call took it (or re-entered one held further up its chain). */
+export interface TakenLock {
+  readonly lock: HeldLock;
+  readonly fresh: boolean;
+}
+
+/** The locks of a call that this call took itself (and must release). */
+export function freshLocks(taken: readonly TakenLock[]): HeldLock[] {
+  return taken.filter(({ fresh }) => fresh).map(({ lock }) => lock);
+}
+
+export interface LockAcquirerParts {
+  /** The manager: the async context tells its locks from another manager's. */
+  readonly owner: object;
+  readonly keyPrefix: string;
+  readonly localQueue: LocalKeyQueue;
+  readonly registry: HeldLockRegistry;
+  readonly releaser: LockReleaser;
+  readonly emit: LockEventSink;
+}
+
+/**
+ * Takes the keys of one call: re-enters keys the call chain already holds, queues behind callers of
+ * this process for the same key (only the head talks to the store), then asks the backend.
+ */
+export class LockAcquirer {
+  readonly #parts: LockAcquirerParts;
+  readonly #waitingCalls = new Set<AbortController>();
+  #closedReason: LockError | undefined;
+
+  constructor(parts: LockAcquirerParts) {
+    this.#parts = parts;
+  }
+
+  /** Abort every call still waiting, with `reason` as what they reject with. */
+  abortAll(reason: LockError): void {
+    this.#closedReason = reason;
+    for (const call of this.#waitingCalls) call.abort(reason);
+  }
+
+  async acquireAll(plan: LockCallPlan, renew: boolean): Promise<TakenLock[]> {
+    const startedAt = Date.now();
+    // One controller per call, aborted by the caller's signal or by close(). Not AbortSignal.any:
+    // a long-lived parent signal would collect a dependent signal per call.
+    const call = new AbortController();
+    const callerSignal = plan.signal;
+    if (callerSignal?.aborted) call.abort(callerSignal.reason);
+    const stopForwarding = callerSignal
+      ? onAbort(callerSignal, () => call.abort(callerSignal.reason))
+      : undefined;
+    this.#waitingCalls.add(call);
+    const taken: TakenLock[] = [];
+    try {
+      for (const key of plan.keys) {
+        const outer = findHeldLock(this.#parts.owner, key);
+        if (outer) taken.push({ lock: outer, fresh: false });
+        else
+          taken.push({
+            lock: await this.#acquireOne(key, plan, { startedAt, signal: call.signal, renew }),
+            fresh: true,
+          });
+      }
+      return taken;
+    } catch (error) {
+      await this.#parts.releaser.releaseAll(freshLocks(taken), { honorHold: false });
+      throw error;
+    } finally {
+      this.#waitingCalls.delete(call);
+      stopForwarding?.();
+    }
+  }
+
+  async #acquireOne(
+    key: string,
+    plan: LockCallPlan,
+    call: { readonly startedAt: number; readonly signal: AbortSignal; readonly renew: boolean },
+  ): Promise<HeldLock> {
+    const { localQueue, emit } = this.#parts;
+    const { backendName } = plan;
+    const deadline = call.startedAt + plan.waitMs;
+    const remainingMs = () => (plan.waitMs === 0 ? 0 : Math.max(0, deadline - Date.now()));
+    let contended = false;
+    const onContended = () => {
+      if (contended) return;
+      contended = true;
+      emit('contended', { key, backend: backendName });
+    };
+    const notTaken = () => {
+      if (plan.waitMs === 0) return new LockNotAcquiredError(key, backendName);
+      emit('timeout', { key, backend: backendName, waitedMs: Date.now() - call.startedAt });
+      return new LockTimeoutError(key, backendName, plan.waitMs);
+    };
+
+    if (plan.waitMs > 0 && localQueue.isEntered(key)) onContended();
+    let turn: Awaited<ReturnType<LocalKeyQueue['enter']>>;
+    try {
+      turn = await localQueue.enter(key, remainingMs(), call.signal);
+    } catch (reason) {
+      throw this.#abortError(key, backendName, reason);
+    }
+    if (turn !== 'admitted') throw notTaken();
+
+    const token = randomUUID();
+    let backendLock: Awaited<ReturnType<LockCallPlan['backend']['acquire']>>;
+    try {
+      call.signal.throwIfAborted();
+      backendLock = await plan.backend.acquire({
+        key: this.#parts.keyPrefix + key,
+        token,
+        leaseMs: plan.leaseMs,
+        waitMs: remainingMs(),
+        signal: call.signal,
+        onContended,
+      });
+    } catch (error) {
+      localQueue.leave(key);
+      if (call.signal.aborted) throw this.#abortError(key, backendName, call.signal.reason);
+      throw withBackendName(
+        LockBackendError.wrap(error, { key, backend: backendName, action: 'acquiring' }),
+        backendName,
+      );
+    }
+    if (!backendLock) {
+      localQueue.leave(key);
+      throw notTaken();
+    }
+
+    const { registry } = this.#parts;
+    const lock = new HeldLock({
+      manager: this.#parts.owner,
+      key,
+      backend: backendName,
+      token,
+      leaseMs: plan.leaseMs,
+      holdAtLeastMs: plan.holdAtLeastMs,
+      backendLock,
+      renew: call.renew,
+      onLost: (lost) => registry.reportLost(lost),
+    });
+    registry.add(lock);
+    emit('acquired', {
+      key,
+      backend: backendName,
+      waitedMs: Date.now() - call.startedAt,
+      fencingToken: backendLock.fencingToken,
+    });
+    return lock;
+  }
+
+  #abortError(key: string, backend: string, reason: unknown): LockError {
+    if (this.#closedReason && reason === this.#closedReason) return this.#closedReason;
+    return new LockAbortedError(key, backend, reason);
+  }
+}

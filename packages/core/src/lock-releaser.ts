@@ -1,0 +1,60 @@
+import { LockBackendError, type LockLostError } from './errors.js';
+import type { HeldLock } from './held-lock.js';
+import type { HeldLockRegistry } from './held-lock-registry.js';
+import type { LockEventSink } from './lock-events.js';
+
+/** `honorHold: false` (close) frees a lock now even if `holdAtLeastMs` is not over. */
+export interface ReleaseMode {
+  readonly honorHold: boolean;
+}
+
+/** Gives held locks back to their stores: one at a time, or a call's locks in reverse order. */
+export class LockReleaser {
+  readonly #registry: HeldLockRegistry;
+  readonly #emit: LockEventSink;
+
+  constructor(registry: HeldLockRegistry, emit: LockEventSink) {
+    this.#registry = registry;
+    this.#emit = emit;
+  }
+
+  /** Release in reverse order; resolves to the first loss found, if any. Never rejects. */
+  async releaseAll(locks: readonly HeldLock[], mode: ReleaseMode): Promise<LockLostError | undefined> {
+    let firstLoss: LockLostError | undefined;
+    for (let i = locks.length - 1; i >= 0; i--) {
+      const lost = await this.release(locks[i]!, mode);
+      firstLoss ??= lost;
+    }
+    return firstLoss;
+  }
+
+  /** Resolves to the lock's loss, if it was lost before or found lost now. Never rejects. */
+  async release(lock: HeldLock, mode: ReleaseMode): Promise<LockLostError | undefined> {
+    if (lock.released) return lock.lostError;
+    lock.retire();
+    let releasedInStore = false;
+    try {
+      // holdAtLeastMs: let the store drop it when the time is up instead of deleting it now.
+      const holdMs = mode.honorHold ? lock.holdUntil - Date.now() : 0;
+      releasedInStore =
+        holdMs >= 1 ? await lock.backendLock.extend(holdMs) : await lock.backendLock.release();
+      if (!releasedInStore && lock.markLost('another owner holds it now, or it expired')) {
+        this.#registry.reportLost(lock);
+      }
+    } catch (error) {
+      // The lease frees the lock eventually; the work under it already happened, so do not fail the call.
+      const failure = LockBackendError.wrap(error, {
+        key: lock.key,
+        backend: lock.backend,
+        action: 'releasing',
+      });
+      process.emitWarning(failure.message, { code: 'DLOCK_RELEASE_FAILED', detail: String(failure.cause) });
+    } finally {
+      this.#registry.forget(lock);
+    }
+    if (releasedInStore && !lock.lostError) {
+      this.#emit('released', { key: lock.key, backend: lock.backend, heldMs: Date.now() - lock.acquiredAt });
+    }
+    return lock.lostError;
+  }
+}

@@ -38,3 +38,10 @@ fi
 if command -v mariadb >/dev/null 2>&1; then
   mariadb -h 127.0.0.1 -uroot -e 'CREATE DATABASE IF NOT EXISTS test' >/dev/null 2>&1 || true
 fi
+
+# Headless Chromium for apps/express-stock's race-page test (Debian's package, driven by
+# playwright-core; no browser is ever downloaded by the tests).
+if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
+  echo "Chromium is not installed; installing Debian's chromium package"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi

@@ -1,7 +1,10 @@
 // `pnpm demo`: two app servers race to sell the same 100 items under each locking strategy.
+// `pnpm demo --load`: then drive both servers with autocannon per strategy (req/s, latency, stock check).
+// `pnpm demo --serve`: then keep both servers running and print the URL of the race page, until Ctrl-C.
 import 'reflect-metadata';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
+import { In } from 'typeorm';
 import { loadAppConfig } from '../config/app-config.js';
 import { RaceStock } from '../race/race-stock-entity.js';
 import { RACE_STRATEGIES, type RaceStrategy } from '../race/race-strategies.js';
@@ -9,13 +12,21 @@ import { connectAppDataSource, connectRedis, StoreUnreachableError } from '../se
 import { storeStartHint } from '../server/store-start-hint.js';
 import { type AppProcess, startAppProcess } from './app-process.js';
 import { formatRaceTable, isExact, type RaceResult } from './demo-table.js';
+import { formatLoadTable, type LoadResult, runLoadRound } from './load-test.js';
 import { commandDelta, readCommandCounts, sentAndExecuted } from './redis-command-stats.js';
 
 const INITIAL_STOCK = 100;
 const REQUESTS = 100;
 const DLOCK_STRATEGIES: readonly RaceStrategy[] = ['mysql', 'spin', 'pubsub'];
-/** Each run races fresh rows of the demo's own race_stock table. */
+/** Each run races fresh rows of the demo's own race_stock table, and deletes them at the end. */
 const RUN_ID = Date.now().toString(36);
+const RACE_PRODUCT = `demo-${RUN_ID}`;
+const LOAD_PRODUCT = `load-${RUN_ID}`;
+const LOAD = process.argv.includes('--load');
+const SERVE = process.argv.includes('--serve');
+/** Per server: 8 connections, 250 requests, at most 30 s per strategy. */
+let serving = false;
+const LOAD_SHAPE = { connections: 8, requestsPerServer: 250, maxSeconds: 30 };
 
 const config = loadAppConfig({ ...process.env, PORT: '0' });
 const servers: AppProcess[] = [];
@@ -23,6 +34,7 @@ let redis: Redis | undefined;
 let dataSource: DataSource | undefined;
 
 process.once('SIGINT', () => {
+  if (serving) return; // serve() waits for it, then the demo cleans up and exits normally
   void cleanUp().then(() => process.exit(130));
 });
 
@@ -84,13 +96,56 @@ async function main(): Promise<number> {
       '\n(Redis counts are server-wide INFO commandstats deltas: other clients of this Redis add noise.)',
   );
 
-  const wrong = results.filter((result) => result.mustBeExact && !isExact(result));
+  const wrong = results
+    .filter((result) => result.mustBeExact && !isExact(result))
+    .map((result) => result.strategy);
+  if (LOAD) wrong.push(...(await load()));
   if (wrong.length > 0) {
-    console.error(`\nFAILED: ${wrong.map((result) => result.strategy).join(', ')} did not end exact.`);
+    console.error(`\nFAILED: ${wrong.join(', ')} did not end exact.`);
     return 1;
   }
   console.log('\nAll dlock strategies ended exact.');
+  if (SERVE) await serve();
   return 0;
+}
+
+/** Drive both servers with autocannon, one strategy after the other; returns the dlock strategies that lost updates. */
+async function load(): Promise<string[]> {
+  const { connections, requestsPerServer, maxSeconds } = LOAD_SHAPE;
+  console.log(
+    `\nload: autocannon, ${servers.length} servers x ${connections} connections x ${requestsPerServer} ` +
+      `"decrease by 1" requests per strategy (at most ${maxSeconds} s each), loopback only\n`,
+  );
+  const results: LoadResult[] = [];
+  for (const strategy of RACE_STRATEGIES) {
+    const result = await runLoadRound({
+      strategy,
+      serverUrls: servers.map((server) => server.url),
+      productId: LOAD_PRODUCT,
+      ...LOAD_SHAPE,
+    });
+    results.push(result);
+    console.log(`  ${strategy.padEnd(7)} ${result.responses} answers, ${result.requestsPerSecond} req/s`);
+  }
+  const mustBeExact = (strategy: string) => DLOCK_STRATEGIES.includes(strategy as RaceStrategy);
+  console.log(`\n${formatLoadTable(results, mustBeExact)}`);
+  console.log(
+    '\n(one machine runs both servers, MySQL, Redis and the load generator: compare strategies, not absolute numbers)',
+  );
+  return results
+    .filter((result) => mustBeExact(result.strategy) && result.lostUpdates !== 0)
+    .map((result) => `${result.strategy} (load)`);
+}
+
+/** Keep both servers up for the race page until Ctrl-C. */
+async function serve(): Promise<void> {
+  const [first, second] = servers as [AppProcess, AppProcess];
+  serving = true;
+  console.log(
+    `\nRace page: ${first.url}/?peer=${encodeURIComponent(second.url)}\n` +
+      'Both servers keep running; press Ctrl-C to stop them.',
+  );
+  await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
 }
 
 function reportFailure(error: unknown): void {
@@ -104,7 +159,7 @@ function reportFailure(error: unknown): void {
 }
 
 async function race(strategy: RaceStrategy, redis: Redis, dataSource: DataSource): Promise<RaceResult> {
-  const productId = `demo-${RUN_ID}`;
+  const productId = RACE_PRODUCT;
   const path = `/race/${strategy}/stocks/${productId}`;
   await sendJson(servers[0]!, 'PUT', path, { quantity: INITIAL_STOCK });
   const before = await readCommandCounts(redis);
@@ -162,6 +217,11 @@ async function cleanUp(): Promise<void> {
     if (exit.code !== 0)
       console.error(`a server did not shut down cleanly (code ${exit.code}, signal ${exit.signal})`);
   }
+  // Only the rows this run created; the table is the app's own (created by its migrations).
+  await dataSource
+    ?.getRepository(RaceStock)
+    .delete({ productId: In([RACE_PRODUCT, LOAD_PRODUCT]) })
+    .catch(() => {});
   await dataSource?.destroy().catch(() => {});
   dataSource = undefined;
   await redis?.quit().catch(() => {});

@@ -4,6 +4,7 @@ import { ApiError } from './api-error.js';
 import { createErrorHandler } from './error-response.js';
 import { createHealthRoutes } from './health-routes.js';
 import { createOrderRoutes } from './order-routes.js';
+import { createRacePageRoutes } from './race-page.js';
 import { createRaceRoutes } from './race-routes.js';
 import { requireJsonBody } from './request-input.js';
 import { createStockRoutes } from './stock-routes.js';
@@ -40,6 +41,7 @@ export function createApp(context: AppContext): Express {
   app.use(createStockRoutes(context));
   app.use(createOrderRoutes(context));
   app.use(createRaceRoutes(context));
+  app.use(createRacePageRoutes());
   app.use((request) => {
     throw new ApiError(404, 'NOT_FOUND', `No route for ${request.method} ${request.path}.`);
   });

@@ -4,7 +4,9 @@ import { defineConfig } from 'tsup';
 export default defineConfig({
   entry: ['src/index.ts'],
   format: ['esm', 'cjs'],
-  dts: true,
+  // Every package's public types reach Node's (EventEmitter, timers): reference them, so a program
+  // with `types: []` (the TypeScript 6+ default) still resolves them.
+  dts: { banner: '/// <reference types="node" />' },
   sourcemap: true,
   clean: true,
   target: 'node20',

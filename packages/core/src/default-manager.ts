@@ -3,7 +3,7 @@ import type { LockManager } from './lock-manager.js';
 
 // Shared by the ESM and CJS builds, so a manager set through one is seen by decorators of the other.
 const SLOT = Symbol.for('dlock.defaultLockManager');
-const globalSlot = globalThis as { [SLOT]?: LockManager | undefined };
+const globalSlot = globalThis as { [SLOT]?: LockManager<string> | undefined };
 
 /**
  * Set the manager used by `@DistributedLock` methods that do not name one. Call it once at startup,
@@ -12,8 +12,8 @@ const globalSlot = globalThis as { [SLOT]?: LockManager | undefined };
  * @example
  * setDefaultLockManager(new LockManager({ backends: { spin, pubsub } }));
  */
-export function setDefaultLockManager(manager: LockManager | undefined): void {
-  globalSlot[SLOT] = manager;
+export function setDefaultLockManager<B extends string>(manager: LockManager<B> | undefined): void {
+  globalSlot[SLOT] = manager as LockManager<string> | undefined;
 }
 
 /** The manager set by {@link setDefaultLockManager}; throws a clear error when none is set. */

@@ -3,8 +3,8 @@ import { describeValue } from './duration.js';
 import { InvalidLockKeyError, InvalidLockOptionsError } from './errors.js';
 import { parseKeyTemplate, validateLockKey } from './key-template.js';
 import type { LockManager } from './lock-manager.js';
-import { type LockOptions, resolveTiming } from './lock-options.js';
-import { reflectMetadata } from './reflect-metadata-api.js';
+import { type DefaultBackendName, type LockOptions, resolveTiming } from './lock-options.js';
+import { copyReflectMetadata } from './reflect-metadata-api.js';
 
 /** A key function: receives the decorated method's arguments, returns one key or several. */
 export type LockKeyFunction<A extends readonly unknown[] = never[]> = (
@@ -17,22 +17,29 @@ export type LockKey = string | LockKeyFunction;
 /** What a decorated method does when its lock stays taken. */
 export type OnLocked = 'throw' | 'skip';
 
-export interface DistributedLockOptions<K extends LockKey = LockKey, S extends OnLocked = OnLocked>
-  extends LockOptions {
+export interface DistributedLockOptions<
+  K extends LockKey = LockKey,
+  S extends OnLocked = OnLocked,
+  B extends string = DefaultBackendName,
+> extends LockOptions<NoInfer<B>> {
   /**
    * `'stock:{0}'` (first argument), `'cart:{0.user.id}'` (property path), or a function of the
    * method's arguments returning one key or an array of keys (taken in sorted order).
    */
   readonly key: K;
-  /** Manager to use. Default: the one given to `setDefaultLockManager`, looked up at call time. */
-  readonly manager?: LockManager;
+  /**
+   * Manager to use; its backend names type `backend`. Default: the one given to
+   * `setDefaultLockManager`, looked up at call time (augment {@link LockBackendNames} to type
+   * `backend` then).
+   */
+  readonly manager?: LockManager<B> | undefined;
   /**
    * When the lock stays taken (held for a try-once call, or the wait ran out): `'throw'` (default)
    * rejects with `LockNotAcquiredError` / `LockTimeoutError`; `'skip'` does not run the method,
    * resolves to `undefined` and emits `skipped` (a cron job that another replica already runs).
    * With `'skip'` the method must declare `Promise<T | undefined>`, so callers see the skip.
    */
-  readonly onLocked?: S;
+  readonly onLocked?: S | undefined;
 }
 
 /** What `getDistributedLockMetadata` returns for a decorated method. */
@@ -45,6 +52,7 @@ export interface DistributedLockMetadata extends LockOptions {
 declare const keyMismatch: unique symbol;
 declare const skipMismatch: unique symbol;
 declare const placeholderMismatch: unique symbol;
+declare const pathMismatch: unique symbol;
 
 /** Argument indexes a template names, e.g. `0 | 1` for `'order:{0}:{1.id}'` (`{{` escapes are skipped). */
 type TemplateIndexes<S extends string> = S extends `${string}{${infer Body}}${infer Rest}`
@@ -56,6 +64,36 @@ type TemplateIndexes<S extends string> = S extends `${string}{${infer Body}}${in
             : never)
       | TemplateIndexes<Rest>
   : never;
+
+/** Placeholder bodies with a property path, e.g. `'1.id'` for `'order:{0}:{1.id}'`. */
+type TemplatePaths<S extends string> = S extends `${string}{${infer Body}}${infer Rest}`
+  ? (Body extends `${number}.${string}` ? Body : never) | TemplatePaths<Rest>
+  : never;
+
+/** Whether `T` has the dotted property path `P`; `unknown`/`any` pass (nothing to check against). */
+type HasPath<T, P extends string> = unknown extends T
+  ? true
+  : P extends `${infer Head}.${infer Tail}`
+    ? Head extends keyof NonNullable<T>
+      ? HasPath<NonNullable<T>[Head], Tail>
+      : false
+    : P extends keyof NonNullable<T>
+      ? true
+      : false;
+
+/** Template paths the method's argument types do not have, e.g. `'0.idd'`. */
+type MissingPaths<S extends string, A extends readonly unknown[]> =
+  TemplatePaths<S> extends infer Body
+    ? Body extends `${infer N extends number}.${infer Path}`
+      ? number extends A['length']
+        ? never
+        : N extends ParameterIndexes<A>
+          ? HasPath<A[N], Path> extends true
+            ? never
+            : Body
+          : never
+      : never
+    : never;
 
 /** Indexes of a parameter tuple, or `number` when its length is open (rest or optional parameters). */
 type ParameterIndexes<A extends readonly unknown[]> = number extends A['length']
@@ -69,7 +107,9 @@ type KeyFitsMethod<K, A extends readonly unknown[]> = K extends string
   ? string extends K
     ? unknown
     : [Exclude<TemplateIndexes<K>, ParameterIndexes<A>>] extends [never]
-      ? unknown
+      ? [MissingPaths<K, A>] extends [never]
+        ? unknown
+        : { readonly [pathMismatch]: 'the key template names a property the argument does not have' }
       : { readonly [placeholderMismatch]: 'the key template names an argument the method does not have' }
   : K extends (...args: A) => unknown
     ? unknown
@@ -103,7 +143,12 @@ export interface DistributedLockDecorator<K extends LockKey, S extends OnLocked 
   ): TypedPropertyDescriptor<(...args: A) => Promise<R>>;
 }
 
-const METADATA_KEY = Symbol.for('dlock:distributed-lock');
+// dlock's own metadata needs no reflect-metadata; one registry per process even when the ESM and
+// the CJS build are both loaded.
+const REGISTRY_KEY = Symbol.for('dlock:distributed-lock');
+const registrySlot = globalThis as { [REGISTRY_KEY]?: WeakMap<object, DistributedLockMetadata> };
+registrySlot[REGISTRY_KEY] ??= new WeakMap();
+const lockMetadata: WeakMap<object, DistributedLockMetadata> = registrySlot[REGISTRY_KEY];
 
 /**
  * Hold a distributed lock while the decorated async method runs.
@@ -117,16 +162,17 @@ const METADATA_KEY = Symbol.for('dlock:distributed-lock');
  *   async reserve(order: Order) { ... }
  * }
  */
-export function DistributedLock<const K extends LockKey, const S extends OnLocked = 'throw'>(
-  options: DistributedLockOptions<K, S>,
-): DistributedLockDecorator<K, S> {
+export function DistributedLock<
+  const K extends LockKey,
+  const S extends OnLocked = 'throw',
+  B extends string = DefaultBackendName,
+>(options: DistributedLockOptions<K, S, B>): DistributedLockDecorator<K, S> {
   if (options === null || typeof options !== 'object') {
     throw new TypeError('@DistributedLock(options): options must be an object with at least a key.');
   }
   const resolveKeys = compileKey(options.key);
   resolveTiming(options);
   if (options.backend !== undefined) options.manager?.assertBackend(options.backend);
-  const reflect = reflectMetadata();
   const { key, retry, leaseMs, backend, manager, holdAtLeastMs } = options;
   const onLocked: OnLocked = options.onLocked ?? 'throw';
   if (onLocked !== 'throw' && onLocked !== 'skip') {
@@ -138,16 +184,18 @@ export function DistributedLock<const K extends LockKey, const S extends OnLocke
     if (typeof method !== 'function') {
       throw new TypeError(`@DistributedLock can only decorate methods; "${methodName}" is not a method.`);
     }
+    if (!isAsyncFunction(method)) {
+      // Refused before it can ever run: a plain method's body would run (side effects and all)
+      // before its missing Promise could be noticed.
+      throw new InvalidLockOptionsError(
+        `@DistributedLock method "${methodName}" must be declared async (async ${methodName}(...) { ... }); ` +
+          'compile for ES2017 or later so async methods stay async.',
+      );
+    }
     const wrapped = async function (this: unknown, ...args: unknown[]): Promise<unknown> {
       const keys = resolveKeys(args);
       const run = () => {
-        const result: unknown = method.apply(this, args);
-        if (!isPromiseLike(result)) {
-          throw new TypeError(
-            `@DistributedLock method "${methodName}" must return a Promise (make it async).`,
-          );
-        }
-        return result;
+        return method.apply(this, args) as Promise<unknown>;
       };
       const lockManager = manager ?? getDefaultLockManager();
       if (onLocked === 'throw') return lockManager.withLock(keys, lockOptions, run);
@@ -155,9 +203,7 @@ export function DistributedLock<const K extends LockKey, const S extends OnLocke
       return outcome.acquired ? outcome.value : undefined;
     };
     Object.defineProperty(wrapped, 'name', { value: method.name, configurable: true });
-    for (const metadataKey of reflect.getOwnMetadataKeys(method)) {
-      reflect.defineMetadata(metadataKey, reflect.getOwnMetadata(metadataKey, method), wrapped);
-    }
+    copyReflectMetadata(method, wrapped);
     const metadata: DistributedLockMetadata = Object.freeze({
       key,
       retry,
@@ -167,7 +213,7 @@ export function DistributedLock<const K extends LockKey, const S extends OnLocke
       methodName,
       onLocked,
     });
-    reflect.defineMetadata(METADATA_KEY, metadata, wrapped);
+    lockMetadata.set(wrapped, metadata);
     return wrapped;
   }
 
@@ -189,12 +235,6 @@ export function DistributedLock<const K extends LockKey, const S extends OnLocke
       );
     }
     property.value = wrap(property.value, String(propertyKey));
-    reflect.defineMetadata(
-      METADATA_KEY,
-      reflect.getMetadata(METADATA_KEY, property.value),
-      target as object,
-      propertyKey,
-    );
     return property;
   }
   return decorate as DistributedLockDecorator<K, S>;
@@ -210,15 +250,10 @@ export function getDistributedLockMetadata(
   target: object,
   methodName: string | symbol,
 ): DistributedLockMetadata | undefined {
-  const reflect = reflectMetadata();
   const owner =
     typeof target === 'function' && !(methodName in target) ? (target.prototype as object) : target;
-  const onProperty = reflect.getMetadata(METADATA_KEY, owner, methodName);
-  if (onProperty) return onProperty as DistributedLockMetadata;
   const method = (owner as Record<string | symbol, unknown>)[methodName];
-  return typeof method === 'function'
-    ? (reflect.getMetadata(METADATA_KEY, method) as DistributedLockMetadata | undefined)
-    : undefined;
+  return typeof method === 'function' ? lockMetadata.get(method) : undefined;
 }
 
 function compileKey(key: unknown): (args: readonly unknown[]) => string | string[] {
@@ -250,6 +285,6 @@ function isStandardContext(value: unknown): value is { kind: string; name: strin
   );
 }
 
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
+function isAsyncFunction(value: Function): boolean {
+  return Object.prototype.toString.call(value) === '[object AsyncFunction]';
 }

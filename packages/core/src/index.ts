@@ -46,6 +46,8 @@ export { LockManager } from './lock-manager.js';
 export type {
   AcquireOptions,
   CallLockOptions,
+  DefaultBackendName,
+  LockBackendNames,
   LockDefaults,
   LockOptions,
   RetryOption,

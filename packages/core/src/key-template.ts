@@ -35,6 +35,13 @@ export function parseKeyTemplate(source: string): KeyTemplate {
       text += char;
       i++;
     } else if (char === '{') {
+      if (source[i - 1] === '$') {
+        // 'order:${0}' in plain quotes is a template-literal slip: it would lock on "order:$42".
+        throw new InvalidLockKeyError(
+          `Lock key template "${source}" has "\${" before a placeholder: write 'order:{0}' (dlock's ` +
+            "placeholder) or build the key in a key function; write '$' then '{{' for a literal \"${\".",
+        );
+      }
       const end = source.indexOf('}', i);
       if (end < 0) throw new InvalidLockKeyError(`Unclosed "{" in lock key template "${source}".`);
       const body = source.slice(i + 1, end);

@@ -29,7 +29,7 @@ export class LockPlanner {
 
   constructor(options: {
     readonly backends: Readonly<Record<string, LockBackend>>;
-    readonly route: LockRoute | undefined;
+    readonly route: LockRoute<string> | undefined;
     readonly defaults: LockDefaults | undefined;
   }) {
     const entries = Object.entries(options.backends ?? {});

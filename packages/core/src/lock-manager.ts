@@ -20,14 +20,14 @@ import type { AcquireOptions, CallLockOptions, LockDefaults } from './lock-optio
 import { LockReleaser } from './lock-releaser.js';
 import type { LockRoute } from './lock-route.js';
 
-export interface LockManagerOptions {
-  /** Backends by name, e.g. `{ spin, pubsub, mysql }`. */
-  readonly backends: Readonly<Record<string, LockBackend>>;
+export interface LockManagerOptions<B extends string = string> {
+  /** Backends by name, e.g. `{ spin, pubsub, mysql }`; their names type the `backend` option of calls. */
+  readonly backends: Readonly<Record<B, LockBackend>>;
   /**
    * Picks the backend when a call names none. Default: the only backend if there is one,
    * otherwise {@link recommendedRoute} (no retry -> "spin", retry -> "pubsub").
    */
-  readonly route?: LockRoute | undefined;
+  readonly route?: LockRoute<NoInfer<B>> | undefined;
   /** Prepended to every key, e.g. `"shop:"`, so several apps can share a store. */
   readonly keyPrefix?: string | undefined;
   /** Defaults for `retry`, `leaseMs` and `waitMs`. */
@@ -59,7 +59,7 @@ const MANAGER_CLOSED_REASON = 'the lock manager was closed';
  *   await decreaseStock(42);
  * });
  */
-export class LockManager extends EventEmitter<LockManagerEvents> {
+export class LockManager<B extends string = string> extends EventEmitter<LockManagerEvents> {
   readonly #planner: LockPlanner;
   readonly #registry: HeldLockRegistry;
   readonly #releaser: LockReleaser;
@@ -67,7 +67,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
   readonly #emit: LockEventSink;
   #closed: Promise<void> | undefined;
 
-  constructor(options: LockManagerOptions) {
+  constructor(options: LockManagerOptions<B>) {
     super();
     if (options === null || typeof options !== 'object') {
       throw new InvalidLockOptionsError('new LockManager(options): options must be an object with backends.');
@@ -96,8 +96,8 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
   }
 
   /** Backend names this manager knows. */
-  get backendNames(): readonly string[] {
-    return this.#planner.backendNames;
+  get backendNames(): readonly B[] {
+    return this.#planner.backendNames as readonly B[];
   }
 
   /**
@@ -107,7 +107,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
    * @example
    * manager.assertBackend('pubsub');
    */
-  assertBackend(name: string): void {
+  assertBackend(name: string): asserts name is B {
     this.#planner.assertBackend(name);
   }
 
@@ -125,7 +125,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
    */
   async withLock<T>(
     keys: string | readonly string[],
-    options: CallLockOptions,
+    options: CallLockOptions<B>,
     fn: (scope: LockScope) => Promise<T> | T,
   ): Promise<T> {
     assertFunction(fn, 'withLock');
@@ -144,7 +144,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
    */
   async tryWithLock<T>(
     keys: string | readonly string[],
-    options: CallLockOptions,
+    options: CallLockOptions<B>,
     fn: (scope: LockScope) => Promise<T> | T,
   ): Promise<TryLockResult<T>> {
     assertFunction(fn, 'tryWithLock');
@@ -173,7 +173,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
    * const lock = await manager.acquire('report:daily', { leaseMs: 60_000 });
    * try { await buildReport(lock.signal); } finally { await lock.release(); }
    */
-  async acquire(key: string, options: AcquireOptions = {}): Promise<LockHandle> {
+  async acquire(key: string, options: AcquireOptions<B> = {}): Promise<LockHandle> {
     if (Array.isArray(key))
       throw new InvalidLockKeyError('acquire() takes one key; use withLock() for several.');
     const plan = this.#plan(key, options);
@@ -205,7 +205,7 @@ export class LockManager extends EventEmitter<LockManagerEvents> {
     return this.#closed;
   }
 
-  #plan(keys: string | readonly string[], options: CallLockOptions): LockCallPlan {
+  #plan(keys: string | readonly string[], options: CallLockOptions<B>): LockCallPlan {
     if (this.#closed) throw new LockBackendError('The lock manager is closed.', { isRetryable: false });
     return this.#planner.plan(keys, options);
   }

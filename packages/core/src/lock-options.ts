@@ -7,43 +7,60 @@ export const DEFAULT_WAIT_MS = 10_000;
 export const DEFAULT_LEASE_MS = 30_000;
 
 /** `false`/omitted: one attempt. `true`: wait up to 10 s. `{ waitMs }`: wait up to `waitMs`. */
-export type RetryOption = boolean | { readonly waitMs?: number };
+export type RetryOption = boolean | { readonly waitMs?: number | undefined };
 
-/** Options shared by the decorator, `withLock` and `acquire`. */
-export interface LockOptions {
+/**
+ * Backend names of the default manager, for type-checking `backend` in decorators that name no
+ * `manager`. Empty by default (any string). Augment it once in your app:
+ *
+ * @example
+ * declare module '@dlock/core' {
+ *   interface LockBackendNames { spin: true; pubsub: true }
+ * }
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled in by declaration merging
+export interface LockBackendNames {}
+
+/** `keyof LockBackendNames` once augmented, otherwise any string. */
+export type DefaultBackendName = [keyof LockBackendNames] extends [never]
+  ? string
+  : Extract<keyof LockBackendNames, string>;
+
+/** Options shared by the decorator, `withLock` and `acquire`; `B` is the manager's backend names. */
+export interface LockOptions<B extends string = string> {
   /** Whether and how long to wait for a held lock. Default: one attempt. */
-  readonly retry?: RetryOption;
+  readonly retry?: RetryOption | undefined;
   /** Lease in ms; renewed every `leaseMs / 3` while the critical section runs. Default 30 000. */
-  readonly leaseMs?: number;
-  /** Backend name from the manager's `backends`. Default: the manager's `route`. */
-  readonly backend?: string;
+  readonly leaseMs?: number | undefined;
+  /** Backend name from the manager's `backends` (a typo is a compile error). Default: the manager's `route`. */
+  readonly backend?: B | undefined;
   /**
    * Keep the lock until at least this many ms after it was taken, even when the work ends sooner
    * (ShedLock's `lockAtLeastFor`): the end of the scope shortens the lease to the time left instead
    * of deleting the lock, so a replica whose clock or schedule runs a little late finds the job's
    * lock still held and skips. Default 0 (release at once).
    */
-  readonly holdAtLeastMs?: number;
+  readonly holdAtLeastMs?: number | undefined;
 }
 
 /** Options of `withLock` and `acquire`: the decorator's plus a cancel signal. */
-export interface CallLockOptions extends LockOptions {
+export interface CallLockOptions<B extends string = string> extends LockOptions<B> {
   /** Aborting it stops waiting for the lock (rejects with `LockAbortedError`). */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** Options of `acquire`. */
-export interface AcquireOptions extends CallLockOptions {
+export interface AcquireOptions<B extends string = string> extends CallLockOptions<B> {
   /** Renew the lease every `leaseMs / 3` until released. Default `false`: a forgotten handle expires. */
-  readonly autoRenew?: boolean;
+  readonly autoRenew?: boolean | undefined;
 }
 
 /** Defaults a manager applies when a call does not say. */
 export interface LockDefaults {
-  readonly retry?: RetryOption;
-  readonly leaseMs?: number;
+  readonly retry?: RetryOption | undefined;
+  readonly leaseMs?: number | undefined;
   /** Used for `retry: true` and `retry: {}`. Default 10 000. */
-  readonly waitMs?: number;
+  readonly waitMs?: number | undefined;
 }
 
 export interface ResolvedTiming {

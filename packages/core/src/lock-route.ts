@@ -8,7 +8,7 @@ export interface LockRouteRequest {
 }
 
 /** Picks a backend name for a call that does not name one. */
-export type LockRoute = (request: LockRouteRequest) => string;
+export type LockRoute<B extends string = string> = (request: LockRouteRequest) => B;
 
 /**
  * The recommended mix: a lock that must not wait spins once (cheapest), a lock that waits sleeps on
@@ -17,4 +17,5 @@ export type LockRoute = (request: LockRouteRequest) => string;
  * @example
  * new LockManager({ backends: { spin, pubsub }, route: recommendedRoute }); // the default for these names
  */
-export const recommendedRoute: LockRoute = ({ waitMs }) => (waitMs > 0 ? 'pubsub' : 'spin');
+export const recommendedRoute: LockRoute<'spin' | 'pubsub'> = ({ waitMs }) =>
+  waitMs > 0 ? 'pubsub' : 'spin';

@@ -1,5 +1,5 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import { DistributedLock, type LockKeyFunction } from '../src/index.js';
+import { DistributedLock, type LockKeyFunction, LockManager, MemoryLockBackend } from '../src/index.js';
 
 describe('@DistributedLock types (TC39)', () => {
   it('accepts a key function whose parameters fit the method', () => {
@@ -45,6 +45,21 @@ describe('@DistributedLock types (TC39)', () => {
         return productId;
       }
     }
+    class WrongPath {
+      // @ts-expect-error {0.idd}: the order argument has no "idd"
+      @DistributedLock({ key: 'order:{0.idd}' })
+      async place(order: { id: string }): Promise<string> {
+        return order.id;
+      }
+    }
+    class DeepPath {
+      @DistributedLock({ key: 'cart:{0.user.id}' })
+      async checkout(cart: { user: { id: string } | undefined }): Promise<void> {
+        void cart;
+      }
+    }
+    expectTypeOf<WrongPath>().toBeObject();
+    expectTypeOf<DeepPath>().toBeObject();
     class Rest {
       // Open-ended parameters cannot be checked at compile time; the call-time check remains.
       @DistributedLock({ key: 'k:{3}' })
@@ -95,5 +110,30 @@ describe('@DistributedLock types (TC39)', () => {
 
   it('a key function may return several keys', () => {
     expectTypeOf<LockKeyFunction<[string[]]>>().returns.toEqualTypeOf<string | readonly string[]>();
+  });
+
+  it('backend names are checked against the manager the call or decorator uses', () => {
+    const manager = new LockManager({
+      backends: { spin: new MemoryLockBackend(), pubsub: new MemoryLockBackend() },
+    });
+    expectTypeOf(manager.backendNames).toEqualTypeOf<readonly ('spin' | 'pubsub')[]>();
+    void manager.withLock('k', { backend: 'pubsub' }, async () => 1);
+    // @ts-expect-error "pubusb" is not one of the manager's backends
+    void manager.withLock('k', { backend: 'pubusb' }, async () => 1);
+    class Decorated {
+      @DistributedLock({ key: 'k', manager, backend: 'spin' })
+      async run(): Promise<void> {}
+    }
+    class Misspelled {
+      // @ts-expect-error "pubusb" is not one of the manager's backends
+      @DistributedLock({ key: 'k', manager, backend: 'pubusb' })
+      async run(): Promise<void> {}
+    }
+    class DefaultManager {
+      // Without a manager (and without augmenting LockBackendNames) any name compiles; it is checked at call time.
+      @DistributedLock({ key: 'k', backend: 'anything' })
+      async run(): Promise<void> {}
+    }
+    expectTypeOf<Decorated | Misspelled | DefaultManager>().toBeObject();
   });
 });

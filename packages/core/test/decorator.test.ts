@@ -35,19 +35,24 @@ function createServices(): DecoratedServices {
       return `ran ${day}`;
     }
   }
-  class Sync {
-    // @ts-expect-error a method that does not return a Promise cannot be decorated
-    @DistributedLock({ key: 'sync' })
-    run(): number {
-      return 1;
-    }
-  }
   return {
     stock: new Stock(),
     orders: new Orders(),
     jobs: new Jobs(),
     StockClass: Stock,
-    callSyncMethod: () => new Sync().run() as unknown as Promise<unknown>,
+    decorateSyncMethod: (onRun: () => void) => {
+      class Sync {
+        // @ts-expect-error a method that does not return a Promise cannot be decorated
+        @DistributedLock({ key: 'sync' })
+        run(): number {
+          onRun();
+          return 1;
+        }
+      }
+      // Reached only if decoration wrongly succeeded: then the body would run.
+      void Promise.resolve(new Sync().run()).catch(() => {});
+      return Sync;
+    },
     decorateGetter: () => {
       class Getter {
         // @ts-expect-error getters cannot be decorated
@@ -57,6 +62,14 @@ function createServices(): DecoratedServices {
         }
       }
       return Getter;
+    },
+    decorateDollarTemplate: () => {
+      class Dollar {
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the slip under test
+        @DistributedLock({ key: 'order:${0}' })
+        async run(_orderId: string): Promise<void> {}
+      }
+      return Dollar;
     },
     decorateBadTemplate: () => {
       class BadTemplate {

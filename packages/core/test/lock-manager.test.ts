@@ -29,7 +29,8 @@ afterEach(async () => {
 
 describe('LockManager: bad input fails before any store call', () => {
   const backend = new RecordingBackend();
-  const manager = new LockManager({ backends: { memory: backend } });
+  // Typed with plain string names, so the misspelled backends below reach the runtime check.
+  const manager: LockManager = new LockManager({ backends: { memory: backend } });
   const noop = async () => 'ran';
 
   it.each([
@@ -121,14 +122,22 @@ describe('LockManager: waiting', () => {
     await manager.withLock('k', {}, async () => {
       await Promise.resolve();
     });
-    const inside = manager.withLock('k', {}, () => sleep(100));
-    await sleep(10);
+    let leave!: () => void;
+    let entered!: () => void;
+    const hasEntered = new Promise<void>((resolve) => (entered = resolve));
+    // Held until the assertion is done, however slow the machine is.
+    const inside = manager.withLock('k', {}, () => {
+      entered();
+      return new Promise<void>((resolve) => (leave = resolve));
+    });
+    await hasEntered;
     await expect(
       // A different async chain: not reentrant.
       new Promise((resolve, reject) =>
         setImmediate(() => manager.withLock('k', {}, async () => 1).then(resolve, reject)),
       ),
     ).rejects.toBeInstanceOf(LockNotAcquiredError);
+    leave();
     await inside;
     expect(backend.count('acquire')).toBe(2);
   });

@@ -46,3 +46,11 @@ export class ForgetsUndefined {
     return 1;
   }
 }
+
+export class WrongPath {
+  // @ts-expect-error {0.idd}: the order argument has no "idd"
+  @DistributedLock({ key: 'order:{0.idd}' })
+  async place(order: { id: string }): Promise<string> {
+    return order.id;
+  }
+}

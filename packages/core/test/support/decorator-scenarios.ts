@@ -23,10 +23,12 @@ export interface DecoratedServices {
   /** `onLocked: 'skip'`, `holdAtLeastMs: 300` on `job:{0}`. */
   jobs: { readonly runs: number; nightly(day: string): Promise<string | undefined> };
   StockClass: object;
-  /** A sync method decorated despite the types (the test file silences the compile error). */
-  callSyncMethod(): Promise<unknown>;
+  /** Defines a class with a sync method decorated despite the types; must throw before running it. */
+  decorateSyncMethod(onRun: () => void): void;
   /** Defines a class with the decorator on a getter; must throw TypeError. */
   decorateGetter(): void;
+  /** Defines a class keyed 'order:${0}' in plain quotes; must throw InvalidLockKeyError. */
+  decorateDollarTemplate(): void;
   /** Defines a class with a template key that does not parse; must throw InvalidLockKeyError. */
   decorateBadTemplate(): void;
   /** Defines a class naming a backend its manager does not have; must throw InvalidLockOptionsError. */
@@ -138,9 +140,17 @@ export function describeDecoratorMode(mode: string, create: () => DecoratedServi
       expect(backend.calls).toEqual([]);
     });
 
-    it('a method that does not return a Promise is refused', async () => {
+    it('a method that is not async is refused at decoration time, before its body can ever run', () => {
       const services = setUp();
-      await expect(services.callSyncMethod()).rejects.toThrow(/must return a Promise/);
+      let ran = false;
+      expect(() => services.decorateSyncMethod(() => (ran = true))).toThrow(InvalidLockOptionsError);
+      expect(() => services.decorateSyncMethod(() => (ran = true))).toThrow(/must be declared async/);
+      expect(ran).toBe(false);
+    });
+
+    it("a template with '${' (a template-literal slip in plain quotes) is refused at decoration time", () => {
+      const services = setUp();
+      expect(() => services.decorateDollarTemplate()).toThrow(InvalidLockKeyError);
     });
 
     it('refuses getters, malformed templates and unknown backends at decoration time', () => {

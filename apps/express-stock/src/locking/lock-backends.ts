@@ -1,4 +1,4 @@
-import type { LockBackend, LockRoute } from '@dlock/core';
+import type { LockBackend, LockRouteRequest } from '@dlock/core';
 import { MySqlNamedLockBackend } from '@dlock/mysql';
 import { RedisPubSubLockBackend } from '@dlock/redis-pubsub';
 import { RedisSpinLockBackend } from '@dlock/redis-spin';
@@ -58,7 +58,7 @@ export function lockStoreFor(key: string): LockStoreName {
  * @example
  * const manager = new LockManager({ backends, route: routeByKeyNamespace });
  */
-export const routeByKeyNamespace: LockRoute = ({ keys }) => {
+export function routeByKeyNamespace({ keys }: LockRouteRequest): LockStoreName {
   const stores = new Set(keys.map(lockStoreFor));
   if (stores.size !== 1) {
     throw new Error(
@@ -66,7 +66,7 @@ export const routeByKeyNamespace: LockRoute = ({ keys }) => {
     );
   }
   return [...stores][0]!;
-};
+}
 
 /**
  * Build the app's backends on its clients.

@@ -37,7 +37,8 @@ export interface AppContext {
 }
 
 /**
- * Connect to Redis and MySQL, wire the recommended lock mix and make it the default manager.
+ * Connect to Redis and MySQL (creating the database if missing), run the migrations, wire the
+ * backends with one store per key namespace and make the manager the default one.
  * Throws `StoreUnreachableError` naming the store that is down, after closing what was opened.
  *
  * @example

@@ -12,8 +12,16 @@ const RETRYABLE_REPLIES = [
   'ASK',
 ];
 
+/**
+ * What {@link toLockBackendError} names in its message and sets on the error.
+ *
+ * @example
+ * toLockBackendError(error, { backend: 'redis-spin', key: 'stock:42', action: 'acquiring' });
+ */
 export interface RedisErrorContext {
+  /** The backend name set on the error, e.g. `"redis-spin"`. */
   readonly backend: string;
+  /** The lock key the call was about. */
   readonly key: string;
   /** What was going on, e.g. "acquiring". */
   readonly action: string;

@@ -92,6 +92,7 @@ export interface RedisAcquireCall {
   readonly signal: AbortSignal;
   /** Epoch ms when the caller's wait is over. */
   readonly deadline: number;
+  /** Drop the listeners this call linked to the caller's signal. Call it once, in a `finally`. */
   dispose(): void;
 }
 

@@ -26,6 +26,12 @@ import {
 
 const BACKEND = 'redis-pubsub';
 
+/**
+ * Options of {@link RedisPubSubLockBackend}: the shared Redis format options plus how waiters sleep.
+ *
+ * @example
+ * const pubsub = new RedisPubSubLockBackend(redis, { keyPrefix: 'shop:dlock:', subscriptionLingerMs: 5_000 });
+ */
 export interface RedisPubSubLockBackendOptions extends RedisLockFormatOptions {
   /**
    * Longest sleep without a handoff message before a waiter checks again: a safety net for a

@@ -21,6 +21,12 @@ import { backoffDelayMs } from './spin-backoff.js';
 
 const BACKEND = 'redis-spin';
 
+/**
+ * Options of {@link RedisSpinLockBackend}: the shared Redis format options plus the retry backoff.
+ *
+ * @example
+ * const spin = new RedisSpinLockBackend(redis, { keyPrefix: 'shop:dlock:', minDelayMs: 5, maxDelayMs: 100 });
+ */
 export interface RedisSpinLockBackendOptions extends RedisLockFormatOptions {
   /** First pause between two attempts while waiting. Default 10 ms. */
   readonly minDelayMs?: number;

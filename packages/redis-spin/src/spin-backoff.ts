@@ -1,7 +1,15 @@
+/**
+ * Input of {@link backoffDelayMs}: which retry this is and the backoff settings.
+ *
+ * @example
+ * backoffDelayMs({ retry: 3, minDelayMs: 10, maxDelayMs: 200, jitter: 0.5 });
+ */
 export interface BackoffOptions {
   /** 0 for the first retry. */
   readonly retry: number;
+  /** Pause before the first retry, in ms; doubles with every retry. */
   readonly minDelayMs: number;
+  /** Longest pause, in ms. */
   readonly maxDelayMs: number;
   /** 0..1: share of the delay drawn at random. */
   readonly jitter: number;

@@ -36,6 +36,7 @@ export interface FencedWriteResult {
  * async function saveStock(target: FencedWriter, token: number) { await target.write('stock:42', token, 41); }
  */
 export interface FencedWriter {
+  /** Write `value` under `key` if `token` is not older than the last accepted token of `key`. */
   write(key: string, token: number, value: unknown): Promise<FencedWriteResult>;
 }
 

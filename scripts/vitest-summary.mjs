@@ -1,4 +1,5 @@
-// Sums every package's vitest JSON report into the one line CI reads: "N passed, N failed".
+// Sums every vitest JSON report (`<package>/test-results/*.json`: the main project, the slow-link
+// project, the chaos run) into the one line CI reads: "N passed, N failed".
 // A test file that failed to load has no test results; it counts as one failure so it cannot hide.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,8 +10,11 @@ for (const root of roots) {
   const dirs =
     root === '.' ? ['bench'] : existsSync(root) ? readdirSync(root).map((name) => join(root, name)) : [];
   for (const dir of dirs) {
-    const file = join(dir, 'test-results', 'vitest.json');
-    if (existsSync(file)) reports.push(file);
+    const results = join(dir, 'test-results');
+    if (!existsSync(results)) continue;
+    for (const name of readdirSync(results).sort()) {
+      if (name.endsWith('.json')) reports.push(join(results, name));
+    }
   }
 }
 
@@ -27,7 +31,7 @@ for (const file of reports) {
   }
 }
 if (reports.length === 0) {
-  console.error('No vitest JSON report found (expected <package>/test-results/vitest.json).');
+  console.error('No vitest JSON report found (expected <package>/test-results/*.json).');
   failed += 1;
 }
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);

@@ -1,14 +1,14 @@
-export { LUA_SCRIPTS } from './generated/lua-scripts.js';
+export type { AcquireScriptArgs, ExtendScriptArgs, ReleaseScriptArgs } from './generated/lua-scripts.js';
+export { LUA_SCRIPTS, runAcquireScript, runExtendScript, runReleaseScript } from './generated/lua-scripts.js';
 export type { LuaScript } from './lua-script.js';
 export { runLuaScript } from './lua-script.js';
 export type { RedisErrorContext } from './redis-backend-error.js';
 export { toLockBackendError } from './redis-backend-error.js';
-export type { RedisLockClient } from './redis-client.js';
+export type { PublishCommand, RedisLockClient } from './redis-client.js';
 export { assertRedisClient, isRedisCluster } from './redis-client.js';
 export type { RedisLockKeys } from './redis-key-layout.js';
 export { DEFAULT_KEY_PREFIX, escapeHashTag, redisLockKeys } from './redis-key-layout.js';
 export type {
-  PublishCommand,
   RedisAcquireAttempt,
   RedisLockAttempt,
   RedisLockScriptSettings,
@@ -28,3 +28,4 @@ export type {
   RedisLockFormatOptions,
 } from './redis-lock-options.js';
 export { beginRedisAcquire, redisBackendClosedError, resolveRedisLockFormat } from './redis-lock-options.js';
+export type { AcquireReply, FlagReply } from './redis-script-replies.js';

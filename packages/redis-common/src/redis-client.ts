@@ -1,6 +1,8 @@
 import { InvalidLockOptionsError, LockBackendError } from '@dlock/core';
 import type { Cluster, Redis } from 'ioredis';
-import type { PublishCommand } from './redis-lock-attempt.js';
+
+/** How the release script publishes: classic pub/sub, or sharded pub/sub on a Redis Cluster. */
+export type PublishCommand = 'PUBLISH' | 'SPUBLISH';
 
 /** The ioredis clients the Redis backends accept: a standalone `Redis` or a `Cluster`. */
 export type RedisLockClient = Redis | Cluster;

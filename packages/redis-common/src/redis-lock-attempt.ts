@@ -1,11 +1,10 @@
 import { type BackendLock, LockBackendError, waitOrAbort } from '@dlock/core';
-import { LUA_SCRIPTS } from './generated/lua-scripts.js';
-import { runLuaScript } from './lua-script.js';
+import { runAcquireScript, runExtendScript, runReleaseScript } from './generated/lua-scripts.js';
 import { toLockBackendError } from './redis-backend-error.js';
-import type { RedisLockClient } from './redis-client.js';
+import type { PublishCommand, RedisLockClient } from './redis-client.js';
 import { RedisConnectionHealth } from './redis-connection-health.js';
 import type { RedisLockKeys } from './redis-key-layout.js';
-import { parseAcquireReply, parseFlagReply } from './redis-script-replies.js';
+import type { AcquireReply } from './redis-script-replies.js';
 
 /** Default time the fence key outlives the last acquisition of its lock: one day. */
 export const DEFAULT_FENCE_RETENTION_MS = 86_400_000;
@@ -15,9 +14,6 @@ export const DEFAULT_COMMAND_TIMEOUT_MS = 5_000;
 
 /** Default pickup lease of a waiter the lock is handed to. */
 export const DEFAULT_HANDOFF_LEASE_MS = 2_000;
-
-/** How the release script publishes: classic pub/sub, or sharded pub/sub on a Redis Cluster. */
-export type PublishCommand = 'PUBLISH' | 'SPUBLISH';
 
 /** The format settings every script call of a lock needs, validated once per backend. */
 export interface RedisLockScriptSettings {
@@ -101,19 +97,20 @@ export async function attemptRedisLock(
   if (down && deadline === undefined) throw unreachableError(target, 'acquiring', down, health.address);
 
   const sentAt = Date.now();
-  const reply = runLuaScript(client, LUA_SCRIPTS.acquire, lockScriptKeys(keys), [
+  // Unreadable replies reject like lost ones (and the lock they may have granted is released).
+  const reply = runAcquireScript(client, keys, {
     token,
-    toRedisMs(attempt.leaseMs),
-    toRedisMs(settings.fenceRetentionMs),
-    attempt.queueWaitMs && attempt.queueWaitMs > 0 ? toRedisMs(attempt.queueWaitMs) : 0,
-    toRedisMs(settings.handoffLeaseMs),
-    settings.publishCommand,
-  ]);
+    leaseMs: toRedisMs(attempt.leaseMs),
+    fenceRetentionMs: toRedisMs(settings.fenceRetentionMs),
+    queueWaitMs: attempt.queueWaitMs && attempt.queueWaitMs > 0 ? toRedisMs(attempt.queueWaitMs) : 0,
+    handoffLeaseMs: toRedisMs(settings.handoffLeaseMs),
+    publishCommand: settings.publishCommand,
+  });
   const deadlineMs = deadline === undefined ? Number.POSITIVE_INFINITY : deadline - Date.now();
-  let parsed: [0 | 1, number];
+  let parsed: AcquireReply;
   let abandoned = false;
   try {
-    const raw = await waitOrAbort(reply, {
+    parsed = await waitOrAbort(reply, {
       signal,
       timeoutMs: Math.min(settings.commandTimeoutMs, deadlineMs),
       timeoutError: () => {
@@ -126,7 +123,6 @@ export async function attemptRedisLock(
         releaseIfGranted(target, reply);
       },
     });
-    parsed = parseAcquireReply(raw);
   } catch (error) {
     // The script may have run (reply lost with the connection, or unreadable): the token-checked
     // release frees the lock if it was granted, and does nothing otherwise.
@@ -157,12 +153,12 @@ class RedisBackendLock implements BackendLock {
     return callScript(
       this.#target,
       'extending',
-      runLuaScript(client, LUA_SCRIPTS.extend, [keys.lock], [token, toRedisMs(leaseMs)]),
+      runExtendScript(client, keys, { token, leaseMs: toRedisMs(leaseMs) }),
     );
   }
 
   release(): Promise<boolean> {
-    return callScript(this.#target, 'releasing', runReleaseScript(this.#target));
+    return callScript(this.#target, 'releasing', releaseLock(this.#target));
   }
 }
 
@@ -170,15 +166,14 @@ class RedisBackendLock implements BackendLock {
 async function callScript(
   target: RedisLockTarget,
   action: string,
-  reply: Promise<unknown>,
+  reply: Promise<boolean>,
 ): Promise<boolean> {
   const health = RedisConnectionHealth.of(target.client);
   try {
-    const raw = await waitOrAbort(reply, {
+    return await waitOrAbort(reply, {
       timeoutMs: target.settings.commandTimeoutMs,
       timeoutError: () => noAnswerError(target, action, health),
     });
-    return parseFlagReply(raw, action);
   } catch (error) {
     throw describeFailure(error, target, action, health);
   }
@@ -192,34 +187,27 @@ async function callScript(
  * await leaveRedisLockQueue(target);
  */
 export async function leaveRedisLockQueue(target: RedisLockTarget): Promise<void> {
-  await runReleaseScript(target).catch(() => {});
+  await releaseLock(target).catch(() => {});
 }
 
-function runReleaseScript(target: RedisLockTarget): Promise<unknown> {
+function releaseLock(target: RedisLockTarget): Promise<boolean> {
   const { client, keys, token, settings } = target;
-  return runLuaScript(client, LUA_SCRIPTS.release, lockScriptKeys(keys), [
+  return runReleaseScript(client, keys, {
     token,
-    toRedisMs(settings.handoffLeaseMs),
-    toRedisMs(settings.fenceRetentionMs),
-    settings.publishCommand,
-  ]);
+    handoffLeaseMs: toRedisMs(settings.handoffLeaseMs),
+    fenceRetentionMs: toRedisMs(settings.fenceRetentionMs),
+    publishCommand: settings.publishCommand,
+  });
 }
 
-function lockScriptKeys(keys: RedisLockKeys): string[] {
-  return [keys.lock, keys.fence, keys.queue, keys.channel];
-}
-
-/** Nobody waits for this reply any more; if it granted the lock (or cannot be read), hand it back. */
-function releaseIfGranted(target: RedisLockTarget, reply: Promise<unknown>): void {
+/**
+ * Nobody waits for this reply any more; if it granted the lock, hand it back. A reply that failed
+ * or could not be read may have granted it too: the token-checked release is safe either way.
+ */
+function releaseIfGranted(target: RedisLockTarget, reply: Promise<AcquireReply>): void {
   reply.then(
-    (raw) => {
-      let granted = true;
-      try {
-        granted = parseAcquireReply(raw)[0] === 1;
-      } catch {
-        // Unreadable: release to be safe (the release script only frees our own token).
-      }
-      if (granted) void leaveRedisLockQueue(target);
+    ([status]) => {
+      if (status === 1) void leaveRedisLockQueue(target);
     },
     () => void leaveRedisLockQueue(target),
   );

@@ -1,10 +1,16 @@
 /**
  * Reading script replies whatever the client's reply options: with ioredis' `stringNumbers`
  * integers arrive as strings, and a strict `=== 1` would turn a successful release into "lost".
+ * The generated script calls (generated/lua-scripts.ts) read every reply through these.
  */
 
-/** `{status, value}` of the acquire script, as numbers. */
-export function parseAcquireReply(raw: unknown): [0 | 1, number] {
+/** The acquire script's `{status, value}`: `[1, fencingToken]` or `[0, remainingMs]`. */
+export type AcquireReply = readonly [status: 0 | 1, value: number];
+
+/** The 0/1 reply of the extend and release scripts: whether the lock was ours. */
+export type FlagReply = boolean;
+
+export function parseAcquireReply(raw: unknown): AcquireReply {
   if (Array.isArray(raw) && raw.length === 2) {
     const status = toInteger(raw[0]);
     const value = toInteger(raw[1]);
@@ -13,11 +19,10 @@ export function parseAcquireReply(raw: unknown): [0 | 1, number] {
   throw new TypeError(`Unexpected reply from the acquire script: ${JSON.stringify(raw)}`);
 }
 
-/** The 0/1 reply of the extend and release scripts, as a boolean. */
-export function parseFlagReply(raw: unknown, action: string): boolean {
+export function parseFlagReply(raw: unknown): FlagReply {
   const flag = toInteger(raw);
   if (flag === 0 || flag === 1) return flag === 1;
-  throw new TypeError(`Unexpected reply while ${action}: ${JSON.stringify(raw)}`);
+  throw new TypeError(`Unexpected reply from a lock script (expected 0 or 1): ${JSON.stringify(raw)}`);
 }
 
 function toInteger(value: unknown): number | undefined {

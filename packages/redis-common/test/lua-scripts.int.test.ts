@@ -6,7 +6,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LockBackendError } from '@dlock/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertRedisClient, LUA_SCRIPTS, redisLockKeys, runLuaScript } from '../src/index.js';
+import {
+  assertRedisClient,
+  LUA_SCRIPTS,
+  redisLockKeys,
+  runAcquireScript,
+  runExtendScript,
+  runLuaScript,
+  runReleaseScript,
+} from '../src/index.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `test:common:${randomUUID().slice(0, 8)}:`;
@@ -14,26 +22,30 @@ let redis: Redis;
 let counter = 0;
 const freshKeys = () => redisLockKeys(prefix, `key-${++counter}`);
 
-type AcquireReply = [0 | 1, number];
 type Keys = ReturnType<typeof freshKeys>;
-const scriptKeys = (keys: Keys) => [keys.lock, keys.fence, keys.queue, keys.channel];
 const HANDOFF_LEASE_MS = 2_000;
-const acquire = (keys: Keys, token: string, leaseMs = 10_000, retentionMs = 60_000, queueWaitMs = 0) =>
-  runLuaScript(redis, LUA_SCRIPTS.acquire, scriptKeys(keys), [
+// Through the generated typed calls: the ARGV order lives in the .lua headers only.
+const acquire = (keys: Keys, token: string, leaseMs = 10_000, fenceRetentionMs = 60_000, queueWaitMs = 0) =>
+  runAcquireScript(redis, keys, {
     token,
     leaseMs,
-    retentionMs,
+    fenceRetentionMs,
     queueWaitMs,
-    HANDOFF_LEASE_MS,
-    'PUBLISH',
-  ]) as Promise<AcquireReply>;
+    handoffLeaseMs: HANDOFF_LEASE_MS,
+    publishCommand: 'PUBLISH',
+  });
 /** A pub/sub waiter's attempt: queues for `queueWaitMs` if the lock is taken. */
 const queueFor = (keys: Keys, token: string, queueWaitMs = 10_000) =>
   acquire(keys, token, 10_000, 60_000, queueWaitMs);
 const extend = (keys: Keys, token: string, leaseMs: number) =>
-  runLuaScript(redis, LUA_SCRIPTS.extend, [keys.lock], [token, leaseMs]);
+  runExtendScript(redis, keys, { token, leaseMs });
 const release = (keys: Keys, token: string) =>
-  runLuaScript(redis, LUA_SCRIPTS.release, scriptKeys(keys), [token, HANDOFF_LEASE_MS, 60_000, 'PUBLISH']);
+  runReleaseScript(redis, keys, {
+    token,
+    handoffLeaseMs: HANDOFF_LEASE_MS,
+    fenceRetentionMs: 60_000,
+    publishCommand: 'PUBLISH',
+  });
 
 /** Messages published on the lock's channel while `fn` runs. */
 async function channelMessages(keys: Keys, fn: () => Promise<void>): Promise<string[]> {
@@ -79,7 +91,7 @@ describe('generated lua-scripts.ts', () => {
       expect(script.numberOfKeys).toBe(Number(keys));
       expect(script.sha1).toBe(createHash('sha1').update(source).digest('hex'));
       expect(source.startsWith('--[[')).toBe(true);
-      for (const section of ['KEYS[1]', 'ARGV[1]', 'Returns']) expect(source).toContain(section);
+      for (const section of ['KEYS[1]', 'ARGV[1]', 'Reply']) expect(source).toContain(section);
     }
   });
 });
@@ -88,7 +100,7 @@ describe('Lua scripts against real Redis', () => {
   it('falls back to EVAL on NOSCRIPT, which loads the script for the next EVALSHA', async () => {
     await redis.script('FLUSH');
     expect(await redis.script('EXISTS', LUA_SCRIPTS.extend.sha1)).toEqual([0]);
-    expect(await extend(freshKeys(), 'nobody', 1000)).toBe(0);
+    expect(await extend(freshKeys(), 'nobody', 1000)).toBe(false);
     expect(await redis.script('EXISTS', LUA_SCRIPTS.extend.sha1)).toEqual([1]);
   });
 
@@ -111,9 +123,9 @@ describe('Lua scripts against real Redis', () => {
   it('extend with the wrong token returns 0 and leaves the lease alone; with ours it resets it', async () => {
     const keys = freshKeys();
     await acquire(keys, 'owner', 1000);
-    expect(await extend(keys, 'intruder', 60_000)).toBe(0);
+    expect(await extend(keys, 'intruder', 60_000)).toBe(false);
     expect(await redis.pttl(keys.lock)).toBeLessThanOrEqual(1000);
-    expect(await extend(keys, 'owner', 60_000)).toBe(1);
+    expect(await extend(keys, 'owner', 60_000)).toBe(true);
     expect(await redis.pttl(keys.lock)).toBeGreaterThan(50_000);
   });
 
@@ -121,12 +133,12 @@ describe('Lua scripts against real Redis', () => {
     const keys = freshKeys();
     const messages = await channelMessages(keys, async () => {
       await acquire(keys, 'owner');
-      expect(await release(keys, 'intruder')).toBe(0);
+      expect(await release(keys, 'intruder')).toBe(false);
       expect(await redis.get(keys.lock)).toBe('owner');
-      expect(await release(keys, 'owner')).toBe(1);
+      expect(await release(keys, 'owner')).toBe(true);
       expect(await redis.exists(keys.lock)).toBe(0);
       // Double release: the second one is refused.
-      expect(await release(keys, 'owner')).toBe(0);
+      expect(await release(keys, 'owner')).toBe(false);
     });
     expect(messages).toEqual([]);
   });
@@ -137,7 +149,7 @@ describe('Lua scripts against real Redis', () => {
     const before = Number(await redis.get(keys.fence));
     expect(await queueFor(keys, 'waiter')).toEqual([0, expect.any(Number)]);
     const messages = await channelMessages(keys, async () => {
-      expect(await release(keys, 'owner')).toBe(1);
+      expect(await release(keys, 'owner')).toBe(true);
     });
     expect(messages).toEqual(['waiter']);
     expect(await redis.get(keys.lock)).toBe('waiter');
@@ -184,7 +196,7 @@ describe('Lua scripts against real Redis', () => {
     await queueFor(keys, 'short', 50);
     await queueFor(keys, 'quitter', 10_000);
     await queueFor(keys, 'patient', 10_000);
-    expect(await release(keys, 'quitter')).toBe(0);
+    expect(await release(keys, 'quitter')).toBe(false);
     await sleep(100);
     await release(keys, 'owner');
     expect(await redis.get(keys.lock)).toBe('patient');
@@ -198,7 +210,7 @@ describe('Lua scripts against real Redis', () => {
     await queueFor(keys, 'next');
     await release(keys, 'owner');
     expect(await redis.get(keys.lock)).toBe('late');
-    expect(await release(keys, 'late')).toBe(1);
+    expect(await release(keys, 'late')).toBe(true);
     expect(await redis.get(keys.lock)).toBe('next');
   });
 
@@ -207,8 +219,8 @@ describe('Lua scripts against real Redis', () => {
     await acquire(keys, 'stale', 100);
     await sleep(250);
     expect((await acquire(keys, 'fresh'))[0]).toBe(1);
-    expect(await release(keys, 'stale')).toBe(0);
-    expect(await extend(keys, 'stale', 60_000)).toBe(0);
+    expect(await release(keys, 'stale')).toBe(false);
+    expect(await extend(keys, 'stale', 60_000)).toBe(false);
     expect(await redis.get(keys.lock)).toBe('fresh');
   });
 

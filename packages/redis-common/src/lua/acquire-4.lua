@@ -1,20 +1,21 @@
 --[[
   acquire: take the lock, claim it if it was handed to us, or join its queue.
 
-  KEYS[1]  lock key   "<prefix>{<key>}"          owner token, expires after the lease
-  KEYS[2]  fence key  "<prefix>{<key>}:fence"    last fencing token handed out for this key
-  KEYS[3]  queue key  "<prefix>{<key>}:queue"    sorted set of waiting tokens, scored by the
-                                                 server-time ms at which each one stops waiting
-  KEYS[4]  channel    "<prefix>{<key>}:released" handoff messages (the new owner's token); declared
-                                                 as a key so Redis Cluster checks its hash slot
-  ARGV[1]  owner token (random UUID of the caller)
-  ARGV[2]  lease in ms (positive integer)
-  ARGV[3]  fence retention in ms: how long the fence key outlives the last acquisition
-  ARGV[4]  queue wait in ms: 0 = never queue (try-once and spin callers); > 0 = queue for that long
-  ARGV[5]  pickup lease in ms given to a waiter the lock is handed to
-  ARGV[6]  publish command: "PUBLISH", or "SPUBLISH" on a Redis Cluster with sharded pub/sub
+  KEYS[1]  lock            "<prefix>{<key>}": owner token, expires after the lease
+  KEYS[2]  fence           "<prefix>{<key>}:fence": last fencing token handed out for this key
+  KEYS[3]  queue           "<prefix>{<key>}:queue": sorted set of waiting tokens, scored by the
+                           server-time ms at which each one stops waiting
+  KEYS[4]  channel         "<prefix>{<key>}:released": handoff messages (the new owner's token);
+                           declared as a key so Redis Cluster checks its hash slot
+  ARGV[1]  token: string           owner token (random UUID of the caller)
+  ARGV[2]  leaseMs: number         lease in ms (positive integer)
+  ARGV[3]  fenceRetentionMs: number  how long the fence key outlives the last acquisition
+  ARGV[4]  queueWaitMs: number     0 = never queue (try-once and spin callers); > 0 = queue that long
+  ARGV[5]  handoffLeaseMs: number  pickup lease in ms given to a waiter the lock is handed to
+  ARGV[6]  publishCommand: PublishCommand  "PUBLISH", or "SPUBLISH" on a Redis Cluster
 
-  Returns  {1, fencingToken}   the lock is ours (taken free, or claimed after a handoff to us)
+  Reply    AcquireReply
+           {1, fencingToken}   the lock is ours (taken free, or claimed after a handoff to us)
            {0, remainingMs}    not ours: remainingMs is the holder's remaining lease (PTTL; -1 if it
                                has no expiry), or the pickup lease when we just handed it to the
                                waiter ahead of us
@@ -43,7 +44,7 @@ if holder == token then
   local fence = tonumber(redis.call('GET', fenceKey) or '')
   if not fence then
     local _, nowUs = serverTime()
-    fence = nextFence(nowUs)
+    fence = nextFence(fenceKey, fenceRetentionMs, nowUs)
   end
   return {1, fence}
 end
@@ -54,12 +55,15 @@ if holder then
   return {0, redis.call('PTTL', lockKey)}
 end
 
-local head = queueHead(nowMs)
+local head = queueHead(queueKey, nowMs)
 if head and head ~= token then
-  handOff(head, nowUs)
+  handOff({ lock = lockKey, fence = fenceKey, queue = queueKey, channel = channel }, head, {
+    nowUs = nowUs, handoffLeaseMs = handoffLeaseMs, fenceRetentionMs = fenceRetentionMs,
+    publishCommand = publishCommand,
+  })
   joinQueue(nowMs)
   return {0, tonumber(handoffLeaseMs)}
 end
 if head then redis.call('ZREM', queueKey, token) end
 redis.call('SET', lockKey, token, 'PX', leaseMs)
-return {1, nextFence(nowUs)}
+return {1, nextFence(fenceKey, fenceRetentionMs, nowUs)}

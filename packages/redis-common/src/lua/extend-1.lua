@@ -1,11 +1,12 @@
 --[[
   extend: reset the lease of a lock we still own.
 
-  KEYS[1]  lock key "<prefix>{<key>}"
-  ARGV[1]  owner token
-  ARGV[2]  new lease in ms (positive integer), counted from now
+  KEYS[1]  lock            "<prefix>{<key>}"
+  ARGV[1]  token: string     owner token
+  ARGV[2]  leaseMs: number   new lease in ms (positive integer), counted from now
 
-  Returns  1 if the lock was ours and its lease was reset
+  Reply    FlagReply
+           1 if the lock was ours and its lease was reset
            0 if it is free or held under another token (left untouched)
 ]]
 if redis.call('GET', KEYS[1]) == ARGV[1] then

@@ -1,16 +1,17 @@
 --[[
   release: free a lock we own (handing it to the next queued waiter), or leave the queue.
 
-  KEYS[1]  lock key   "<prefix>{<key>}"
-  KEYS[2]  fence key  "<prefix>{<key>}:fence"
-  KEYS[3]  queue key  "<prefix>{<key>}:queue"
-  KEYS[4]  channel    "<prefix>{<key>}:released"
-  ARGV[1]  owner token
-  ARGV[2]  pickup lease in ms given to the waiter the lock is handed to
-  ARGV[3]  fence retention in ms
-  ARGV[4]  publish command: "PUBLISH" or "SPUBLISH"
+  KEYS[1]  lock            "<prefix>{<key>}"
+  KEYS[2]  fence           "<prefix>{<key>}:fence"
+  KEYS[3]  queue           "<prefix>{<key>}:queue"
+  KEYS[4]  channel         "<prefix>{<key>}:released"
+  ARGV[1]  token: string             owner token
+  ARGV[2]  handoffLeaseMs: number    pickup lease in ms given to the waiter the lock is handed to
+  ARGV[3]  fenceRetentionMs: number  fence retention in ms
+  ARGV[4]  publishCommand: PublishCommand  "PUBLISH" or "SPUBLISH"
 
-  Returns  1 if the lock was ours: handed to the head of the queue (one message naming it is
+  Reply    FlagReply
+           1 if the lock was ours: handed to the head of the queue (one message naming it is
            published), or deleted when nobody waits
            0 if it is free or held under another token: left untouched, nothing published; the
            token is removed from the queue (a waiter giving up calls release too, so a lock handed
@@ -26,9 +27,12 @@ if redis.call('GET', lockKey) ~= token then
   return 0
 end
 local nowMs, nowUs = serverTime()
-local head = queueHead(nowMs)
+local head = queueHead(queueKey, nowMs)
 if head then
-  handOff(head, nowUs)
+  handOff({ lock = lockKey, fence = fenceKey, queue = queueKey, channel = channel }, head, {
+    nowUs = nowUs, handoffLeaseMs = handoffLeaseMs, fenceRetentionMs = fenceRetentionMs,
+    publishCommand = publishCommand,
+  })
 else
   redis.call('DEL', lockKey)
 end

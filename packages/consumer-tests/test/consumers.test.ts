@@ -227,27 +227,6 @@ async function runBuilt(name: ProjectName, compiler: Compiler, file: string): Pr
   return run(process.execPath, [join('dist', compilers[compiler], file)], await installed(name), 60_000);
 }
 
-/**
- * A case that fails today because of a known core issue: passes while it fails with `signature`,
- * fails (asking to drop the wrapper) once it works, and fails on any other error.
- */
-function knownIssue(title: string, issue: string, signature: RegExp, body: () => Promise<void>): void {
-  it(`${title} [known issue: ${issue}]`, async () => {
-    let error: unknown;
-    try {
-      await body();
-    } catch (caught) {
-      error = caught;
-    }
-    if (error === undefined) {
-      throw new Error(`Known issue "${issue}" looks fixed: turn this knownIssue() back into it().`);
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    if (!signature.test(message)) throw error;
-    console.log(`known issue "${issue}" still present:\n${message.split('\n').slice(0, 12).join('\n')}`);
-  });
-}
-
 describe('published tarballs', () => {
   const rootLicense = readFileSync(join(repoRoot, 'LICENSE'), 'utf8');
   const rootEngines = (
@@ -309,19 +288,11 @@ describe.concurrent('ESM + TC39 decorators, no reflect-metadata', () => {
           expect(JSON.parse(result.stdout)).toMatchObject({ mostInside: 1, tryOnce: 'LockNotAcquiredError' });
         });
 
-        knownIssue(
-          `@DistributedLock on a class method, built by ${compiler}`,
-          'without reflect-metadata @DistributedLock throws at class definition',
-          /reflect-metadata/,
-          async () => {
-            const result = await runBuilt(name, compiler, 'decorated.js');
-            expect(result.code, `decorated.js failed\n${result.stdout}\n${result.stderr}`).toBe(0);
-            expect(JSON.parse(result.stdout)).toMatchObject({
-              stock: 0,
-              secondOrder: 'LockNotAcquiredError',
-            });
-          },
-        );
+        it(`@DistributedLock on a class method, built by ${compiler}`, async () => {
+          const result = await runBuilt(name, compiler, 'decorated.js');
+          expectSuccess(result, 'decorated.js failed');
+          expect(JSON.parse(result.stdout)).toMatchObject({ stock: 0, secondOrder: 'LockNotAcquiredError' });
+        });
       }
 
       it("@dlock/core's types under TypeScript 5.9's default `types`", async () => {
@@ -329,16 +300,10 @@ describe.concurrent('ESM + TC39 decorators, no reflect-metadata', () => {
         expectSuccess(await tsc(dir, 'TypeScript 5.9', 'tsconfig.default-types.json'), 'tsc failed');
       });
 
-      knownIssue(
-        "@dlock/core's types under the newest TypeScript's default `types` ([])",
-        "core's .d.ts imports node:events without Node types",
-        /node:events|EventEmitter|TS7006|implicitly has an 'any' type/,
-        async () => {
-          const dir = await installed(name);
-          const result = await tsc(dir, 'the newest TypeScript', 'tsconfig.default-types.json');
-          expect(result.code, `tsc failed\n${result.stdout}\n${result.stderr}`).toBe(0);
-        },
-      );
+      it("@dlock/core's types under the newest TypeScript's default `types` ([])", async () => {
+        const dir = await installed(name);
+        expectSuccess(await tsc(dir, 'the newest TypeScript', 'tsconfig.default-types.json'), 'tsc failed');
+      });
     });
   }
 });

@@ -50,6 +50,7 @@ export function onAbort(signal: AbortSignal, listener: () => void): () => void {
 /** A signal that aborts when any of its parents aborts; `dispose()` detaches it from them. */
 export interface AbortLink {
   readonly signal: AbortSignal;
+  /** Detach from the parents (call it when the wait ends). */
   dispose(): void;
 }
 

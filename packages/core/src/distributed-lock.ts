@@ -179,6 +179,7 @@ export function DistributedLock<
     throw new InvalidLockOptionsError(`onLocked must be "throw" or "skip", got ${describeValue(onLocked)}.`);
   }
   const lockOptions: LockOptions = { retry, leaseMs, backend, holdAtLeastMs };
+  const keyTemplate = typeof key === 'string' ? key : undefined;
 
   function wrap(method: unknown, methodName: string): (...args: unknown[]) => Promise<unknown> {
     if (typeof method !== 'function') {
@@ -198,8 +199,9 @@ export function DistributedLock<
         return method.apply(this, args) as Promise<unknown>;
       };
       const lockManager = manager ?? getDefaultLockManager();
-      if (onLocked === 'throw') return lockManager.withLock(keys, lockOptions, run);
-      const outcome = await lockManager.tryWithLock(keys, lockOptions, run);
+      const callOptions = { ...lockOptions, label: labelOf(this, methodName), keyTemplate };
+      if (onLocked === 'throw') return lockManager.withLock(keys, callOptions, run);
+      const outcome = await lockManager.tryWithLock(keys, callOptions, run);
       return outcome.acquired ? outcome.value : undefined;
     };
     Object.defineProperty(wrapped, 'name', { value: method.name, configurable: true });
@@ -283,6 +285,15 @@ function isStandardContext(value: unknown): value is { kind: string; name: strin
   return (
     typeof value === 'object' && value !== null && typeof (value as { kind?: unknown }).kind === 'string'
   );
+}
+
+/** `StockService.decrease` (the class of `this`, or the class itself for a static method). */
+function labelOf(self: unknown, methodName: string): string {
+  const owner =
+    typeof self === 'function'
+      ? self.name
+      : (self as { constructor?: { name?: string } } | null)?.constructor?.name;
+  return owner ? `${owner}.${methodName}` : methodName;
 }
 
 function isAsyncFunction(value: Function): boolean {

@@ -7,6 +7,7 @@ import { InvalidLockOptionsError } from './errors.js';
  */
 export const MAX_DURATION_MS = 2_147_483_647;
 
+/** How {@link assertDuration} judges a value. */
 export interface DurationRule {
   /** Accept 0 (e.g. "no wait"). Default: only positive values. */
   readonly allowZero?: boolean;

@@ -11,6 +11,7 @@ export type LockErrorCode =
   | 'LOCK_CAPACITY_EXCEEDED'
   | 'LOCK_ABORTED';
 
+/** What every {@link LockError} can carry besides its message. */
 export interface LockErrorOptions {
   key?: string | undefined;
   backend?: string | undefined;
@@ -148,6 +149,7 @@ export class LockAbortedError extends LockError {
   }
 }
 
+/** Options of a {@link LockBackendError}. */
 export interface LockBackendErrorOptions extends LockErrorOptions {
   /** Whether trying again later can succeed (e.g. a connection drop), as opposed to a misconfiguration. */
   isRetryable?: boolean;

@@ -37,14 +37,38 @@ export class HeldLockRegistry {
     // The lock is gone everywhere: this process must not keep its own callers out longer than others.
     this.#giveBackTurn(lock);
     this.#emit('lost', {
-      key: lock.key,
-      backend: lock.backend,
+      ...lockEventBase(lock),
       heldMs: Date.now() - lock.acquiredAt,
       error: lock.lostError!,
     });
   }
 
+  reportRenewed(lock: HeldLock): void {
+    this.#emit('renewed', { ...lockEventBase(lock), expiresAt: lock.expiresAt });
+  }
+
+  reportRenewalFailed(lock: HeldLock, error: unknown): void {
+    this.#emit('renewalFailed', { ...lockEventBase(lock), error });
+  }
+
   #giveBackTurn(lock: HeldLock): void {
     if (lock.giveBackTurn()) this.#localQueue.leave(lock.key);
   }
+}
+
+/** The fields every event about `lock` carries. */
+export function lockEventBase(lock: HeldLock): {
+  key: string;
+  backend: string;
+  token: string;
+  label: string | undefined;
+  keyTemplate: string | undefined;
+} {
+  return {
+    key: lock.key,
+    backend: lock.backend,
+    token: lock.token,
+    label: lock.label,
+    keyTemplate: lock.keyTemplate,
+  };
 }

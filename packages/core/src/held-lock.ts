@@ -7,6 +7,9 @@ import { LockView } from './lock-handle.js';
 export interface HeldLockInit {
   readonly manager: object;
   readonly key: string;
+  /** The call's `label` and `keyTemplate`, repeated in this lock's events. */
+  readonly label: string | undefined;
+  readonly keyTemplate: string | undefined;
   /** The manager's name of the backend. */
   readonly backend: string;
   readonly token: string;
@@ -16,12 +19,16 @@ export interface HeldLockInit {
   readonly backendLock: BackendLock;
   readonly renew: boolean;
   readonly onLost: (lock: HeldLock) => void;
+  readonly onRenewed: (lock: HeldLock) => void;
+  readonly onRenewalFailed: (lock: HeldLock, error: unknown) => void;
 }
 
 /** A lock this process holds in the store: its lease watch, its abort signal, its loss. */
 export class HeldLock {
   readonly manager: object;
   readonly key: string;
+  readonly label: string | undefined;
+  readonly keyTemplate: string | undefined;
   readonly backend: string;
   readonly token: string;
   readonly leaseMs: number;
@@ -41,6 +48,8 @@ export class HeldLock {
   constructor(init: HeldLockInit) {
     this.manager = init.manager;
     this.key = init.key;
+    this.label = init.label;
+    this.keyTemplate = init.keyTemplate;
     this.backend = init.backend;
     this.token = init.token;
     this.leaseMs = init.leaseMs;
@@ -54,7 +63,9 @@ export class HeldLock {
         renew: init.renew,
         onRenewed: (expiresAt) => {
           this.#expiresAt = expiresAt;
+          init.onRenewed(this);
         },
+        onRenewalFailed: (error) => init.onRenewalFailed(this, error),
         onLost: (cause) => {
           if (this.markLost('its lease ran out before it could be renewed', cause)) init.onLost(this);
         },

@@ -33,10 +33,15 @@ export type { LockErrorHttpResponse } from './lock-error-http.js';
 export { lockErrorHttpResponse } from './lock-error-http.js';
 export type {
   LockAcquiredEvent,
+  LockAcquiringEvent,
+  LockCallEvent,
   LockContendedEvent,
+  LockFailedEvent,
   LockLostEvent,
   LockManagerEvents,
   LockReleasedEvent,
+  LockRenewalFailedEvent,
+  LockRenewedEvent,
   LockSkippedEvent,
   LockTimeoutEvent,
 } from './lock-events.js';

@@ -10,6 +10,7 @@ type TemplatePart =
 /** A parsed `'stock:{0}'`-style template; parse once, resolve on every call. */
 export interface KeyTemplate {
   readonly source: string;
+  /** The key for one call's arguments; throws `InvalidLockKeyError` when a value cannot name a lock. */
   resolve(args: readonly unknown[]): string;
 }
 

@@ -7,6 +7,8 @@ export interface LeaseRenewerOptions {
   readonly renew: boolean;
   /** Called after every successful renewal with the new local expiry. */
   readonly onRenewed: (expiresAt: number) => void;
+  /** Called when a renewal could not reach the store (it is retried while the lease lasts). */
+  readonly onRenewalFailed: (error: unknown) => void;
   /** Called once when the lock is found gone, or its lease ran out before a renewal succeeded. */
   readonly onLost: (cause: unknown) => void;
 }
@@ -74,6 +76,8 @@ export class LeaseWatch {
       this.#scheduleRenewal(leaseMs / 3);
     } catch (error) {
       this.#lastRenewalError = error;
+      if (this.#stopped) return;
+      this.#options.onRenewalFailed(error);
       // Store unreachable: retry while the lease lasts; the expiry watchdog reports the loss.
       this.#scheduleRenewal(Math.max(MIN_RETRY_DELAY_MS, leaseMs / 6));
     }

@@ -9,12 +9,15 @@ import {
   withBackendName,
 } from './errors.js';
 import { HeldLock } from './held-lock.js';
-import type { HeldLockRegistry } from './held-lock-registry.js';
+import type { HeldLockRegistry, lockEventBase } from './held-lock-registry.js';
 import type { LocalKeyQueue } from './local-key-queue.js';
 import type { LockCallPlan } from './lock-call-plan.js';
 import { findHeldLock } from './lock-context.js';
 import type { LockEventSink } from './lock-events.js';
 import type { LockReleaser } from './lock-releaser.js';
+
+/** What every event about one acquisition carries. */
+type LockEventFields = ReturnType<typeof lockEventBase>;
 
 /** A lock of this call, and whether this call took it (or re-entered one held further up its chain). */
 export interface TakenLock {
@@ -93,20 +96,43 @@ export class LockAcquirer {
     plan: LockCallPlan,
     call: { readonly startedAt: number; readonly signal: AbortSignal; readonly renew: boolean },
   ): Promise<HeldLock> {
-    const { localQueue, emit } = this.#parts;
-    const { backendName } = plan;
+    const base = {
+      key,
+      backend: plan.backendName,
+      token: randomUUID(),
+      label: plan.label,
+      keyTemplate: plan.keyTemplate,
+    };
+    const { emit } = this.#parts;
+    emit('acquiring', { ...base, waitMs: plan.waitMs, leaseMs: plan.leaseMs });
+    try {
+      return await this.#take(base, plan, call);
+    } catch (error) {
+      if (LockError.isInstance(error))
+        emit('failed', { ...base, waitedMs: Date.now() - call.startedAt, error });
+      throw error;
+    }
+  }
+
+  async #take(
+    base: LockEventFields,
+    plan: LockCallPlan,
+    call: { readonly startedAt: number; readonly signal: AbortSignal; readonly renew: boolean },
+  ): Promise<HeldLock> {
+    const { localQueue, emit, registry } = this.#parts;
+    const { key, backend, token } = base;
     const deadline = call.startedAt + plan.waitMs;
     const remainingMs = () => (plan.waitMs === 0 ? 0 : Math.max(0, deadline - Date.now()));
     let contended = false;
     const onContended = () => {
       if (contended) return;
       contended = true;
-      emit('contended', { key, backend: backendName });
+      emit('contended', base);
     };
     const notTaken = () => {
-      if (plan.waitMs === 0) return new LockNotAcquiredError(key, backendName);
-      emit('timeout', { key, backend: backendName, waitedMs: Date.now() - call.startedAt });
-      return new LockTimeoutError(key, backendName, plan.waitMs);
+      if (plan.waitMs === 0) return new LockNotAcquiredError(key, backend);
+      emit('timeout', { ...base, waitedMs: Date.now() - call.startedAt });
+      return new LockTimeoutError(key, backend, plan.waitMs);
     };
 
     if (plan.waitMs > 0 && localQueue.isEntered(key)) onContended();
@@ -114,11 +140,10 @@ export class LockAcquirer {
     try {
       turn = await localQueue.enter(key, remainingMs(), call.signal);
     } catch (reason) {
-      throw this.#abortError(key, backendName, reason);
+      throw this.#abortError(key, backend, reason);
     }
     if (turn !== 'admitted') throw notTaken();
 
-    const token = randomUUID();
     let backendLock: Awaited<ReturnType<LockCallPlan['backend']['acquire']>>;
     try {
       call.signal.throwIfAborted();
@@ -132,35 +157,31 @@ export class LockAcquirer {
       });
     } catch (error) {
       localQueue.leave(key);
-      if (call.signal.aborted) throw this.#abortError(key, backendName, call.signal.reason);
-      throw withBackendName(
-        LockBackendError.wrap(error, { key, backend: backendName, action: 'acquiring' }),
-        backendName,
-      );
+      if (call.signal.aborted) throw this.#abortError(key, backend, call.signal.reason);
+      throw withBackendName(LockBackendError.wrap(error, { key, backend, action: 'acquiring' }), backend);
     }
     if (!backendLock) {
       localQueue.leave(key);
       throw notTaken();
     }
 
-    const { registry } = this.#parts;
     const lock = new HeldLock({
+      ...base,
       manager: this.#parts.owner,
-      key,
-      backend: backendName,
-      token,
       leaseMs: plan.leaseMs,
       holdAtLeastMs: plan.holdAtLeastMs,
       backendLock,
       renew: call.renew,
       onLost: (lost) => registry.reportLost(lost),
+      onRenewed: (renewed) => registry.reportRenewed(renewed),
+      onRenewalFailed: (failing, error) => registry.reportRenewalFailed(failing, error),
     });
     registry.add(lock);
     emit('acquired', {
-      key,
-      backend: backendName,
+      ...base,
       waitedMs: Date.now() - call.startedAt,
       fencingToken: backendLock.fencingToken,
+      contended,
     });
     return lock;
   }

@@ -28,6 +28,7 @@ export interface LockBackend {
   close(): Promise<void>;
 }
 
+/** What the manager asks a backend for: one key, one owner token, one lease, one wait. */
 export interface BackendAcquireRequest {
   /** Validated key, with the manager's `keyPrefix` already applied. The backend may add its own prefix. */
   readonly key: string;

@@ -1,3 +1,4 @@
+import { describeValue } from './duration.js';
 import { InvalidLockKeyError, InvalidLockOptionsError } from './errors.js';
 import { validateLockKey } from './key-template.js';
 import type { LockBackend } from './lock-backend.js';
@@ -16,6 +17,8 @@ export interface LockCallPlan {
   readonly leaseMs: number;
   readonly holdAtLeastMs: number;
   readonly signal: AbortSignal | undefined;
+  readonly label: string | undefined;
+  readonly keyTemplate: string | undefined;
 }
 
 /**
@@ -84,6 +87,11 @@ export class LockPlanner {
     if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
       throw new InvalidLockOptionsError('signal must be an AbortSignal.');
     }
+    for (const name of ['label', 'keyTemplate'] as const) {
+      if (options[name] !== undefined && typeof options[name] !== 'string') {
+        throw new InvalidLockOptionsError(`${name} must be a string, got ${describeValue(options[name])}.`);
+      }
+    }
     return {
       keys: sortedKeys,
       backendName,
@@ -92,6 +100,8 @@ export class LockPlanner {
       leaseMs,
       holdAtLeastMs,
       signal: options.signal,
+      label: options.label,
+      keyTemplate: options.keyTemplate,
     };
   }
 }

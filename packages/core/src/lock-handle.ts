@@ -18,6 +18,7 @@ export class LockView implements LockInfo {
   get key(): string {
     return this.#lock.key;
   }
+  /** The manager's name of the backend that holds it. */
   get backend(): string {
     return this.#lock.backend;
   }

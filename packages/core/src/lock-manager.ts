@@ -20,6 +20,7 @@ import type { AcquireOptions, CallLockOptions, LockDefaults } from './lock-optio
 import { LockReleaser } from './lock-releaser.js';
 import type { LockRoute } from './lock-route.js';
 
+/** Options of a {@link LockManager}; `B` is the names of its backends. */
 export interface LockManagerOptions<B extends string = string> {
   /** Backends by name, e.g. `{ spin, pubsub, mysql }`; their names type the `backend` option of calls. */
   readonly backends: Readonly<Record<B, LockBackend>>;
@@ -158,6 +159,8 @@ export class LockManager<B extends string = string> extends EventEmitter<LockMan
       this.#emit('skipped', {
         key: reason.key ?? plan.keys[0]!,
         backend: plan.backendName,
+        label: plan.label,
+        keyTemplate: plan.keyTemplate,
         reason: reason.reason,
       });
       return { acquired: false, reason: reason.reason };

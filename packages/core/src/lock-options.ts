@@ -47,6 +47,10 @@ export interface LockOptions<B extends string = string> {
 export interface CallLockOptions<B extends string = string> extends LockOptions<B> {
   /** Aborting it stops waiting for the lock (rejects with `LockAbortedError`). */
   readonly signal?: AbortSignal | undefined;
+  /** Who asks, for events, traces and lock inspection (`"nightly-report"`). Decorators set `Class.method`. */
+  readonly label?: string | undefined;
+  /** The template the keys came from (`"stock:{0}"`), for low-cardinality telemetry. Decorators set it. */
+  readonly keyTemplate?: string | undefined;
 }
 
 /** Options of `acquire`. */

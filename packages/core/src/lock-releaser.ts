@@ -1,6 +1,6 @@
 import { LockBackendError, type LockLostError } from './errors.js';
 import type { HeldLock } from './held-lock.js';
-import type { HeldLockRegistry } from './held-lock-registry.js';
+import { type HeldLockRegistry, lockEventBase } from './held-lock-registry.js';
 import type { LockEventSink } from './lock-events.js';
 
 /** `honorHold: false` (close) frees a lock now even if `holdAtLeastMs` is not over. */
@@ -53,7 +53,7 @@ export class LockReleaser {
       this.#registry.forget(lock);
     }
     if (releasedInStore && !lock.lostError) {
-      this.#emit('released', { key: lock.key, backend: lock.backend, heldMs: Date.now() - lock.acquiredAt });
+      this.#emit('released', { ...lockEventBase(lock), heldMs: Date.now() - lock.acquiredAt });
     }
     return lock.lostError;
   }

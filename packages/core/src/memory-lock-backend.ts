@@ -3,6 +3,7 @@ import { LockBackendError } from './errors.js';
 import type { BackendAcquireRequest, BackendLock, LockBackend } from './lock-backend.js';
 import { MemoryLockStore } from './memory-lock-store.js';
 
+/** Options of a {@link MemoryLockBackend}. */
 export interface MemoryLockBackendOptions {
   /** Share one store between several backends to simulate several servers. Default: a private store. */
   readonly store?: MemoryLockStore;

@@ -25,6 +25,7 @@ export class MemoryLockStore {
     return fence;
   }
 
+  /** Reset the lease of `key` if `token` holds it; false when it does not. */
   extend(key: string, token: string, leaseMs: number): boolean {
     const lock = this.#live(key);
     if (lock?.token !== token) return false;
@@ -32,6 +33,7 @@ export class MemoryLockStore {
     return true;
   }
 
+  /** Free `key` if `token` holds it (waking the first sleeper); false when it does not. */
   release(key: string, token: string): boolean {
     const lock = this.#live(key);
     if (lock?.token !== token) return false;
@@ -53,6 +55,7 @@ export class MemoryLockStore {
     else this.#sleepers.set(key, [sleeper]);
   }
 
+  /** Stop waking `sleeper` for `key` (its wait ended). */
   removeSleeper(key: string, sleeper: Sleeper): void {
     const queue = this.#sleepers.get(key);
     if (!queue) return;

@@ -1,5 +1,6 @@
 import { onAbort } from './abort-link.js';
 
+/** How long {@link waitOrAbort} waits, and what it does when it stops waiting. */
 export interface WaitOrAbortOptions {
   /** Stop waiting when it aborts: rejects with its reason. */
   readonly signal?: AbortSignal | undefined;

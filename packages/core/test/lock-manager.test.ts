@@ -212,8 +212,9 @@ describe('LockManager: waiting', () => {
 describe('LockManager: leases', () => {
   it('renewal keeps the lock for a section longer than the lease', async () => {
     const { manager, backend } = createManager();
-    await manager.withLock('k', { leaseMs: 150 }, async (scope) => {
-      await sleep(500);
+    // A lease several times a loaded machine's timer jitter, held for more than three leases.
+    await manager.withLock('k', { leaseMs: 600 }, async (scope) => {
+      await sleep(2_000);
       expect(scope.signal.aborted).toBe(false);
     });
     expect(backend.count('extend')).toBeGreaterThanOrEqual(3);
@@ -579,6 +580,49 @@ describe('LockManager: routing, events, close', () => {
     await manager.close();
     expect(Date.now() - startedAt).toBeLessThan(1_000);
     expect(slow.count('release')).toBe(5);
+  });
+
+  it('events of one acquisition share its token, from acquiring to released, with label and keyTemplate', async () => {
+    const { manager, backend } = createManager();
+    const other = createManager(new RecordingBackend(backend.inner.store)).manager;
+    const seen: string[] = [];
+    const tokens = new Set<string>();
+    for (const event of ['acquiring', 'acquired', 'renewed', 'released', 'failed', 'contended'] as const) {
+      manager.on(
+        event,
+        (payload: { token: string; label: string | undefined; keyTemplate: string | undefined }) => {
+          seen.push(`${event}:${payload.label}:${payload.keyTemplate}`);
+          tokens.add(payload.token);
+        },
+      );
+    }
+    await manager.withLock('job:1', { leaseMs: 300, label: 'Jobs.run', keyTemplate: 'job:{0}' }, () =>
+      sleep(250),
+    );
+    expect(tokens.size).toBe(1);
+    expect(seen[0]).toBe('acquiring:Jobs.run:job:{0}');
+    expect(seen).toContain('acquired:Jobs.run:job:{0}');
+    expect(seen).toContain('renewed:Jobs.run:job:{0}');
+    expect(seen.at(-1)).toBe('released:Jobs.run:job:{0}');
+
+    seen.length = 0;
+    const failures: string[] = [];
+    manager.on('failed', (event) => failures.push(event.error.code));
+    await other.withLock('job:2', {}, async () => {
+      await manager.withLock('job:2', {}, async () => {}).catch(() => {});
+      await manager.withLock('job:2', { retry: { waitMs: 30 } }, async () => {}).catch(() => {});
+    });
+    expect(failures).toEqual(['LOCK_NOT_ACQUIRED', 'LOCK_TIMEOUT']);
+  });
+
+  it('renewalFailed reports each renewal the store did not answer', async () => {
+    const { manager, backend } = createManager();
+    backend.extendError = new Error('ECONNRESET');
+    const failed: unknown[] = [];
+    manager.on('renewalFailed', (event) => failed.push(event.error));
+    await manager.withLock('k', { leaseMs: 300 }, () => sleep(200)).catch(() => {});
+    expect(failed.length).toBeGreaterThanOrEqual(1);
+    expect(failed[0]).toEqual(new Error('ECONNRESET'));
   });
 
   it('close() aborts waiters, releases held locks, and refuses new calls', async () => {

@@ -201,10 +201,13 @@ function releaseLock(target: RedisLockTarget): Promise<boolean> {
 }
 
 /**
- * Nobody waits for this reply any more; if it granted the lock, hand it back. A reply that failed
- * or could not be read may have granted it too: the token-checked release is safe either way.
+ * Nobody waits for this reply any more, and it may never come (a reply lost on a live connection):
+ * release now, and again if the reply later says the lock was granted (the script may run after
+ * our release when the client re-sends it after a reconnect). The release is token-checked, so it
+ * never touches anyone else's lock.
  */
 function releaseIfGranted(target: RedisLockTarget, reply: Promise<AcquireReply>): void {
+  void leaveRedisLockQueue(target);
   reply.then(
     ([status]) => {
       if (status === 1) void leaveRedisLockQueue(target);

@@ -118,6 +118,14 @@ export function describeDecoratorMode(mode: string, create: () => DecoratedServi
       expect(jobs.runs).toBe(2);
     });
 
+    it('labels its locks Class.method and names its key template in events', async () => {
+      const { stock } = setUp();
+      const acquired: string[] = [];
+      manager.on('acquired', (event) => acquired.push(`${event.label} ${event.keyTemplate} ${event.key}`));
+      await stock.decrease('p9', 1);
+      expect(acquired).toEqual(['Stock.decrease stock:{0} stock:p9']);
+    });
+
     it('records its options as metadata', () => {
       const { StockClass } = setUp();
       const prototype = (StockClass as { prototype: object }).prototype;

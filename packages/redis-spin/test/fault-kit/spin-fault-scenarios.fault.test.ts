@@ -9,9 +9,4 @@ runFaultScenarios({
   backendModule: fileURLToPath(new URL('./spin-fault-backend.ts', import.meta.url)),
   store: { url: REDIS_URL, host: redis.hostname, port: Number(redis.port || 6379) },
   commandTimeoutMs: 5_000,
-  knownFailures: {
-    // redis-common: a try-once acquire whose reply never comes gives up after commandTimeoutMs, but
-    // releases what the script granted only once that reply arrives, i.e. never on a live connection.
-    'reply-dropped': 'an unanswered acquire keeps its lock for the whole lease',
-  },
 });

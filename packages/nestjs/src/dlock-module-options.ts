@@ -10,18 +10,18 @@ export interface DlockManagerOptions extends LockManagerOptions {
    * @example
    * afterClose: () => redis.quit()
    */
-  readonly afterClose?: () => unknown;
+  readonly afterClose?: (() => unknown) | undefined;
 }
 
 /** Options of the module itself, fixed when the module is declared (they decide which providers exist). */
 export interface DlockModuleBehaviorOptions {
   /** Register the module globally, so every module can inject `LockManager`. Default `true`. */
-  readonly isGlobal?: boolean;
+  readonly isGlobal?: boolean | undefined;
   /**
    * Install {@link LockErrorFilter} as a global filter (`APP_FILTER`): dlock errors thrown by HTTP
    * handlers answer 409 / 503 + `Retry-After` / 500 instead of Nest's generic 500. Default `false`.
    */
-  readonly errorFilter?: boolean;
+  readonly errorFilter?: boolean | undefined;
 }
 
 /**
@@ -45,9 +45,9 @@ export interface DlockModuleOptions extends DlockManagerOptions, DlockModuleBeha
  */
 export interface DlockModuleAsyncOptions extends DlockModuleBehaviorOptions {
   /** Modules whose exported providers `inject` names. */
-  readonly imports?: ModuleMetadata['imports'];
+  readonly imports?: ModuleMetadata['imports'] | undefined;
   /** Tokens whose values are passed to `useFactory`, in order. */
-  readonly inject?: readonly (InjectionToken | OptionalFactoryDependency)[];
+  readonly inject?: readonly (InjectionToken | OptionalFactoryDependency)[] | undefined;
   /** Returns the manager's options; receives the values of `inject`. May be async. */
   readonly useFactory: (...dependencies: never[]) => DlockManagerOptions | Promise<DlockManagerOptions>;
 }

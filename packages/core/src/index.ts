@@ -65,3 +65,4 @@ export { MemoryLockBackend } from './memory-lock-backend.js';
 export { MemoryLockStore } from './memory-lock-store.js';
 export type { WaitOrAbortOptions } from './wait-or-abort.js';
 export { waitOrAbort } from './wait-or-abort.js';
+export { Wakeup } from './wakeup.js';

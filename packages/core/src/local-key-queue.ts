@@ -1,6 +1,10 @@
+import { waitOrAbort } from './wait-or-abort.js';
+
 interface LocalWaiter {
   readonly admit: () => void;
 }
+
+const TIMED_OUT = Symbol('timed out');
 
 /** Result of asking for a key's local turn. */
 export type LocalTurn = 'admitted' | 'busy' | 'timeout';
@@ -12,11 +16,6 @@ export type LocalTurn = 'admitted' | 'busy' | 'timeout';
  */
 export class LocalKeyQueue {
   readonly #waiting = new Map<string, LocalWaiter[]>();
-
-  /** Number of keys currently entered (for tests and diagnostics). */
-  get size(): number {
-    return this.#waiting.size;
-  }
 
   /** Whether some caller of this process currently has the turn for `key`. */
   isEntered(key: string): boolean {
@@ -34,31 +33,32 @@ export class LocalKeyQueue {
       return Promise.resolve('admitted');
     }
     if (waitMs <= 0) return Promise.resolve('busy');
-    signal.throwIfAborted();
+    if (signal.aborted) return Promise.reject(signal.reason);
 
-    return new Promise<LocalTurn>((resolve, reject) => {
-      const leaveQueue = () => {
-        const index = queue.indexOf(waiter);
-        if (index >= 0) queue.splice(index, 1);
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-      };
-      const waiter: LocalWaiter = {
+    let waiter!: LocalWaiter;
+    let handedTheTurn = false;
+    const admitted = new Promise<LocalTurn>((resolve) => {
+      waiter = {
         admit: () => {
-          leaveQueue();
+          handedTheTurn = true;
           resolve('admitted');
         },
       };
-      const onAbort = () => {
-        leaveQueue();
-        reject(signal.reason);
-      };
-      const timer = setTimeout(() => {
-        leaveQueue();
-        resolve('timeout');
-      }, waitMs);
-      signal.addEventListener('abort', onAbort, { once: true });
-      queue.push(waiter);
+    });
+    queue.push(waiter);
+    return waitOrAbort(admitted, {
+      signal,
+      timeoutMs: waitMs,
+      timeoutError: () => TIMED_OUT,
+      onAbandoned: () => {
+        const index = queue.indexOf(waiter);
+        if (index >= 0) queue.splice(index, 1);
+        // Given the turn in the same tick it gave up: pass it on, or the key stays entered forever.
+        else if (handedTheTurn) this.leave(key);
+      },
+    }).catch((error: unknown) => {
+      if (error === TIMED_OUT) return 'timeout';
+      throw error;
     });
   }
 
@@ -66,7 +66,7 @@ export class LocalKeyQueue {
   leave(key: string): void {
     const queue = this.#waiting.get(key);
     if (!queue) return;
-    const next = queue[0];
+    const next = queue.shift();
     if (next) next.admit();
     else this.#waiting.delete(key);
   }

@@ -2,6 +2,7 @@ import { linkAbortSignals } from './abort-link.js';
 import { LockBackendError } from './errors.js';
 import type { BackendAcquireRequest, BackendLock, LockBackend } from './lock-backend.js';
 import { MemoryLockStore } from './memory-lock-store.js';
+import { Wakeup } from './wakeup.js';
 
 /** Options of a {@link MemoryLockBackend}. */
 export interface MemoryLockBackendOptions {
@@ -32,30 +33,19 @@ export class MemoryLockBackend implements LockBackend {
     request.onContended?.();
 
     const { signal, dispose } = linkAbortSignals([request.signal, this.#closing.signal]);
-    let wake: () => void = () => {};
-    const sleeper = { wake: () => wake() };
+    const wakeup = new Wakeup();
+    const sleeper = { wake: () => wakeup.notify() };
     this.store.addSleeper(request.key, sleeper);
     try {
       for (;;) {
         const remaining = deadline - Date.now();
         if (remaining <= 0) return null;
         // Sleep until a release wakes us, the holder's lease ends, or our wait is over.
-        const napMs = Math.min(remaining, Math.max(1, this.store.remainingLeaseMs(request.key)));
-        await new Promise<void>((resolve, reject) => {
-          const done = () => {
-            clearTimeout(timer);
-            signal.removeEventListener('abort', onAbort);
-            resolve();
-          };
-          const onAbort = () => {
-            clearTimeout(timer);
-            reject(signal.reason);
-          };
-          const timer = setTimeout(done, napMs);
-          wake = done;
-          signal.addEventListener('abort', onAbort, { once: true });
-          if (signal.aborted) onAbort();
-        });
+        await wakeup.sleep(
+          Math.min(remaining, Math.max(1, this.store.remainingLeaseMs(request.key))),
+          signal,
+        );
+        wakeup.consume();
         const lock = this.#attempt(request);
         if (lock) return lock;
       }

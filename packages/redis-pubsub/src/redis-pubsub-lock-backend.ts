@@ -156,7 +156,7 @@ export class RedisPubSubLockBackend implements LockBackend {
           await membership.waiter.sleep(napMs, signal);
         }
         recheck = false;
-        membership.waiter.consumeWake();
+        membership.waiter.consume();
         // Claims the lock if it was handed to us; takes it if free and we are next; else re-queues.
         const result = await attempt(false);
         if (result.acquired) {

@@ -1,12 +1,12 @@
+import { Wakeup } from '@dlock/core';
 import { isRedisCluster, type RedisLockClient } from '@dlock/redis-common';
 import type { Cluster, Redis } from 'ioredis';
-import { ReleaseWaiter } from './release-waiter.js';
 import { duplicateShardedSubscriber, ssubscribeFollowingSlots } from './sharded-subscriber.js';
 
 /** One subscribed channel and the local waiters listening on it. */
 export interface ChannelEntry {
   /** Local waiters of this channel by owner token: a handoff message names exactly one of them. */
-  readonly waiters: Map<string, ReleaseWaiter>;
+  readonly waiters: Map<string, Wakeup>;
   /** Settles when the server confirmed the SUBSCRIBE. */
   readonly subscribed: Promise<void>;
   confirmed: boolean;
@@ -15,7 +15,7 @@ export interface ChannelEntry {
 
 /** A waiter's place on a channel; `leave()` it in a `finally`. */
 export interface ChannelMembership {
-  readonly waiter: ReleaseWaiter;
+  readonly waiter: Wakeup;
   /** The channel's subscription this waiter joined (compare with {@link ReleaseSubscriptions.confirmedEntry}). */
   readonly entry: ChannelEntry;
   leave(): void;
@@ -106,7 +106,7 @@ export class ReleaseSubscriptions {
     }
     clearTimeout(entry.lingerTimer);
     entry.lingerTimer = undefined;
-    const waiter = new ReleaseWaiter();
+    const waiter = new Wakeup();
     const joined = entry;
     joined.waiters.set(token, waiter);
     return { waiter, entry: joined, leave: () => this.#leave(channel, joined, token) };

@@ -1,0 +1,87 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { LeaseWatch } from './lease-watch.js';
+import type { BackendLock } from './lock-backend.js';
+
+function fakeLock(extend: BackendLock['extend']): BackendLock {
+  return { expiresAt: Date.now() + 300, extend, release: async () => true };
+}
+
+function watch(lock: BackendLock, renew = true) {
+  const events: string[] = [];
+  const watcher = new LeaseWatch(
+    {
+      lock,
+      leaseMs: 300,
+      renew,
+      onRenewed: (expiresAt) => events.push(`renewed:${expiresAt - Date.now()}`),
+      onRenewalFailed: (error) => events.push(`failed:${String(error)}`),
+      onLost: (cause) => events.push(`lost:${String(cause)}`),
+    },
+    lock.expiresAt,
+  );
+  return { watcher, events };
+}
+
+describe('LeaseWatch', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('renews every leaseMs / 3 and pushes the expiry out each time', async () => {
+    const extend = vi.fn(async () => true);
+    const { watcher, events } = watch(fakeLock(extend));
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(extend).toHaveBeenCalledTimes(10);
+    expect(events.every((event) => event === 'renewed:300')).toBe(true);
+    watcher.stop();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('a renewal that finds the lock gone reports the loss once and stops', async () => {
+    const extend = vi.fn(async () => false);
+    const { events } = watch(fakeLock(extend));
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(extend).toHaveBeenCalledTimes(1);
+    expect(events).toEqual(['lost:undefined']);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('a store that stays unreachable: retries every leaseMs / 6, then loses the lock at the lease end with the last error', async () => {
+    const extend = vi.fn(async () => {
+      throw new Error('ECONNREFUSED');
+    });
+    const { events } = watch(fakeLock(extend));
+    await vi.advanceTimersByTimeAsync(300);
+    expect(events.filter((event) => event.startsWith('failed'))).toHaveLength(extend.mock.calls.length);
+    expect(extend.mock.calls.length).toBeGreaterThanOrEqual(2);
+    expect(events.at(-1)).toBe('lost:Error: ECONNREFUSED');
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('a renewal that hangs still ends in a loss at the lease end', async () => {
+    const { events } = watch(fakeLock(() => new Promise(() => {})));
+    await vi.advanceTimersByTimeAsync(300);
+    expect(events).toEqual(['lost:undefined']);
+  });
+
+  it('without renew it only watches the expiry', async () => {
+    const extend = vi.fn(async () => true);
+    const { events } = watch(fakeLock(extend), false);
+    await vi.advanceTimersByTimeAsync(300);
+    expect(extend).not.toHaveBeenCalled();
+    expect(events).toEqual(['lost:undefined']);
+  });
+
+  it('extended() by hand moves the expiry; stop() cancels everything', async () => {
+    const { watcher, events } = watch(
+      fakeLock(async () => true),
+      false,
+    );
+    await vi.advanceTimersByTimeAsync(200);
+    watcher.extended(Date.now() + 300);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(events).toEqual([]);
+    watcher.stop();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(events).toEqual([]);
+  });
+});

@@ -102,7 +102,7 @@ function resolvePlaceholder(
  * Turn one key component into text, refusing values that would silently produce a wrong lock
  * (`undefined`, `null`, objects, `NaN`, empty strings): locking on "undefined" serializes every caller.
  */
-export function stringifyKeyPart(value: unknown, describe: () => string): string {
+function stringifyKeyPart(value: unknown, describe: () => string): string {
   switch (typeof value) {
     case 'string':
       if (value.length > 0) return value;

@@ -69,7 +69,7 @@ const MAX_KEY_PREFIX_LENGTH = 256;
  * this long to arrive before the connection is treated as silent. Generous for a round trip, small
  * next to any `waitMs` worth setting.
  */
-export const REPLY_GRACE_MS = 250;
+const REPLY_GRACE_MS = 250;
 
 /**
  * Validate user options and fill in defaults.

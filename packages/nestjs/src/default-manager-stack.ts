@@ -18,7 +18,7 @@ globalSlot[STACK_KEY] ??= [];
 const installations: DefaultManagerInstallation[] = globalSlot[STACK_KEY];
 
 /** The current default manager, or `undefined` where core would throw. */
-export function peekDefaultLockManager(): LockManager | undefined {
+function peekDefaultLockManager(): LockManager | undefined {
   try {
     return getDefaultLockManager();
   } catch (error) {

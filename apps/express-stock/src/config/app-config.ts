@@ -25,7 +25,7 @@ export interface AppConfig {
 }
 
 /** Local defaults match the README's `docker compose up -d` and a plain local install. */
-export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 /** A database of the app's own, created at startup if missing; it never shares `test` by default. */
 export const DEFAULT_MYSQL_URL = 'mysql://root@127.0.0.1:3306/express_stock';
 

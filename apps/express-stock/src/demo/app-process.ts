@@ -7,7 +7,7 @@ const TSX_LOADER = require.resolve('tsx');
 const APP_DIR = fileURLToPath(new URL('../..', import.meta.url));
 const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
 
-export interface AppProcessExit {
+interface AppProcessExit {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
 }

@@ -1,10 +1,10 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /** The tables the app owns, without the prefix. */
-export const APP_TABLES = ['stock', 'order', 'race_stock'] as const;
+const APP_TABLES = ['stock', 'order', 'race_stock'] as const;
 
 /** A table the app would create already exists and is not the app's: nothing was changed. */
-export class ForeignTableError extends Error {
+class ForeignTableError extends Error {
   override readonly name = 'ForeignTableError';
   readonly table: string;
   constructor(table: string, database: string) {

@@ -36,7 +36,7 @@ export interface GracefulShutdownOptions {
  * @example
  * process.once('SIGTERM', () => void shutDownGracefully({ server, context, logger, graceMs: 10_000 }).then((clean) => process.exit(clean ? 0 : 1)));
  */
-export async function shutDownGracefully(options: GracefulShutdownOptions): Promise<boolean> {
+async function shutDownGracefully(options: GracefulShutdownOptions): Promise<boolean> {
   const { server, context, logger, graceMs, settleMs = 5_000 } = options;
   const inFlight = countInFlight(server);
   context.lifecycle.shuttingDown = true;

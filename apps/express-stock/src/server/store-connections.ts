@@ -55,7 +55,7 @@ export async function connectRedis(url: string): Promise<Redis> {
 }
 
 /** The entities of this app, for DataSources and for tests that seed or inspect tables. */
-export const APP_ENTITIES = [Stock, Order, RaceStock];
+const APP_ENTITIES = [Stock, Order, RaceStock];
 
 /**
  * The app's DataSource: entities, transactions, its own pool. Tables are prefixed with

@@ -591,7 +591,9 @@ export function runFaultScenarios(options: FaultScenarioOptions): void {
             const doomed = worker({
               MODE: 'wait',
               KEY: key,
-              WAIT_MS: '30000',
+              // Waiters are served earliest deadline first: the doomed one must end its wait before
+              // the next one does, or the next one is at the head and the scenario tests nothing.
+              WAIT_MS: '20000',
               REGISTER_PORT: String(server.port),
               HISTORY_FILE: h.file('doomed-waiter'),
               PROCESS_NAME: 'doomed-waiter',
@@ -599,8 +601,8 @@ export function runFaultScenarios(options: FaultScenarioOptions): void {
             await doomed.waitForLine('queued', 20_000);
             const next = await direct();
             const contended = new Promise((resolve) => next.manager.once('contended', resolve));
-            const waiting = h.recorder('next-waiter').attempt({ key, waitMs: 15_000 }, (attempt) =>
-              next.manager.withLock(key, { retry: { waitMs: 15_000 } }, async (scope) => {
+            const waiting = h.recorder('next-waiter').attempt({ key, waitMs: 40_000 }, (attempt) =>
+              next.manager.withLock(key, { retry: { waitMs: 40_000 } }, async (scope) => {
                 attempt.acquired(scope.locks[0]!.fencingToken);
                 await server.register.write(key, scope.locks[0]!.fencingToken ?? 0, 'next-waiter');
               }),
@@ -616,6 +618,8 @@ export function runFaultScenarios(options: FaultScenarioOptions): void {
               'dead waiter at the head: next waiter gets the lock after the release',
               record.acquiredAt! - releasedAt,
             );
+            // The lock was handed to the dead waiter: nobody can have it before its pickup lease ends.
+            expect(pickupMs).toBeGreaterThanOrEqual(handoffLeaseMs - 100);
             expect(pickupMs).toBeLessThan(handoffLeaseMs + maxSleepMs + 2_000);
             expect(h.violations(server.register)).toEqual([]);
           }, 60_000);

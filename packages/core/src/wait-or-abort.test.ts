@@ -63,11 +63,15 @@ describe('waitOrAbort', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
-  it('clamps a timeout beyond what Node can time instead of firing after 1 ms', async () => {
-    const wait = waitOrAbort(new Promise(() => {}), { timeoutMs: 2 ** 40, timeoutError: () => 'late' });
+  it('waits out a timeout beyond what Node can time, instead of firing after 1 ms', async () => {
+    const wait = waitOrAbort(new Promise(() => {}), { timeoutMs: 2 ** 31 + 1_000, timeoutError: () => 'late' });
     let settled = false;
     wait.catch(() => {}).finally(() => (settled = true));
     await vi.advanceTimersByTimeAsync(10);
     expect(settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(2 ** 31 - 1);
+    expect(settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(1_100);
+    expect(settled).toBe(true);
   });
 });

@@ -1,10 +1,11 @@
 import { onAbort } from './abort-link.js';
+import { MAX_DURATION_MS } from './duration.js';
 
 /** How long {@link waitOrAbort} waits, and what it does when it stops waiting. */
 export interface WaitOrAbortOptions {
   /** Stop waiting when it aborts: rejects with its reason. */
   readonly signal?: AbortSignal | undefined;
-  /** Stop waiting after this many ms (clamped to 0 .. 2^31-1): rejects with `timeoutError()`. */
+  /** Stop waiting after this many ms (any length: beyond 2^31-1 ms the timer is re-armed): rejects with `timeoutError()`. */
   readonly timeoutMs: number;
   /** The rejection when `timeoutMs` passes first. */
   readonly timeoutError: () => unknown;
@@ -39,7 +40,7 @@ export function waitOrAbort<T>(promise: Promise<T>, options: WaitOrAbortOptions)
     let settled = false;
     const settle = () => {
       settled = true;
-      clearTimeout(timer);
+      timer.clear();
       unsubscribe();
     };
     const abandon = (error: unknown) => {
@@ -48,10 +49,7 @@ export function waitOrAbort<T>(promise: Promise<T>, options: WaitOrAbortOptions)
       onAbandoned?.();
       reject(error);
     };
-    const timer = setTimeout(
-      () => abandon(options.timeoutError()),
-      Math.min(Math.max(0, options.timeoutMs), 2_147_483_647),
-    );
+    const timer = longTimeout(() => abandon(options.timeoutError()), options.timeoutMs);
     const unsubscribe = signal ? onAbort(signal, () => abandon(signal.reason)) : () => {};
     promise.then(
       (value) => {
@@ -66,4 +64,18 @@ export function waitOrAbort<T>(promise: Promise<T>, options: WaitOrAbortOptions)
       },
     );
   });
+}
+
+/**
+ * `setTimeout` for any delay: Node fires a timer set beyond 2^31-1 ms after 1 ms, so a longer
+ * delay is waited for in slices.
+ */
+function longTimeout(callback: () => void, delayMs: number): { clear(): void } {
+  const dueAt = Date.now() + Math.max(0, delayMs);
+  let handle: NodeJS.Timeout;
+  const arm = () => {
+    handle = setTimeout(() => (Date.now() >= dueAt ? callback() : arm()), Math.min(dueAt - Date.now(), MAX_DURATION_MS));
+  };
+  arm();
+  return { clear: () => clearTimeout(handle) };
 }

@@ -1,3 +1,7 @@
+import { waitOrAbort } from '@dlock/core';
+
+const NO_SLOT = Symbol('no slot');
+
 /**
  * A counting semaphore with a FIFO queue: caps how many pooled connections one backend holds at
  * once, so held and waiting locks can never take the whole pool away from the work done under them.
@@ -30,34 +34,35 @@ export class ConnectionSlots {
       return Promise.resolve(true);
     }
     if (waitMs <= 0) return Promise.resolve(false);
-    return new Promise<boolean>((resolve, reject) => {
-      const settle = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        const index = this.#waiters.indexOf(grant);
-        if (index >= 0) this.#waiters.splice(index, 1);
-      };
-      const grant = () => {
-        settle();
+    let granted = false;
+    let grant!: () => void;
+    const admitted = new Promise<boolean>((resolve) => {
+      grant = () => {
+        granted = true;
         this.#inUse++;
         resolve(true);
       };
-      const onAbort = () => {
-        settle();
-        reject(signal.reason);
-      };
-      const timer = setTimeout(() => {
-        settle();
-        resolve(false);
-      }, waitMs);
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.#waiters.push(grant);
+    });
+    this.#waiters.push(grant);
+    return waitOrAbort(admitted, {
+      signal,
+      timeoutMs: waitMs,
+      timeoutError: () => NO_SLOT,
+      onAbandoned: () => {
+        const index = this.#waiters.indexOf(grant);
+        if (index >= 0) this.#waiters.splice(index, 1);
+        // Granted in the same tick the caller gave up: the slot goes to the next one.
+        else if (granted) this.give();
+      },
+    }).catch((error: unknown) => {
+      if (error === NO_SLOT) return false;
+      throw error;
     });
   }
 
   /** Give a slot back; the longest-waiting caller gets it. */
   give(): void {
     this.#inUse--;
-    this.#waiters[0]?.();
+    this.#waiters.shift()?.();
   }
 }

@@ -1,27 +1,58 @@
 import type { LockConnection, StatementLimits } from './lock-connection.js';
 
+/** How long a name's counter row outlives its last acquisition before it may be pruned: 1 hour. */
+export const DEFAULT_FENCING_ROW_RETENTION_MS = 3_600_000;
+/** At most one prune statement per backend in this interval: 1 minute. */
+export const DEFAULT_FENCING_PRUNE_INTERVAL_MS = 60_000;
+/** Rows deleted by one prune statement at most, so it never holds InnoDB locks for long. */
+const PRUNE_BATCH = 1_000;
+
+/** The database server's clock in µs since the epoch, in UTC (no session time zone, no DST fold). */
+const SERVER_MICROS = "TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', UTC_TIMESTAMP(6))";
+
+/** Tuning of {@link FencingCounter}'s pruning (tests shorten it). */
+export interface FencingCounterRetention {
+  /** A row not bumped for this long may be deleted. Default {@link DEFAULT_FENCING_ROW_RETENTION_MS}. */
+  readonly retentionMs?: number;
+  /** Least time between two prune statements of one backend. Default {@link DEFAULT_FENCING_PRUNE_INTERVAL_MS}. */
+  readonly pruneIntervalMs?: number;
+}
+
 /**
- * Opt-in fencing tokens: one counter row per lock name, bumped on the holding connection right
- * after `GET_LOCK` succeeds. `LAST_INSERT_ID(expr)` makes the new value come back in the same
- * round trip (as the statement's insert id), and the row update is atomic in InnoDB, so tokens of
- * one name strictly increase across every client and survive restarts.
+ * Opt-in fencing tokens, bounded in size: one counter row per lock name, bumped on the holding
+ * connection right after `GET_LOCK` succeeds to `max(last + 1, database clock in µs)`.
+ * `LAST_INSERT_ID(expr)` makes the new value come back in the same round trip (as the statement's
+ * insert id), and the row update is atomic in InnoDB, so tokens of one name strictly increase
+ * across every client and survive restarts.
+ *
+ * Because a token is at least the clock, a row only matters while the clock has not passed it:
+ * rows not bumped for `retentionMs` (1 hour) are deleted, at most once a minute, in batches, by the
+ * connection that just took a lock. The next token of a pruned name starts again from the clock,
+ * which is past the old one unless the database clock stepped back by more than `retentionMs`.
+ * The table therefore holds about one row per name locked in the last hour, not one per name ever
+ * locked. Older tables with small tokens (1, 2, 3, ...) keep working: the clock is far above them.
  *
  * @example
  * const fencing = new FencingCounter('dlock_fencing', true);
- * const token = await fencing.next(connection, name, limits); // 1, 2, 3, ...
+ * const token = await fencing.next(connection, name, limits); // e.g. 1764410000000123, then higher
  */
 export class FencingCounter {
   readonly #table: string;
   readonly #create: boolean;
+  readonly #retentionMs: number;
+  readonly #pruneIntervalMs: number;
   #ready: Promise<void> | undefined;
+  #lastPruneAt = Number.NEGATIVE_INFINITY;
 
-  constructor(table: string, create: boolean) {
+  constructor(table: string, create: boolean, retention: FencingCounterRetention = {}) {
     // The name was validated against /^[A-Za-z_][A-Za-z0-9_$]*(\.…)?$/, so quoting cannot be escaped.
     this.#table = table
       .split('.')
       .map((part) => `\`${part}\``)
       .join('.');
     this.#create = create;
+    this.#retentionMs = retention.retentionMs ?? DEFAULT_FENCING_ROW_RETENTION_MS;
+    this.#pruneIntervalMs = retention.pruneIntervalMs ?? DEFAULT_FENCING_PRUNE_INTERVAL_MS;
   }
 
   /**
@@ -54,8 +85,8 @@ export class FencingCounter {
       await this.#ready;
     }
     const result = await connection.execute(
-      `INSERT INTO ${this.#table} (name, token) VALUES (?, LAST_INSERT_ID(1))
-       ON DUPLICATE KEY UPDATE token = LAST_INSERT_ID(token + 1)`,
+      `INSERT INTO ${this.#table} (name, token) VALUES (?, LAST_INSERT_ID(${SERVER_MICROS}))
+       ON DUPLICATE KEY UPDATE token = LAST_INSERT_ID(GREATEST(token + 1, ${SERVER_MICROS}))`,
       [name],
       { ...limits, action: 'the fencing token INSERT' },
     );
@@ -64,6 +95,21 @@ export class FencingCounter {
     if (!Number.isSafeInteger(token) || token < 1) {
       throw new Error(`fencing counter returned no token (insertId ${String(insertId)})`);
     }
+    await this.#pruneIfDue(connection, limits);
     return token;
+  }
+
+  /** Delete rows not bumped for retentionMs, at most once per pruneIntervalMs; never fails a caller. */
+  async #pruneIfDue(connection: LockConnection, limits: Omit<StatementLimits, 'action'>): Promise<void> {
+    const now = Date.now();
+    if (now - this.#lastPruneAt < this.#pruneIntervalMs) return;
+    this.#lastPruneAt = now;
+    await connection
+      .execute(
+        `DELETE FROM ${this.#table} WHERE token < ${SERVER_MICROS} - ? LIMIT ${PRUNE_BATCH}`,
+        [Math.round(this.#retentionMs * 1000)],
+        { ...limits, action: 'pruning the fencing table' },
+      )
+      .catch(() => {});
   }
 }

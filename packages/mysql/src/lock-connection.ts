@@ -1,6 +1,5 @@
-import { LockBackendError } from '@dlock/core';
+import { LockBackendError, waitOrAbort } from '@dlock/core';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { setDeadlineTimer } from './deadline-timer.js';
 import { BACKEND } from './mysql-lock-options.js';
 
 /** The part of a mysql2 pool connection this package touches (events tell us the session ended). */
@@ -93,37 +92,24 @@ export class LockConnection {
     options.signal.throwIfAborted();
     const runner = options.dataSource.createQueryRunner('master');
     const connecting = runner.connect() as Promise<DriverConnection>;
-    let timer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
-    const giveUp = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new LockBackendError(
-              `No MySQL connection for lock "${options.key}" (backend "${BACKEND}") within ${Math.round(options.timeoutMs)} ms ` +
-                '(connectionTimeoutMs): the pool is exhausted, or the server did not complete a new connection in time. ' +
-                'Give the lock backend its own DataSource, lower maxConnections, raise the pool size, or check the network.',
-              { backend: BACKEND, key: options.key, isRetryable: true },
-            ),
-          ),
-        options.timeoutMs,
-      );
-      onAbort = () => reject(options.signal.reason);
-      options.signal.addEventListener('abort', onAbort, { once: true });
+    const driver = await waitOrAbort(connecting, {
+      signal: options.signal,
+      timeoutMs: options.timeoutMs,
+      timeoutError: () =>
+        new LockBackendError(
+          `No MySQL connection for lock "${options.key}" (backend "${BACKEND}") within ${Math.round(options.timeoutMs)} ms ` +
+            '(connectionTimeoutMs): the pool is exhausted, or the server did not complete a new connection in time. ' +
+            'Give the lock backend its own DataSource, lower maxConnections, raise the pool size, or check the network.',
+          { backend: BACKEND, key: options.key, isRetryable: true },
+        ),
+      // A connection that arrives after the caller gave up goes straight back to the pool.
+      onAbandoned: () =>
+        connecting.then(
+          () => void runner.release(),
+          () => undefined,
+        ),
     });
-    try {
-      const driver = await Promise.race([connecting, giveUp]);
-      return new LockConnection(runner, driver, options);
-    } catch (error) {
-      connecting.then(
-        () => void runner.release(),
-        () => undefined,
-      );
-      throw error;
-    } finally {
-      clearTimeout(timer);
-      if (onAbort) options.signal.removeEventListener('abort', onAbort);
-    }
+    return new LockConnection(runner, driver, options);
   }
 
   /** True once the session is known to be over (closed, broken or destroyed here), and its locks with it. */
@@ -149,52 +135,23 @@ export class LockConnection {
 
   /** Run one parameterized statement within `limits` and return the driver's raw result (e.g. `insertId`). */
   execute(sql: string, parameters: readonly unknown[], limits: StatementLimits): Promise<unknown> {
-    const { signal } = limits;
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (limits.signal?.aborted) return Promise.reject(limits.signal.reason);
     const answer = this.#runner.query(sql, [...parameters]) as Promise<unknown>;
-    return new Promise<unknown>((resolve, reject) => {
-      let settled = false;
-      const finish = () => {
-        settled = true;
-        timer.clear();
-        signal?.removeEventListener('abort', onAbort);
-      };
-      const abandon = () => {
+    return waitOrAbort(answer, {
+      signal: limits.signal,
+      timeoutMs: limits.deadline - Date.now(),
+      timeoutError: () =>
+        new LockBackendError(
+          `MySQL did not answer ${limits.action} for lock "${this.#key}" (backend "${BACKEND}") within ${limits.limit}. ` +
+            'Its connection was destroyed, so the server drops that session and its named locks once it notices. ' +
+            'Check the network to the server; if it is only slow, raise the option named.',
+          { backend: BACKEND, key: this.#key, isRetryable: true },
+        ),
+      // Nobody waits for this statement any more: end its session, and with it what it may hold.
+      onAbandoned: () => {
         if (limits.blocking && this.connectionId !== undefined) this.#onAbandonedWait?.(this.connectionId);
         this.destroy();
-      };
-      const timer = setDeadlineTimer(limits.deadline, () => {
-        if (settled) return;
-        finish();
-        abandon();
-        reject(
-          new LockBackendError(
-            `MySQL did not answer ${limits.action} for lock "${this.#key}" (backend "${BACKEND}") within ${limits.limit}. ` +
-              'Its connection was destroyed, so the server drops that session and its named locks once it notices. ' +
-              'Check the network to the server; if it is only slow, raise the option named.',
-            { backend: BACKEND, key: this.#key, isRetryable: true },
-          ),
-        );
-      });
-      const onAbort = () => {
-        if (settled) return;
-        finish();
-        abandon();
-        reject(signal?.reason);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      answer.then(
-        (result) => {
-          if (settled) return;
-          finish();
-          resolve(result);
-        },
-        (error: unknown) => {
-          if (settled) return;
-          finish();
-          reject(error);
-        },
-      );
+      },
     });
   }
 

@@ -6,8 +6,8 @@ export type { RedisErrorContext } from './redis-backend-error.js';
 export { toLockBackendError } from './redis-backend-error.js';
 export type { PublishCommand, RedisLockClient } from './redis-client.js';
 export { assertRedisClient, isRedisCluster } from './redis-client.js';
-export type { RedisLockKeys } from './redis-key-layout.js';
-export { DEFAULT_KEY_PREFIX, escapeHashTag, redisLockKeys } from './redis-key-layout.js';
+export type { RedisLockKeys, RedisLockValue } from './redis-key-layout.js';
+export { DEFAULT_KEY_PREFIX, escapeHashTag, parseRedisLockValue, redisLockKeys } from './redis-key-layout.js';
 export type {
   RedisAcquireAttempt,
   RedisLockAttempt,

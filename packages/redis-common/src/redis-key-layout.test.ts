@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assertKeyPrefix, escapeHashTag, redisLockKeys } from './redis-key-layout.js';
+import { assertKeyPrefix, escapeHashTag, parseRedisLockValue, redisLockKeys } from './redis-key-layout.js';
 
 /** Redis Cluster's rule: hash the part between the first "{" and the next "}", if non-empty. */
 function hashTag(name: string): string {
@@ -11,10 +11,9 @@ function hashTag(name: string): string {
 }
 
 describe('redisLockKeys', () => {
-  it('puts the lock, fence, queue and channel of a key under one hash tag', () => {
+  it('puts the lock, queue and channel of a key under one hash tag', () => {
     expect(redisLockKeys('dlock:', 'stock:42')).toEqual({
       lock: 'dlock:{stock:42}',
-      fence: 'dlock:{stock:42}:fence',
       queue: 'dlock:{stock:42}:queue',
       channel: 'dlock:{stock:42}:released',
     });
@@ -24,7 +23,7 @@ describe('redisLockKeys', () => {
     'keeps every name of %j in one slot and distinct from other keys',
     (key) => {
       const names = redisLockKeys('dlock:', key);
-      const tags = new Set([names.lock, names.fence, names.queue, names.channel].map(hashTag));
+      const tags = new Set([names.lock, names.queue, names.channel].map(hashTag));
       expect(tags.size).toBe(1);
       expect([...tags][0]).toBe(escapeHashTag(key));
       expect([...tags][0]).not.toMatch(/[{}]/);
@@ -41,5 +40,18 @@ describe('redisLockKeys', () => {
     expect(() => assertKeyPrefix('app:{x}:', 'test')).toThrow(/keyPrefix/);
     expect(() => assertKeyPrefix(42, 'test')).toThrow(/keyPrefix/);
     expect(() => assertKeyPrefix('app:', 'test')).not.toThrow();
+  });
+});
+
+describe('parseRedisLockValue', () => {
+  it('reads the fence, the queue flag and the owner (any characters), a tombstone, and nothing else', () => {
+    expect(parseRedisLockValue('1764410000000123:q:a:b c')).toEqual({
+      fencingToken: 1764410000000123,
+      waitersQueued: true,
+      owner: 'a:b c',
+    });
+    expect(parseRedisLockValue('7:-:')).toEqual({ fencingToken: 7, waitersQueued: false, owner: undefined });
+    expect(parseRedisLockValue(null)).toBeUndefined();
+    expect(parseRedisLockValue('plain-token')).toBeUndefined();
   });
 });

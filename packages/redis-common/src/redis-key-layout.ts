@@ -5,10 +5,11 @@ export const DEFAULT_KEY_PREFIX = 'dlock:';
 
 /** The Redis names of one lock. All share the hash tag `{<escaped key>}`, hence one Cluster slot. */
 export interface RedisLockKeys {
-  /** `<prefix>{<key>}`: string holding the owner token, with the lease as its PX expiry. */
+  /**
+   * `<prefix>{<key>}`: string `"<fencing token>:<flag>:<owner token>"` with the lease as its PX
+   * expiry (flag `q`: waiters may be queued; `-`: none). Read it with {@link parseRedisLockValue}.
+   */
   readonly lock: string;
-  /** `<prefix>{<key>}:fence`: the last fencing token handed out for the key. */
-  readonly fence: string;
   /** `<prefix>{<key>}:queue`: sorted set of waiting tokens, scored by when each stops waiting. */
   readonly queue: string;
   /** `<prefix>{<key>}:released`: pub/sub channel; a handoff publishes the new owner's token. */
@@ -22,12 +23,11 @@ export interface RedisLockKeys {
  *
  * @example
  * redisLockKeys('dlock:', 'stock:42');
- * // { lock: 'dlock:{stock:42}', fence: 'dlock:{stock:42}:fence', queue: 'dlock:{stock:42}:queue',
-//   channel: 'dlock:{stock:42}:released' }
+ * // { lock: 'dlock:{stock:42}', queue: 'dlock:{stock:42}:queue', channel: 'dlock:{stock:42}:released' }
  */
 export function redisLockKeys(keyPrefix: string, key: string): RedisLockKeys {
   const lock = `${keyPrefix}{${escapeHashTag(key)}}`;
-  return { lock, fence: `${lock}:fence`, queue: `${lock}:queue`, channel: `${lock}:released` };
+  return { lock, queue: `${lock}:queue`, channel: `${lock}:released` };
 }
 
 /**
@@ -54,4 +54,31 @@ export function assertKeyPrefix(keyPrefix: unknown, backend: string): asserts ke
       { backend },
     );
   }
+}
+
+/** A lock key's value, read: see {@link RedisLockKeys.lock}. */
+export interface RedisLockValue {
+  /** The fencing token handed out with the lock. */
+  readonly fencingToken: number;
+  /** Whether waiters may be queued behind the holder. */
+  readonly waitersQueued: boolean;
+  /** The holder's owner token; `undefined` for a tombstone (free, kept for `fenceRetentionMs`). */
+  readonly owner: string | undefined;
+}
+
+/**
+ * Read the value of a lock key (`GET <prefix>{<key>}`); `undefined` when the key does not exist or
+ * was not written by this format.
+ *
+ * @example
+ * parseRedisLockValue(await redis.get(redisLockKeys('dlock:', 'stock:42').lock))?.owner;
+ */
+export function parseRedisLockValue(value: string | null | undefined): RedisLockValue | undefined {
+  const match = value == null ? null : /^(\d+):(.):([\s\S]*)$/.exec(value);
+  if (!match) return undefined;
+  return {
+    fencingToken: Number(match[1]),
+    waitersQueued: match[2] === 'q',
+    owner: match[3] === '' ? undefined : match[3],
+  };
 }

@@ -6,8 +6,11 @@ import { RedisConnectionHealth } from './redis-connection-health.js';
 import type { RedisLockKeys } from './redis-key-layout.js';
 import type { AcquireReply } from './redis-script-replies.js';
 
-/** Default time the fence key outlives the last acquisition of its lock: one day. */
-export const DEFAULT_FENCE_RETENTION_MS = 86_400_000;
+/**
+ * Default time a released lock keeps its last fencing token (as a tombstone): 0, none. The next
+ * token after a release is seeded from the Redis server clock, so the key's memory is freed at once.
+ */
+export const DEFAULT_FENCE_RETENTION_MS = 0;
 
 /** Default time to wait for the reply to one lock script before failing with a retryable LockBackendError. */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 5_000;
@@ -101,7 +104,6 @@ export async function attemptRedisLock(
   const reply = runAcquireScript(client, keys, {
     token,
     leaseMs: toRedisMs(attempt.leaseMs),
-    fenceRetentionMs: toRedisMs(settings.fenceRetentionMs),
     queueWaitMs: attempt.queueWaitMs && attempt.queueWaitMs > 0 ? toRedisMs(attempt.queueWaitMs) : 0,
     handoffLeaseMs: toRedisMs(settings.handoffLeaseMs),
     publishCommand: settings.publishCommand,
@@ -195,7 +197,7 @@ function releaseLock(target: RedisLockTarget): Promise<boolean> {
   return runReleaseScript(client, keys, {
     token,
     handoffLeaseMs: toRedisMs(settings.handoffLeaseMs),
-    fenceRetentionMs: toRedisMs(settings.fenceRetentionMs),
+    fenceRetentionMs: settings.fenceRetentionMs > 0 ? toRedisMs(settings.fenceRetentionMs) : 0,
     publishCommand: settings.publishCommand,
   });
 }

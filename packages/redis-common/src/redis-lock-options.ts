@@ -14,7 +14,12 @@ import {
 export interface RedisLockFormatOptions {
   /** Prepended to every Redis name the lock writes. No `{` or `}`. Default `"dlock:"`. */
   readonly keyPrefix?: string;
-  /** How long the fencing counter of a key outlives its last acquisition. Default one day. */
+  /**
+   * How long a released lock keeps its last fencing token in Redis (a small tombstone under the
+   * lock key), guarding token order against the Redis server clock stepping back by up to that
+   * much. Default 0: the key is deleted at release and the next token is seeded from the server
+   * clock (µs), so a lock nobody holds uses no Redis memory.
+   */
   readonly fenceRetentionMs?: number;
   /**
    * Longest wait for one Redis reply (acquire, extend, release) before failing with a retryable
@@ -58,7 +63,7 @@ export function resolveRedisLockFormat(
       fenceRetentionMs: assertDuration(
         'fenceRetentionMs',
         options.fenceRetentionMs ?? DEFAULT_FENCE_RETENTION_MS,
-        rule,
+        { ...rule, allowZero: true },
       ),
       commandTimeoutMs: assertDuration(
         'commandTimeoutMs',

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   assertRedisClient,
   LUA_SCRIPTS,
+  parseRedisLockValue,
   redisLockKeys,
   runAcquireScript,
   runExtendScript,
@@ -25,27 +26,29 @@ const freshKeys = () => redisLockKeys(prefix, `key-${++counter}`);
 type Keys = ReturnType<typeof freshKeys>;
 const HANDOFF_LEASE_MS = 2_000;
 // Through the generated typed calls: the ARGV order lives in the .lua headers only.
-const acquire = (keys: Keys, token: string, leaseMs = 10_000, fenceRetentionMs = 60_000, queueWaitMs = 0) =>
+const acquire = (keys: Keys, token: string, leaseMs = 10_000, queueWaitMs = 0) =>
   runAcquireScript(redis, keys, {
     token,
     leaseMs,
-    fenceRetentionMs,
     queueWaitMs,
     handoffLeaseMs: HANDOFF_LEASE_MS,
     publishCommand: 'PUBLISH',
   });
 /** A pub/sub waiter's attempt: queues for `queueWaitMs` if the lock is taken. */
 const queueFor = (keys: Keys, token: string, queueWaitMs = 10_000) =>
-  acquire(keys, token, 10_000, 60_000, queueWaitMs);
+  acquire(keys, token, 10_000, queueWaitMs);
 const extend = (keys: Keys, token: string, leaseMs: number) =>
   runExtendScript(redis, keys, { token, leaseMs });
-const release = (keys: Keys, token: string) =>
+const release = (keys: Keys, token: string, fenceRetentionMs = 0) =>
   runReleaseScript(redis, keys, {
     token,
     handoffLeaseMs: HANDOFF_LEASE_MS,
-    fenceRetentionMs: 60_000,
+    fenceRetentionMs,
     publishCommand: 'PUBLISH',
   });
+
+/** The owner token in the lock key, or null when the lock is free. */
+const ownerOf = async (keys: Keys) => parseRedisLockValue(await redis.get(keys.lock))?.owner ?? null;
 
 /** Messages published on the lock's channel while `fn` runs. */
 async function channelMessages(keys: Keys, fn: () => Promise<void>): Promise<string[]> {
@@ -109,7 +112,7 @@ describe('Lua scripts against real Redis', () => {
     const [status, fence] = await acquire(keys, 'token-a', 5000);
     expect(status).toBe(1);
     expect(fence).toBeGreaterThan(0);
-    expect(await redis.get(keys.lock)).toBe('token-a');
+    expect(await ownerOf(keys)).toBe('token-a');
     const ttl = await redis.pttl(keys.lock);
     expect(ttl).toBeGreaterThan(4000);
     expect(ttl).toBeLessThanOrEqual(5000);
@@ -117,7 +120,7 @@ describe('Lua scripts against real Redis', () => {
     expect(taken).toBe(0);
     expect(remaining).toBeGreaterThan(4000);
     expect(remaining).toBeLessThanOrEqual(5000);
-    expect(await redis.get(keys.lock)).toBe('token-a');
+    expect(await ownerOf(keys)).toBe('token-a');
   });
 
   it('extend with the wrong token returns 0 and leaves the lease alone; with ours it resets it', async () => {
@@ -134,7 +137,7 @@ describe('Lua scripts against real Redis', () => {
     const messages = await channelMessages(keys, async () => {
       await acquire(keys, 'owner');
       expect(await release(keys, 'intruder')).toBe(false);
-      expect(await redis.get(keys.lock)).toBe('owner');
+      expect(await ownerOf(keys)).toBe('owner');
       expect(await release(keys, 'owner')).toBe(true);
       expect(await redis.exists(keys.lock)).toBe(0);
       // Double release: the second one is refused.
@@ -146,13 +149,13 @@ describe('Lua scripts against real Redis', () => {
   it('release hands the lock to the queued waiter with a pickup lease and publishes its token; the waiter claims it', async () => {
     const keys = freshKeys();
     await acquire(keys, 'owner');
-    const before = Number(await redis.get(keys.fence));
+    const before = parseRedisLockValue(await redis.get(keys.lock))!.fencingToken;
     expect(await queueFor(keys, 'waiter')).toEqual([0, expect.any(Number)]);
     const messages = await channelMessages(keys, async () => {
       expect(await release(keys, 'owner')).toBe(true);
     });
     expect(messages).toEqual(['waiter']);
-    expect(await redis.get(keys.lock)).toBe('waiter');
+    expect(await ownerOf(keys)).toBe('waiter');
     expect(await redis.pttl(keys.lock)).toBeLessThanOrEqual(HANDOFF_LEASE_MS);
     expect(await redis.zcard(keys.queue)).toBe(0);
     const [status, fence] = await queueFor(keys, 'waiter');
@@ -168,14 +171,14 @@ describe('Lua scripts against real Redis', () => {
     // A try-once caller (spin) finds the lock taken; once it is free, it still may not jump the queue.
     expect((await acquire(keys, 'spin'))[0]).toBe(0);
     await release(keys, 'owner');
-    expect(await redis.get(keys.lock)).toBe('w1');
+    expect(await ownerOf(keys)).toBe('w1');
     expect((await queueFor(keys, 'w1'))[0]).toBe(1);
     await release(keys, 'w1');
     expect((await acquire(keys, 'spin'))[0]).toBe(0);
-    expect(await redis.get(keys.lock)).toBe('w2');
+    expect(await ownerOf(keys)).toBe('w2');
     await queueFor(keys, 'w2');
     await release(keys, 'w2');
-    expect(await redis.get(keys.lock)).toBe('w3');
+    expect(await ownerOf(keys)).toBe('w3');
   });
 
   it('a free lock with a queued waiter is handed to the waiter, not taken by the caller', async () => {
@@ -187,7 +190,7 @@ describe('Lua scripts against real Redis', () => {
       expect(await acquire(keys, 'spin')).toEqual([0, HANDOFF_LEASE_MS]);
     });
     expect(messages).toEqual(['waiter']);
-    expect(await redis.get(keys.lock)).toBe('waiter');
+    expect(await ownerOf(keys)).toBe('waiter');
   });
 
   it('waiters whose wait is over are skipped; one that gives up leaves the queue', async () => {
@@ -199,7 +202,7 @@ describe('Lua scripts against real Redis', () => {
     expect(await release(keys, 'quitter')).toBe(false);
     await sleep(100);
     await release(keys, 'owner');
-    expect(await redis.get(keys.lock)).toBe('patient');
+    expect(await ownerOf(keys)).toBe('patient');
     expect(await redis.zcard(keys.queue)).toBe(0);
   });
 
@@ -209,9 +212,9 @@ describe('Lua scripts against real Redis', () => {
     await queueFor(keys, 'late');
     await queueFor(keys, 'next');
     await release(keys, 'owner');
-    expect(await redis.get(keys.lock)).toBe('late');
+    expect(await ownerOf(keys)).toBe('late');
     expect(await release(keys, 'late')).toBe(true);
-    expect(await redis.get(keys.lock)).toBe('next');
+    expect(await ownerOf(keys)).toBe('next');
   });
 
   it('after the lease expires another token takes the lock; the stale owner can neither release nor extend it', async () => {
@@ -221,25 +224,81 @@ describe('Lua scripts against real Redis', () => {
     expect((await acquire(keys, 'fresh'))[0]).toBe(1);
     expect(await release(keys, 'stale')).toBe(false);
     expect(await extend(keys, 'stale', 60_000)).toBe(false);
-    expect(await redis.get(keys.lock)).toBe('fresh');
+    expect(await ownerOf(keys)).toBe('fresh');
   });
 
-  it('fencing tokens strictly increase, also after the fence key expired or was lost', async () => {
+  it('fencing tokens strictly increase across release, handoff, lease expiry, a deleted key and a tombstone', async () => {
     const keys = freshKeys();
     const fences: number[] = [];
-    for (let round = 0; round < 12; round++) {
-      const [status, fence] = await acquire(keys, `t${round}`, 10_000, 50);
+    const take = async (token: string, leaseMs = 10_000) => {
+      const [status, fence] = await acquire(keys, token, leaseMs);
       expect(status).toBe(1);
       fences.push(fence);
+    };
+    for (let round = 0; round < 4; round++) {
+      await take(`t${round}`);
       await release(keys, `t${round}`);
-      if (round === 4) await redis.del(keys.fence);
-      if (round === 8) await sleep(80); // fence key retention (50 ms) runs out
     }
+    // Handed from holder to waiter: the fence travels in the lock value (+1 or the clock).
+    await take('holder');
+    await queueFor(keys, 'waiter');
+    await release(keys, 'holder');
+    const [claimed, claimedFence] = await queueFor(keys, 'waiter');
+    expect(claimed).toBe(1);
+    fences.push(claimedFence);
+    await release(keys, 'waiter');
+    // The lease runs out without a release: nothing is left, the next token comes from the clock.
+    await take('expiring', 30);
+    await sleep(80);
+    await take('after-expiry');
+    await redis.del(keys.lock); // the key deleted under its holder (FLUSHDB, eviction, an operator)
+    expect(await release(keys, 'after-expiry')).toBe(false);
+    await take('after-delete');
+    expect(await release(keys, 'after-delete')).toBe(true);
+    // Opt-in retention: the release leaves a tombstone with the last fence, which the next
+    // acquisition continues from.
+    await take('retained');
+    expect(await release(keys, 'retained', 60_000)).toBe(true);
+    expect(parseRedisLockValue(await redis.get(keys.lock))).toEqual({
+      fencingToken: fences.at(-1),
+      waitersQueued: false,
+      owner: undefined,
+    });
+    expect(await redis.pttl(keys.lock)).toBeGreaterThan(50_000);
+    await take('after-tombstone');
     for (let i = 1; i < fences.length; i++) expect(fences[i]).toBeGreaterThan(fences[i - 1]!);
     expect(fences.every(Number.isSafeInteger)).toBe(true);
-    // The fence key expires after the retention instead of living forever.
-    await sleep(80);
-    expect(await redis.exists(keys.fence)).toBe(0);
+    await release(keys, 'after-tombstone');
+    // By default nothing of a released lock stays in Redis.
+    expect(await redis.exists(keys.lock, keys.queue)).toBe(0);
+  });
+
+  it('a tombstone is a free lock: extend and release refuse it, acquire takes it', async () => {
+    const keys = freshKeys();
+    await acquire(keys, 'owner');
+    await release(keys, 'owner', 60_000);
+    expect(await ownerOf(keys)).toBe(null);
+    expect(await extend(keys, '', 1000)).toBe(false);
+    expect(await release(keys, '')).toBe(false);
+    expect((await acquire(keys, 'next'))[0]).toBe(1);
+  });
+
+  it('commands executed inside Redis: 3 to take a free lock, 2 to release it with nobody queued', async () => {
+    const keys = freshKeys();
+    const calls = async (run: () => Promise<unknown>) => {
+      const monitor = await redis.monitor();
+      const seen: string[] = [];
+      monitor.on('monitor', (_time: string, args: string[]) => {
+        if (args.some((arg) => arg.includes(keys.lock))) seen.push(args[0]!.toLowerCase());
+      });
+      await sleep(20);
+      await run();
+      await sleep(50);
+      monitor.disconnect();
+      return seen;
+    };
+    expect(await calls(() => acquire(keys, 'owner'))).toEqual(['evalsha', 'set', 'exists']);
+    expect(await calls(() => release(keys, 'owner'))).toEqual(['evalsha', 'get', 'del']);
   });
 
   it('many tokens racing for one key: exactly one wins per round', async () => {

@@ -25,7 +25,7 @@ function target(overrides: Partial<RedisLockTarget> = {}): RedisLockTarget {
     token: randomUUID(),
     backend: 'test',
     settings: {
-      fenceRetentionMs: 60_000,
+      fenceRetentionMs: 0,
       handoffLeaseMs: 2_000,
       commandTimeoutMs: 5_000,
       publishCommand: 'PUBLISH',
@@ -130,7 +130,7 @@ describe('attemptRedisLock', () => {
 
   it('wraps a server error in a non-retryable LockBackendError that keeps the cause', async () => {
     const mine = target();
-    await redis.hset(mine.keys.fence, 'not', 'a counter');
+    await redis.hset(mine.keys.queue, 'not', 'a queue');
     const error = (await attemptRedisLock(mine, { leaseMs: 1_000 }).catch(
       (caught: unknown) => caught,
     )) as LockBackendError;

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { clientFactory, backendRequest as request } from '@dlock/conformance';
 import { testPrefix } from '@dlock/conformance/redis';
 import { InvalidLockOptionsError, LockBackendError, LockManager } from '@dlock/core';
-import { LUA_SCRIPTS, redisLockKeys } from '@dlock/redis-common';
+import { LUA_SCRIPTS, parseRedisLockValue, redisLockKeys } from '@dlock/redis-common';
 import { Redis } from 'ioredis';
 import { describe, expect, it, vi } from 'vitest';
 import { RedisSpinLockBackend } from '../src/index.js';
@@ -58,15 +58,18 @@ describe('RedisSpinLockBackend', () => {
     await held!.release();
   });
 
-  it('uses the shared key layout: the lock key holds the token, the fence key the fencing token', async () => {
+  it('uses the shared key layout: the lock key holds the fencing token and the owner token, and is gone after release', async () => {
     const client = newClient();
     const backend = new RedisSpinLockBackend(client, { keyPrefix });
     const key = 'layout{tag}';
     const req = request(key);
     const lock = await backend.acquire(req);
     const names = redisLockKeys(keyPrefix, key);
-    expect(await client.get(names.lock)).toBe(req.token);
-    expect(Number(await client.get(names.fence))).toBe(lock!.fencingToken);
+    expect(parseRedisLockValue(await client.get(names.lock))).toEqual({
+      fencingToken: lock!.fencingToken,
+      waitersQueued: false,
+      owner: req.token,
+    });
     await lock!.release();
     expect(await client.exists(names.lock)).toBe(0);
   });
@@ -146,7 +149,7 @@ describe('RedisSpinLockBackend bad input (typed errors before any Redis call)', 
     ['maxDelayMs', { minDelayMs: 100, maxDelayMs: 10 }],
     ['jitter', { jitter: 1.5 }],
     ['jitter', { jitter: -0.1 }],
-    ['fenceRetentionMs', { fenceRetentionMs: 0 }],
+    ['fenceRetentionMs', { fenceRetentionMs: -1 }],
     ['keyPrefix', { keyPrefix: 'app:{x}' }],
   ])('rejects a bad %s', (option, options) => {
     const client = lazy();

@@ -9,7 +9,10 @@
            1 if the lock was ours and its lease was reset
            0 if it is free or held under another token (left untouched)
 ]]
-if redis.call('GET', KEYS[1]) == ARGV[1] then
+-- @include lib/lock-value.lua
+
+local _, _, owner = parseLock(redis.call('GET', KEYS[1]))
+if owner == ARGV[1] and owner ~= '' then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   return 1
 end

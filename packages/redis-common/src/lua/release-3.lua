@@ -1,0 +1,48 @@
+--[[
+  release: free a lock we own (handing it to the next queued waiter), or leave the queue.
+
+  KEYS[1]  lock            "<prefix>{<key>}"
+  KEYS[2]  queue           "<prefix>{<key>}:queue"
+  KEYS[3]  channel         "<prefix>{<key>}:released"
+  ARGV[1]  token: string             owner token
+  ARGV[2]  handoffLeaseMs: number    pickup lease in ms given to the waiter the lock is handed to
+  ARGV[3]  fenceRetentionMs: number  0: delete the lock key; > 0: leave a tombstone keeping the
+                                     last fence that long
+  ARGV[4]  publishCommand: PublishCommand  "PUBLISH" or "SPUBLISH"
+
+  Reply    FlagReply
+           1 if the lock was ours: handed to the head of the queue (one message naming it is
+           published), or deleted when nobody waits
+           0 if it is free or held under another token: left untouched, nothing published; the
+           token is removed from the queue (a waiter giving up calls release too, so a lock handed
+           to it at the last moment is passed on instead of idling until the pickup lease ends)
+  Commands: nobody queued 2 (GET, DEL); handoff 5 (GET, TIME, ZPOPMIN, SET, PUBLISH).
+]]
+local lockKey, queueKey, channel = KEYS[1], KEYS[2], KEYS[3]
+local token, handoffLeaseMs, fenceRetentionMs = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local publishCommand = ARGV[4]
+
+-- @include lib/lock-value.lua
+-- @include lib/queue-handoff.lua
+
+local fence, flag, owner = parseLock(redis.call('GET', lockKey))
+if owner ~= token or token == '' then
+  redis.call('ZREM', queueKey, token)
+  return 0
+end
+if flag == 'q' then
+  local nowMs, nowUs = serverTime()
+  local head = popQueueHead(queueKey, nowMs)
+  if head then
+    handOff({ lock = lockKey, channel = channel }, head, {
+      fence = nextFence(fence, nowUs), handoffLeaseMs = handoffLeaseMs, publishCommand = publishCommand,
+    })
+    return 1
+  end
+end
+if fenceRetentionMs > 0 then
+  redis.call('SET', lockKey, lockValue(fence, '-', ''), 'PX', fenceRetentionMs)
+else
+  redis.call('DEL', lockKey)
+end
+return 1

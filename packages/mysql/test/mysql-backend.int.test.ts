@@ -287,18 +287,40 @@ describe('fencing tokens', () => {
     await lock.release();
   });
 
-  it('come from one counter row per lock name and increase across backends', async () => {
+  it('come from one counter row per lock name and strictly increase across backends, seeded from the database clock', async () => {
     const [a, b] = [backend({ fencingTable }), backend({ fencingTable })];
     const tokens: number[] = [];
+    const before = Date.now() * 1000;
     for (const source of [a, b, a]) {
       const lock: BackendLock = (await source.acquire(request('fenced')))!;
       tokens.push(lock.fencingToken!);
       await lock.release();
     }
-    expect(tokens).toEqual([tokens[0], tokens[0]! + 1, tokens[0]! + 2]);
+    expect(tokens[1]).toBeGreaterThan(tokens[0]!);
+    expect(tokens[2]).toBeGreaterThan(tokens[1]!);
+    // µs since the epoch on the database clock (same machine here: within a minute of ours).
+    expect(Math.abs(tokens[0]! - before)).toBeLessThan(60_000_000);
     const rows = (await dataSource.query(`SELECT token FROM \`${fencingTable}\` WHERE name = ?`, [
       a.lockNameOf('fenced'),
     ])) as { token: number }[];
     expect(Number(rows[0]?.token)).toBe(tokens[2]);
+  });
+
+  it('prunes rows of names not locked for an hour, and a pruned name never gets a lower or reused token', async () => {
+    const source = backend({ fencingTable });
+    // Make sure the table exists, then plant a stale row (an old-style small counter, untouched for ages).
+    await (await source.acquire(request('warm-up')))!.release();
+    const stale = source.lockNameOf('stale-name');
+    await dataSource.query(`INSERT INTO \`${fencingTable}\` (name, token) VALUES (?, 41)`, [stale]);
+    // A fresh backend prunes on its first fencing insert (then at most once a minute).
+    const fresh = backend({ fencingTable });
+    await (await fresh.acquire(request('other-name')))!.release();
+    const left = (await dataSource.query(`SELECT token FROM \`${fencingTable}\` WHERE name = ?`, [
+      stale,
+    ])) as unknown[];
+    expect(left).toEqual([]);
+    const lock = (await fresh.acquire(request('stale-name')))!;
+    expect(lock.fencingToken).toBeGreaterThan(41);
+    await lock.release();
   });
 });

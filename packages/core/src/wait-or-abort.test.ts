@@ -64,7 +64,10 @@ describe('waitOrAbort', () => {
   });
 
   it('waits out a timeout beyond what Node can time, instead of firing after 1 ms', async () => {
-    const wait = waitOrAbort(new Promise(() => {}), { timeoutMs: 2 ** 31 + 1_000, timeoutError: () => 'late' });
+    const wait = waitOrAbort(new Promise(() => {}), {
+      timeoutMs: 2 ** 31 + 1_000,
+      timeoutError: () => 'late',
+    });
     let settled = false;
     wait.catch(() => {}).finally(() => (settled = true));
     await vi.advanceTimersByTimeAsync(10);

@@ -74,7 +74,10 @@ function longTimeout(callback: () => void, delayMs: number): { clear(): void } {
   const dueAt = Date.now() + Math.max(0, delayMs);
   let handle: NodeJS.Timeout;
   const arm = () => {
-    handle = setTimeout(() => (Date.now() >= dueAt ? callback() : arm()), Math.min(dueAt - Date.now(), MAX_DURATION_MS));
+    handle = setTimeout(
+      () => (Date.now() >= dueAt ? callback() : arm()),
+      Math.min(dueAt - Date.now(), MAX_DURATION_MS),
+    );
   };
   arm();
   return { clear: () => clearTimeout(handle) };

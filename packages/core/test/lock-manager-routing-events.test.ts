@@ -53,7 +53,12 @@ describe('LockManager: routing, events, close', () => {
     const { manager } = createManager({
       acquire: async (request) => {
         const lock = await slow.acquire(request);
-        return lock && { ...lock, release: async () => (await sleep(300), lock.release()) };
+        if (!lock) return null;
+        const release = async () => {
+          await sleep(300);
+          return lock.release();
+        };
+        return { ...lock, release };
       },
       close: () => slow.close(),
     } as RecordingBackend);

@@ -14,6 +14,9 @@ const logger = createAppLogger(config.logLevel);
 
 try {
   const context = await createAppContext(config, logger);
+  // OTEL=console: lock spans and metrics on stdout; the SDK is loaded only then.
+  if (process.env.OTEL === 'console')
+    (await import('./telemetry/console-telemetry.js')).startConsoleTelemetry(context.lockManager);
   const server = createApp(context).listen(config.port, config.host);
   countInFlight(server);
   await new Promise<void>((resolve, reject) => {

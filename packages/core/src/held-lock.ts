@@ -36,7 +36,8 @@ export class HeldLock {
   readonly acquiredAt = Date.now();
   /** Epoch ms before which the end of the scope keeps the lock in the store (`holdAtLeastMs`). */
   readonly holdUntil: number;
-  readonly #controller = new AbortController();
+  /** Made on first use of `signal` (most scopes never read it), or at a loss. */
+  #controller: AbortController | undefined;
   readonly #watch: LeaseWatch;
   #expiresAt: number;
   #released = false;
@@ -89,6 +90,10 @@ export class HeldLock {
     return this.backendLock.fencingToken;
   }
   get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#lostError) this.#controller.abort(this.#lostError);
+    }
     return this.#controller.signal;
   }
   get expiresAt(): number {
@@ -119,7 +124,7 @@ export class HeldLock {
     this.#watch.stop();
     this.#stopWatchingStore();
     this.#lostError = new LockLostError(this.key, this.backend, detail, cause);
-    this.#controller.abort(this.#lostError);
+    this.#controller?.abort(this.#lostError);
     return true;
   }
 

@@ -13,7 +13,7 @@ import type { HeldLockRegistry, lockEventBase } from './held-lock-registry.js';
 import type { LocalKeyQueue } from './local-key-queue.js';
 import type { LockCallPlan } from './lock-call-plan.js';
 import { findHeldLock } from './lock-context.js';
-import type { LockEventSink } from './lock-events.js';
+import type { LockEventListening, LockEventSink } from './lock-events.js';
 import type { LockReleaser } from './lock-releaser.js';
 
 /** What every event about one acquisition carries. */
@@ -38,6 +38,8 @@ export interface LockAcquirerParts {
   readonly registry: HeldLockRegistry;
   readonly releaser: LockReleaser;
   readonly emit: LockEventSink;
+  /** Whether an event has listeners (events are built only then). Default: always. */
+  readonly listening?: LockEventListening;
 }
 
 /**
@@ -47,29 +49,43 @@ export interface LockAcquirerParts {
 export class LockAcquirer {
   readonly #parts: LockAcquirerParts;
   readonly #waitingCalls = new Set<AbortController>();
+  /**
+   * Aborted by {@link abortAll}: the signal of every call without a caller signal. Only a call with
+   * its own signal needs a controller of its own (to merge both), so most calls allocate none.
+   */
+  readonly #closing = new AbortController();
+  readonly #listening: LockEventListening;
   #closedReason: LockError | undefined;
 
   constructor(parts: LockAcquirerParts) {
     this.#parts = parts;
+    this.#listening = parts.listening ?? (() => true);
   }
 
   /** Abort every call still waiting, with `reason` as what they reject with. */
   abortAll(reason: LockError): void {
     this.#closedReason = reason;
+    this.#closing.abort(reason);
     for (const call of this.#waitingCalls) call.abort(reason);
   }
 
   async acquireAll(plan: LockCallPlan, renew: boolean): Promise<TakenLock[]> {
     const startedAt = Date.now();
-    // One controller per call, aborted by the caller's signal or by close(). Not AbortSignal.any:
-    // a long-lived parent signal would collect a dependent signal per call.
-    const call = new AbortController();
     const callerSignal = plan.signal;
-    if (callerSignal?.aborted) call.abort(callerSignal.reason);
-    const stopForwarding = callerSignal
-      ? onAbort(callerSignal, () => call.abort(callerSignal.reason))
-      : undefined;
-    this.#waitingCalls.add(call);
+    // A call with its own signal gets one controller, aborted by that signal or by close(). Not
+    // AbortSignal.any: a long-lived parent signal would collect a dependent signal per call.
+    // Without one, the shared closing signal is all it needs.
+    let call: AbortController | undefined;
+    let stopForwarding: (() => void) | undefined;
+    if (callerSignal) {
+      const own = new AbortController();
+      call = own;
+      if (callerSignal.aborted) own.abort(callerSignal.reason);
+      else if (this.#closedReason) own.abort(this.#closedReason);
+      stopForwarding = onAbort(callerSignal, () => own.abort(callerSignal.reason));
+      this.#waitingCalls.add(own);
+    }
+    const signal = call ? call.signal : this.#closing.signal;
     const taken: TakenLock[] = [];
     try {
       for (const key of plan.keys) {
@@ -77,7 +93,7 @@ export class LockAcquirer {
         if (outer) taken.push({ lock: outer, fresh: false });
         else
           taken.push({
-            lock: await this.#acquireOne(key, plan, { startedAt, signal: call.signal, renew }),
+            lock: await this.#acquireOne(key, plan, { startedAt, signal, renew }),
             fresh: true,
           });
       }
@@ -86,7 +102,7 @@ export class LockAcquirer {
       await this.#parts.releaser.releaseAll(freshLocks(taken), { honorHold: false });
       throw error;
     } finally {
-      this.#waitingCalls.delete(call);
+      if (call) this.#waitingCalls.delete(call);
       stopForwarding?.();
     }
   }
@@ -104,7 +120,8 @@ export class LockAcquirer {
       keyTemplate: plan.keyTemplate,
     };
     const { emit } = this.#parts;
-    emit('acquiring', { ...base, waitMs: plan.waitMs, leaseMs: plan.leaseMs });
+    if (this.#listening('acquiring'))
+      emit('acquiring', { ...base, waitMs: plan.waitMs, leaseMs: plan.leaseMs });
     try {
       return await this.#take(base, plan, call);
     } catch (error) {
@@ -177,12 +194,13 @@ export class LockAcquirer {
       onRenewalFailed: (failing, error) => registry.reportRenewalFailed(failing, error),
     });
     registry.add(lock);
-    emit('acquired', {
-      ...base,
-      waitedMs: Date.now() - call.startedAt,
-      fencingToken: backendLock.fencingToken,
-      contended,
-    });
+    if (this.#listening('acquired'))
+      emit('acquired', {
+        ...base,
+        waitedMs: Date.now() - call.startedAt,
+        fencingToken: backendLock.fencingToken,
+        contended,
+      });
     return lock;
   }
 

@@ -14,7 +14,12 @@ import { freshLocks, LockAcquirer, type TakenLock } from './lock-acquirer.js';
 import type { LockBackend } from './lock-backend.js';
 import { type LockCallPlan, LockPlanner } from './lock-call-plan.js';
 import { type LockInfo, runWithHeldLocks } from './lock-context.js';
-import { emitSafely, type LockEventSink, type LockManagerEvents } from './lock-events.js';
+import {
+  emitSafely,
+  type LockEventListening,
+  type LockEventSink,
+  type LockManagerEvents,
+} from './lock-events.js';
 import { type LockHandle, ownedLockHandle, reentrantLockHandle } from './lock-handle.js';
 import type { AcquireOptions, CallLockOptions, LockDefaults } from './lock-options.js';
 import { LockReleaser } from './lock-releaser.js';
@@ -82,10 +87,11 @@ export class LockManager<B extends string = string> extends EventEmitter<LockMan
     if (typeof keyPrefix !== 'string') throw new InvalidLockOptionsError('keyPrefix must be a string.');
     if (options.defaults?.waitMs !== undefined) assertDuration('defaults.waitMs', options.defaults.waitMs);
     const emit: LockEventSink = (event, ...args) => emitSafely(this, event, ...args);
+    const listening: LockEventListening = (event) => this.listenerCount(event) > 0;
     this.#emit = emit;
     const localQueue = new LocalKeyQueue();
     this.#registry = new HeldLockRegistry(localQueue, emit);
-    this.#releaser = new LockReleaser(this.#registry, emit);
+    this.#releaser = new LockReleaser(this.#registry, emit, listening);
     this.#acquirer = new LockAcquirer({
       owner: this,
       keyPrefix,
@@ -93,6 +99,7 @@ export class LockManager<B extends string = string> extends EventEmitter<LockMan
       registry: this.#registry,
       releaser: this.#releaser,
       emit,
+      listening,
     });
   }
 

@@ -1,7 +1,7 @@
 import { LockBackendError, type LockLostError } from './errors.js';
 import type { HeldLock } from './held-lock.js';
 import { type HeldLockRegistry, lockEventBase } from './held-lock-registry.js';
-import type { LockEventSink } from './lock-events.js';
+import type { LockEventListening, LockEventSink } from './lock-events.js';
 
 /** `honorHold: false` (close) frees a lock now even if `holdAtLeastMs` is not over. */
 export interface ReleaseMode {
@@ -13,7 +13,10 @@ export class LockReleaser {
   readonly #registry: HeldLockRegistry;
   readonly #emit: LockEventSink;
 
-  constructor(registry: HeldLockRegistry, emit: LockEventSink) {
+  readonly #listening: LockEventListening;
+
+  constructor(registry: HeldLockRegistry, emit: LockEventSink, listening: LockEventListening = () => true) {
+    this.#listening = listening;
     this.#registry = registry;
     this.#emit = emit;
   }
@@ -53,7 +56,8 @@ export class LockReleaser {
       this.#registry.forget(lock);
     }
     if (releasedInStore && !lock.lostError) {
-      this.#emit('released', { ...lockEventBase(lock), heldMs: Date.now() - lock.acquiredAt });
+      if (this.#listening('released'))
+        this.#emit('released', { ...lockEventBase(lock), heldMs: Date.now() - lock.acquiredAt });
     }
     return lock.lostError;
   }

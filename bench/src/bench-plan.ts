@@ -1,5 +1,6 @@
 import type { DecoratorPlan } from './decorator-scenario.js';
 import type { LibraryId } from './lock-adapter.js';
+import type { MemoryPlan } from './memory-scenario.js';
 import type { UncontendedPlan } from './uncontended-scenario.js';
 
 /** Everything a run does; `--quick` and the full run differ only here. */
@@ -18,7 +19,25 @@ export interface BenchPlan {
   readonly waitMs: number;
   readonly uncontended: UncontendedPlan;
   readonly decorator: DecoratorPlan;
+  /** Heap and Redis memory per held lock, waiter and released key (in the bench process). */
+  readonly memory: MemoryPlan;
+  /** The contention rounds again through a FaultyLink with `latencyMs` each way (a real network). */
+  readonly network: {
+    readonly latencyMs: number;
+    readonly libraries: readonly LibraryId[];
+    readonly waiters: readonly number[];
+    readonly holdsMs: readonly number[];
+  };
 }
+
+const NETWORK: readonly LibraryId[] = [
+  'dlock-pubsub',
+  'dlock-spin',
+  'dlock-mysql',
+  'redlock',
+  'redis-semaphore',
+  'redis-semaphore-2ms',
+];
 
 const CROSS_PROCESS: readonly LibraryId[] = [
   'dlock-pubsub',
@@ -51,6 +70,8 @@ export function benchPlan(mode: 'quick' | 'full'): BenchPlan {
       waitMs: 20_000,
       uncontended: { libraries: [...CROSS_PROCESS, 'dlock-memory'], rounds: 3, iterationsPerRound: 300 },
       decorator: { rounds: 3, callsPerRound: 10_000 },
+      memory: { heldLocks: 2_000, waiters: 2_000 },
+      network: { latencyMs: 1, libraries: NETWORK, waiters: [16], holdsMs: [5] },
     };
   }
   return {
@@ -69,5 +90,7 @@ export function benchPlan(mode: 'quick' | 'full'): BenchPlan {
       iterationsPerRound: 1_000,
     },
     decorator: { rounds: 7, callsPerRound: 20_000 },
+    memory: { heldLocks: 10_000, waiters: 10_000 },
+    network: { latencyMs: 1, libraries: NETWORK, waiters: [64], holdsMs: [0, 5] },
   };
 }

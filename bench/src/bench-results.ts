@@ -3,6 +3,7 @@ import type { ContentionMetrics } from './contention-metrics.js';
 import type { DecoratorOverhead } from './decorator-scenario.js';
 import type { LibraryId } from './lock-adapter.js';
 import type { MachineInfo } from './machine-info.js';
+import type { MemoryRow } from './memory-scenario.js';
 import type { UncontendedRow } from './uncontended-scenario.js';
 
 /** Everything one run measured: the input of the table, the chart and the analysis. */
@@ -13,6 +14,10 @@ export interface BenchResults {
   /** One row per (library, waiters, hold), rounds merged. */
   readonly contention: readonly ContentionMetrics[];
   readonly decorator: DecoratorOverhead;
+  /** Memory per held lock, waiter and released key (absent in results saved before it existed). */
+  readonly memory?: readonly MemoryRow[];
+  /** Contention through a FaultyLink with real latency, one row per (library, waiters, hold). */
+  readonly network?: readonly ContentionMetrics[];
   /** Libraries that could not run, with the reason. */
   readonly unavailable: ReadonlyMap<LibraryId, string>;
   readonly durationSec: number;

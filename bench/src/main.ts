@@ -10,6 +10,7 @@ import 'reflect-metadata';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FaultyLink } from '@dlock/testing';
 import { PrivateRedisServer } from '@dlock/testing/servers';
 import { Redis } from 'ioredis';
 import { type BenchPlan, benchPlan } from './bench-plan.js';
@@ -21,6 +22,7 @@ import { runDecoratorOverhead } from './decorator-scenario.js';
 import { library } from './library-catalog.js';
 import type { LibraryId, StoreUrls } from './lock-adapter.js';
 import { describeMachine } from './machine-info.js';
+import { runMemoryScenario } from './memory-scenario.js';
 import { monotonicMs } from './monotonic-clock.js';
 import { cell } from './number-format.js';
 import { installRedisCommandCounter } from './redis-command-counter.js';
@@ -49,6 +51,13 @@ function planFromArguments(argv: readonly string[]): { plan: BenchPlan; write: b
       },
     };
   }
+  if (libraries) {
+    plan = {
+      ...plan,
+      network: { ...plan.network, libraries: plan.network.libraries.filter((id) => libraries.includes(id)) },
+    };
+  }
+  if (argv.includes('--no-network')) plan = { ...plan, network: { ...plan.network, libraries: [] } };
   if (waiters) plan = { ...plan, waiters };
   if (holds) plan = { ...plan, holdsMs: holds };
   return { plan, write: !argv.includes('--no-write') };
@@ -71,7 +80,7 @@ async function report(results: BenchResults, write: boolean): Promise<number> {
   const { markdown, directory } = await writeResults(results, write);
   process.stdout.write(`${markdown}\n`);
   if (directory) log(`wrote ${directory}results.md and the chart`);
-  const { failures, dlockFailed } = exclusionFailures(results.contention);
+  const { failures, dlockFailed } = exclusionFailures([...results.contention, ...(results.network ?? [])]);
   for (const failure of failures) {
     log(`mutual exclusion FAILED: ${failure.library} W=${failure.waiters} hold=${failure.holdMs} ms`);
   }
@@ -173,7 +182,64 @@ async function main(): Promise<number> {
       }
     }
     const contention = [...rounds.values()].map(mergeRounds);
+
+    const network: ContentionMetrics[] = [];
+    if (plan.network.libraries.length > 0) {
+      const { latencyMs } = plan.network;
+      log(`contention through a FaultyLink, ${latencyMs} ms each way ...`);
+      const redisAddress = new URL(server.url);
+      const mysqlAddress = new URL(urls.mysqlUrl);
+      const redisLink = await FaultyLink.start({
+        target: { host: redisAddress.hostname, port: Number(redisAddress.port) },
+        latency: { upMs: latencyMs, downMs: latencyMs },
+      });
+      const mysqlLink = await FaultyLink.start({
+        target: { host: mysqlAddress.hostname, port: Number(mysqlAddress.port || 3306) },
+        latency: { upMs: latencyMs, downMs: latencyMs },
+      });
+      const linkUrls: StoreUrls = {
+        redisUrl: redisLink.url(server.url),
+        mysqlUrl: mysqlLink.url(urls.mysqlUrl),
+      };
+      try {
+        for (const holdMs of plan.network.holdsMs) {
+          for (const waiters of plan.network.waiters) {
+            for (const id of rotate([...plan.network.libraries], configuration++)) {
+              if (unavailable.has(id)) continue;
+              const outcome = await runContentionRound(
+                { pool, urls: linkUrls, statsRedis, clusterStatsNodes, tmpDir },
+                {
+                  library: id,
+                  waiters,
+                  holdMs,
+                  warmupMs: plan.warmupMs,
+                  windowMs: plan.windowMs,
+                  waitMs: plan.waitMs,
+                  tag: `${runId}:net:${id}:w${waiters}:h${holdMs}`,
+                },
+              );
+              if ('unavailable' in outcome) continue;
+              log(
+                `  ${latencyMs} ms link W=${waiters} hold=${holdMs} ms ${id}: ${outcome.throughputPerSec.toFixed(0)} acq/s, ` +
+                  `handoff p50 ${cell(outcome.handoffP50Ms, 2)} ms, wait p99 ${cell(outcome.waitP99Ms, 1)} ms` +
+                  (outcome.lostUpdates || outcome.overlaps ? ', EXCLUSION FAILED' : ''),
+              );
+              network.push(mergeRounds([outcome]));
+            }
+          }
+        }
+      } finally {
+        await redisLink.close();
+        await mysqlLink.close();
+      }
+    }
+
+    log('memory per held lock, waiter and released key ...');
+    const memory = await runMemoryScenario({ redisUrl: server.url, statsRedis }, plan.memory, log);
+
     const results: BenchResults = {
+      memory,
+      network,
       plan,
       machine,
       uncontended,

@@ -73,6 +73,8 @@ export function resultsMarkdown(results: BenchResults): string {
           `vs best peer${peer ? ` (${peer.label})` : ''}`,
           'Redis cmds sent',
           'executed',
+          'Redis command µs',
+          'Redis CPU µs',
         ],
         results.uncontended.map((row) => [
           isLibrary(row.id) && library(row.id).family === 'dlock' ? `**${row.label}**` : row.label,
@@ -82,6 +84,8 @@ export function resultsMarkdown(results: BenchResults): string {
           isLibrary(row.id) && row.store === 'redis' ? times(row.p50Us, peer?.p50Us) : '—',
           cell(row.sentPerOp, 1),
           cell(row.executedPerOp, 1),
+          cell(row.commandUsecPerOp ?? Number.NaN, 1),
+          cell(row.serverCpuUsPerOp ?? Number.NaN, 1),
         ]),
       ),
     ].join('\n'),
@@ -147,6 +151,106 @@ export function resultsMarkdown(results: BenchResults): string {
             'errors',
           ],
           rows,
+        ),
+      ].join('\n'),
+    );
+  }
+
+  const network = results.network ?? [];
+  if (network.length > 0) {
+    const fastestHandoff = (hold: number, waiters: number) =>
+      network.filter((row) => row.holdMs === hold && row.waiters === waiters);
+    const rows = network.map((row) => {
+      const descriptor = library(row.library);
+      const peers = fastestHandoff(row.holdMs, row.waiters).filter(
+        (other) => library(other.library).family === 'peer',
+      );
+      const best = Math.max(...peers.map((other) => other.throughputPerSec));
+      return [
+        String(row.waiters),
+        String(row.holdMs),
+        descriptor.family === 'dlock' ? `**${descriptor.label}**` : descriptor.label,
+        cell(row.throughputPerSec, 0),
+        peers.length > 0 ? times(row.throughputPerSec, best) : '—',
+        cell(row.waitP99Ms, 0),
+        cell(row.waitP99Ms / row.fairShareWaitMs, 1),
+        cell(row.handoffP50Ms, 2),
+        cell(row.handoffP99Ms, 1),
+        cell(row.sentPerAcquisition, 1),
+        percent(row.releaserRewinShare),
+        `${row.starvedWorkers} (${row.idleWorkers})`,
+        row.lostUpdates === 0 && row.overlaps === 0
+          ? 'ok'
+          : `**FAILED** (${row.lostUpdates} lost, ${row.overlaps} overlaps)`,
+      ];
+    });
+    sections.push(
+      [
+        `## Contention over a real network (${plan.network.latencyMs} ms each way)`,
+        '',
+        `The same rounds, every library in the same run, with every store connection of the worker processes going through a \`FaultyLink\` (\`@dlock/testing\`) that delays each chunk ${plan.network.latencyMs} ms each way (Redis and MySQL alike), so one round trip costs about ${2 * plan.network.latencyMs} ms more than on loopback. One round of ${plan.windowMs / 1000} s per library.`,
+        '',
+        markdownTable(
+          [
+            'W',
+            'hold ms',
+            'library',
+            'acq/s',
+            'vs best peer',
+            'wait p99 ms',
+            'p99 / fair',
+            'handoff p50 ms',
+            'handoff p99 ms',
+            'cmds sent/acq',
+            'releaser re-wins',
+            'starved (none)',
+            'exclusion',
+          ],
+          rows,
+        ),
+      ].join('\n'),
+    );
+  }
+
+  const memory = results.memory ?? [];
+  if (memory.length > 0) {
+    const bytes = (value: number | undefined) =>
+      value === undefined || Number.isNaN(value) ? '—' : cell(value, 0);
+    sections.push(
+      [
+        '## Memory per held lock, waiter and released key',
+        '',
+        `In the bench process, after warm-up: hold ${memory[0]!.heldLocks} locks on distinct keys at once, then release them; GC-settled heap (\`--expose-gc\`) and the private Redis' \`used_memory\` against the baseline. "Local waiter": callers of one process queued behind one held key (the core's per-key FIFO). "Backend waiter": a second manager (own client and subscriber) waiting on up to 2000 distinct keys the first one holds (subscription + queue entry). "Released key": what is left per key right after release. Commands and server CPU are per acquisition while taking the held locks (the cost curve of many locks at once). MySQL is not in this table: every held MySQL lock pins one pooled connection (pool 4), so it cannot hold thousands.`,
+        '',
+        markdownTable(
+          [
+            'library',
+            'heap / held lock B',
+            'heap / local waiter B',
+            'heap / backend waiter B',
+            'subscriptions (waiting → after)',
+            'Redis / held lock B',
+            'Redis / released key B',
+            'Redis keys / released key',
+            'heap / released key B',
+            'executed / acq',
+            'Redis CPU µs / acq',
+          ],
+          memory.map((row) => [
+            row.dlock ? `**${row.label}**` : row.label,
+            bytes(row.heapPerHeldLock),
+            bytes(row.heapPerLocalWaiter),
+            bytes(row.heapPerBackendWaiter),
+            row.subscriptionsWhileWaiting === undefined
+              ? '—'
+              : `${row.subscriptionsWhileWaiting} → ${row.subscriptionsAfter}`,
+            bytes(row.redisPerHeldLock),
+            bytes(row.redisPerReleasedKey),
+            row.keysPerReleasedKey === undefined ? '—' : cell(row.keysPerReleasedKey, 2),
+            bytes(row.heapPerReleasedKey),
+            row.executedPerAcquisition === undefined ? '—' : cell(row.executedPerAcquisition, 1),
+            row.serverCpuUsPerAcquisition === undefined ? '—' : cell(row.serverCpuUsPerAcquisition, 1),
+          ]),
         ),
       ].join('\n'),
     );

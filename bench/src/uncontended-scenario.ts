@@ -4,7 +4,7 @@ import { library } from './library-catalog.js';
 import type { LibraryId, LockAdapter, StoreUrls } from './lock-adapter.js';
 import { monotonicMs } from './monotonic-clock.js';
 import { redisCommandsSent } from './redis-command-counter.js';
-import { executedBetween, readCommandCalls } from './redis-command-stats.js';
+import { executedBetween, readCommandStats, readServerCpuUs } from './redis-command-stats.js';
 import { mean, percentile, rotate } from './sample-stats.js';
 
 /** A row of the uncontended table: a raw round-trip floor or one library's acquire+release. */
@@ -20,6 +20,10 @@ export interface UncontendedRow {
   readonly sentPerOp: number;
   /** Redis commands executed per operation (server side, counts calls inside scripts). */
   readonly executedPerOp: number;
+  /** Time Redis spent in this probe's commands per operation, µs (`INFO commandstats` usec; scripts include what they call). */
+  readonly commandUsecPerOp?: number;
+  /** Redis server CPU (user + system, `INFO cpu`) per operation, µs: parsing, replies and network too. */
+  readonly serverCpuUsPerOp?: number;
 }
 
 interface Probe {
@@ -64,7 +68,11 @@ export async function runUncontended(
   const samples = new Map<string, number[]>(probes.map((probe) => [probe.id, []]));
   const sent = new Map<string, number>();
   const executed = new Map<string, number>();
+  const commandUsec = new Map<string, number>();
+  const serverCpu = new Map<string, number>();
   const countedOps = Math.min(100, plan.iterationsPerRound);
+  // CPU is read in a longer block of its own: getrusage resolution and the INFO call itself.
+  const cpuOps = 10 * countedOps;
   try {
     for (const probe of probes) for (let index = 0; index < 50; index++) await probe.once();
     const iterations = plan.rounds * plan.iterationsPerRound;
@@ -77,13 +85,34 @@ export async function runUncontended(
     }
     for (const probe of probes) {
       const statsServers = probe.onCluster ? context.clusterStatsNodes : context.statsRedis;
-      const callsBefore = probe.store === 'redis' ? await readCommandCalls(statsServers) : undefined;
+      const statsBefore = probe.store === 'redis' ? await readCommandStats(statsServers) : undefined;
       const sentBefore = redisCommandsSent();
       for (let index = 0; index < countedOps; index++) await probe.once();
       sent.set(probe.id, redisCommandsSent() - sentBefore);
-      if (callsBefore) {
-        const callsAfter = await readCommandCalls(statsServers);
-        executed.set(probe.id, executedBetween(callsBefore, callsAfter));
+      if (statsBefore) {
+        const statsAfter = await readCommandStats(statsServers);
+        executed.set(probe.id, executedBetween(statsBefore.calls, statsAfter.calls));
+        // usec of top-level work: scripts (which include the commands they call) + plain commands
+        // sent by the client; commands called inside scripts are not added twice.
+        const scriptCalls = executedBetween(
+          new Map([...statsBefore.calls].filter(([name]) => name === 'evalsha' || name === 'eval')),
+          new Map([...statsAfter.calls].filter(([name]) => name === 'evalsha' || name === 'eval')),
+        );
+        const scriptUsec = executedBetween(
+          new Map([...statsBefore.usec].filter(([name]) => name === 'evalsha' || name === 'eval')),
+          new Map([...statsAfter.usec].filter(([name]) => name === 'evalsha' || name === 'eval')),
+        );
+        const allUsec = executedBetween(statsBefore.usec, statsAfter.usec);
+        // Without scripts every executed command was sent: all usec count. With scripts, count the
+        // scripts plus (sent - scripts) plain commands at their average usec.
+        const plainSent = (sent.get(probe.id) ?? 0) - scriptCalls;
+        const otherCalls = executedBetween(statsBefore.calls, statsAfter.calls) - scriptCalls;
+        const otherUsec = allUsec - scriptUsec;
+        const plainUsec = otherCalls > 0 ? (otherUsec / otherCalls) * Math.min(plainSent, otherCalls) : 0;
+        commandUsec.set(probe.id, scriptCalls > 0 ? scriptUsec + plainUsec : allUsec);
+        const cpuBefore = await readServerCpuUs(statsServers);
+        for (let index = 0; index < cpuOps; index++) await probe.once();
+        serverCpu.set(probe.id, (await readServerCpuUs(statsServers)) - cpuBefore);
       }
     }
   } finally {
@@ -103,6 +132,8 @@ export async function runUncontended(
       meanUs: mean(latencies) * 1000,
       sentPerOp: onRedis ? (sent.get(probe.id) ?? 0) / countedOps : Number.NaN,
       executedPerOp: onRedis ? (executed.get(probe.id) ?? 0) / countedOps : Number.NaN,
+      commandUsecPerOp: onRedis ? (commandUsec.get(probe.id) ?? 0) / countedOps : Number.NaN,
+      serverCpuUsPerOp: onRedis ? (serverCpu.get(probe.id) ?? 0) / cpuOps : Number.NaN,
     };
   });
 }

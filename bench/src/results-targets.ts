@@ -8,91 +8,120 @@ export interface TargetCheck {
   readonly met: boolean | undefined;
 }
 
-const SPIN_CONFIGURATIONS = ['dlock-spin', 'redlock', 'redis-semaphore', 'redis-semaphore-2ms'] as const;
-
 /**
- * Check the pub/sub and uncontended goals of the Redis backends issue. Goals, not pass/fail:
- * the bench never fails on them, it reports them.
+ * Check the goals of issues #17 (performance) and #18 (memory per key). Goals, not pass/fail: the
+ * bench never fails on them, it reports them.
  *
  * @example
  * for (const check of checkTargets(lookup)) console.log(check.target, check.met);
  */
 export function checkTargets(lookup: ResultsLookup): TargetCheck[] {
   const checks: TargetCheck[] = [];
-  const hold = lookup.holds.includes(5) ? 5 : lookup.holds[0];
-  const maxWaiters = lookup.waiters.at(-1);
   const notMeasured = (target: string): TargetCheck => ({ target, measured: 'not measured', met: undefined });
+  const W = lookup.waiters.at(-1) ?? 64;
+  const ratio = (value: number, reference: number) => `${cell(value / reference, 2)}×`;
 
-  const pubsubRows = lookup.waiters
-    .map((waiters) => lookup.contention('dlock-pubsub', waiters, hold ?? 5))
-    .filter((row) => row !== undefined);
-  const commandsTarget = `pub/sub: at most 3 Redis commands sent per acquisition, flat from ${lookup.waiters.join(' to ')} waiters (hold ${hold} ms)`;
-  if (pubsubRows.length === 0) checks.push(notMeasured(commandsTarget));
-  else {
+  // #17 goal 1: handoff and throughput at hold 5 ms.
+  const pubsub5 = lookup.contention('dlock-pubsub', W, 5);
+  const mysql5 = lookup.contention('dlock-mysql', W, 5);
+  const peer5 = lookup.bestPeer(W, 5);
+  if (pubsub5 && mysql5) {
     checks.push({
-      target: commandsTarget,
-      measured: pubsubRows
-        .map(
-          (row) =>
-            `W=${row.waiters}: ${cell(row.sentPerAcquisition, 3)} sent (${cell(row.executedPerAcquisition, 1)} executed)`,
-        )
-        .join('; '),
-      // "Flat": the most loaded configuration costs at most 1.5x the least loaded one.
+      target: `#17.1 pub/sub handoff p50 at most MySQL GET_LOCK's (W=${W}, hold 5 ms)`,
+      measured: `${cell(pubsub5.handoffP50Ms, 2)} ms vs ${cell(mysql5.handoffP50Ms, 2)} ms (${ratio(pubsub5.handoffP50Ms, mysql5.handoffP50Ms)})`,
+      met: pubsub5.handoffP50Ms <= mysql5.handoffP50Ms,
+    });
+  } else checks.push(notMeasured("#17.1 pub/sub handoff p50 at most MySQL GET_LOCK's"));
+  if (pubsub5 && peer5) {
+    checks.push({
+      target: `#17.1 pub/sub throughput at least 0.97x the best peer, 0 % re-wins, nobody starved (W=${W}, hold 5 ms)`,
+      measured: `${cell(pubsub5.throughputPerSec, 0)} vs ${peer5.library} ${cell(peer5.throughputPerSec, 0)} acq/s (${ratio(pubsub5.throughputPerSec, peer5.throughputPerSec)}); re-wins ${cell(pubsub5.releaserRewinShare * 100, 0)} %, starved ${pubsub5.starvedWorkers}`,
       met:
-        pubsubRows.every((row) => row.sentPerAcquisition <= 3) &&
-        Math.max(...pubsubRows.map((row) => row.sentPerAcquisition)) <=
-          1.5 * Math.min(...pubsubRows.map((row) => row.sentPerAcquisition)),
+        pubsub5.throughputPerSec >= 0.97 * peer5.throughputPerSec &&
+        pubsub5.releaserRewinShare === 0 &&
+        pubsub5.starvedWorkers === 0,
     });
-  }
+  } else checks.push(notMeasured('#17.1 pub/sub throughput at least 0.97x the best peer'));
 
-  const top =
-    maxWaiters === undefined || hold === undefined
-      ? undefined
-      : lookup.contention('dlock-pubsub', maxWaiters, hold);
-  const at = `W=${maxWaiters}, hold ${hold} ms`;
-  if (!top) {
-    checks.push(notMeasured('pub/sub: no starved waiter, p99 wait at most 2x the fair share'));
-  } else {
+  // #17 goal 2: hold 0.
+  const pubsub0 = lookup.contention('dlock-pubsub', W, 0);
+  const mysql0 = lookup.contention('dlock-mysql', W, 0);
+  if (pubsub0 && mysql0) {
     checks.push({
-      target: `pub/sub: no starved waiter (${at})`,
-      measured: `${top.starvedWorkers} of ${top.waiters} below a quarter of the fair share (${top.idleWorkers} got none); releasing worker re-won ${cell(top.releaserRewinShare * 100, 0)} %`,
-      met: top.starvedWorkers === 0,
+      target: `#17.2 pub/sub throughput at least 0.8x MySQL GET_LOCK's (W=${W}, hold 0)`,
+      measured: `${cell(pubsub0.throughputPerSec, 0)} vs ${cell(mysql0.throughputPerSec, 0)} acq/s (${ratio(pubsub0.throughputPerSec, mysql0.throughputPerSec)})`,
+      met: pubsub0.throughputPerSec >= 0.8 * mysql0.throughputPerSec,
     });
-    checks.push({
-      target: `pub/sub: p99 wait at most 2x the fair share W x (hold + handoff) (${at})`,
-      measured: `p99 ${cell(top.waitP99Ms, 1)} ms vs fair share ${cell(top.fairShareWaitMs, 1)} ms (${cell(top.waitP99Ms / top.fairShareWaitMs, 2)}x)`,
-      met: top.waitP99Ms <= 2 * top.fairShareWaitMs,
-    });
-    const spin = SPIN_CONFIGURATIONS.map((id) => lookup.contention(id, top.waiters, top.holdMs))
-      .filter((row) => row !== undefined)
-      .sort((a, b) => b.throughputPerSec - a.throughputPerSec)[0];
-    checks.push({
-      target: `pub/sub: throughput at least that of the best spin configuration (${at})`,
-      measured: spin
-        ? `${cell(top.throughputPerSec, 0)} acq/s vs ${spin.library} ${cell(spin.throughputPerSec, 0)} acq/s`
-        : `${cell(top.throughputPerSec, 0)} acq/s (no spin library measured)`,
-      met: spin ? top.throughputPerSec >= spin.throughputPerSec : undefined,
-    });
-    checks.push({
-      target: `pub/sub: handoff p50 under 0.5 ms (${at})`,
-      measured: `${cell(top.handoffP50Ms, 2)} ms (p99 ${cell(top.handoffP99Ms, 2)} ms)`,
-      met: top.handoffP50Ms < 0.5,
-    });
-  }
+  } else checks.push(notMeasured("#17.2 pub/sub throughput at least 0.8x MySQL GET_LOCK's at hold 0"));
 
-  const floor = lookup.floorUs('redis');
+  // #17 goal 3: uncontended latency and Redis work.
+  const semaphore = lookup.uncontended('redis-semaphore');
   for (const id of ['dlock-pubsub', 'dlock-spin'] as const) {
     const row = lookup.uncontended(id);
-    const target = `${row?.label ?? id}: uncontended acquire+release at most 2.3 reference round trips`;
-    if (!row || floor === undefined) {
-      checks.push(notMeasured(target));
+    if (!row || !semaphore) {
+      checks.push(notMeasured(`#17.3 ${id}: uncontended p50 at most 1.1x redis-semaphore's`));
       continue;
     }
-    const peer = lookup.bestUncontendedPeer();
     checks.push({
-      target,
-      measured: `p50 ${cell(row.p50Us, 0)} µs = ${cell(row.p50Us / floor, 2)} round trips of ${cell(floor, 0)} µs${peer ? ` (best peer ${peer.label}: ${cell(peer.p50Us / floor, 2)})` : ''}`,
-      met: row.p50Us <= 2.3 * floor,
+      target: `#17.3 ${row.label}: uncontended acquire+release p50 at most 1.1x redis-semaphore's`,
+      measured: `${cell(row.p50Us, 0)} vs ${cell(semaphore.p50Us, 0)} µs (${ratio(row.p50Us, semaphore.p50Us)})`,
+      met: row.p50Us <= 1.1 * semaphore.p50Us,
+    });
+    checks.push({
+      target: `#17.3 ${row.label}: at most 6 commands executed in Redis per uncontended acquire+release`,
+      measured: `${cell(row.executedPerOp, 1)} executed (redis-semaphore ${cell(semaphore.executedPerOp, 1)}); ${cell(row.commandUsecPerOp ?? Number.NaN, 1)} command µs, ${cell(row.serverCpuUsPerOp ?? Number.NaN, 1)} server CPU µs (redis-semaphore ${cell(semaphore.commandUsecPerOp ?? Number.NaN, 1)}, ${cell(semaphore.serverCpuUsPerOp ?? Number.NaN, 1)})`,
+      met: row.executedPerOp <= 6,
+    });
+  }
+  if (pubsub5) {
+    checks.push({
+      target: `#17.3 pub/sub: at most 10 commands executed in Redis per contended acquisition (W=${W}, hold 5 ms)`,
+      measured: `${cell(pubsub5.executedPerAcquisition, 1)} executed, ${cell(pubsub5.sentPerAcquisition, 2)} sent`,
+      met: pubsub5.executedPerAcquisition <= 10,
+    });
+  }
+
+  // #17 goal 4: the manager's own work.
+  const memory = lookup.uncontended('dlock-memory');
+  const decorator = lookup.results.decorator;
+  checks.push(
+    memory
+      ? {
+          target: '#17.4 LockManager per-call work (MemoryLockBackend, acquire+release p50) at most 10 µs',
+          measured: `${cell(memory.p50Us, 1)} µs`,
+          met: memory.p50Us <= 10,
+        }
+      : notMeasured('#17.4 LockManager per-call work at most 10 µs'),
+  );
+  const decoratedOverheadUs = (decorator.decoratedNs - decorator.plainNs) / 1000;
+  checks.push({
+    target: '#17.4 decorated call overhead at most 12 µs (MemoryLockBackend)',
+    measured: `${cell(decoratedOverheadUs, 1)} µs`,
+    met: decoratedOverheadUs <= 12,
+  });
+
+  // #17 goal 5: spin fairness.
+  const spin5 = lookup.contention('dlock-spin', W, 5);
+  if (spin5) {
+    checks.push({
+      target: `#17.5 spin with retry: p99 wait at most 3x the fair share with at most 3 commands sent per acquisition (W=${W}, hold 5 ms)`,
+      measured: `${cell(spin5.waitP99Ms / spin5.fairShareWaitMs, 1)}x the fair share, ${cell(spin5.sentPerAcquisition, 2)} sent`,
+      met: spin5.waitP99Ms <= 3 * spin5.fairShareWaitMs && spin5.sentPerAcquisition <= 3,
+    });
+  }
+
+  // #18: memory.
+  for (const row of lookup.results.memory ?? []) {
+    if (!row.dlock || row.label === 'dlock memory') continue;
+    checks.push({
+      target: `#18 ${row.label}: heap at most 1.5 KB per held lock and 1 KB per local waiter`,
+      measured: `${cell(row.heapPerHeldLock, 0)} B per held lock, ${cell(row.heapPerLocalWaiter ?? Number.NaN, 0)} B per local waiter`,
+      met: row.heapPerHeldLock <= 1536 && (row.heapPerLocalWaiter ?? Number.POSITIVE_INFINITY) <= 1024,
+    });
+    checks.push({
+      target: `#18 ${row.label}: nothing per key stays in Redis or in the process after release`,
+      measured: `${cell(row.keysPerReleasedKey ?? Number.NaN, 3)} Redis keys and ${cell(row.redisPerReleasedKey ?? Number.NaN, 0)} B of Redis memory per released key; ${cell(row.heapPerReleasedKey, 0)} B of heap${row.subscriptionsAfter === undefined ? '' : `; ${row.subscriptionsAfter} subscriptions left`}`,
+      met: (row.keysPerReleasedKey ?? 1) === 0 && (row.subscriptionsAfter ?? 0) === 0,
     });
   }
   return checks;

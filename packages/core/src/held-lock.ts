@@ -97,7 +97,8 @@ export class HeldLock {
     return this.#controller.signal;
   }
   get expiresAt(): number {
-    return this.#expiresAt;
+    // The backend may have extended the lease by itself (see LeaseWatch): the later one holds.
+    return Math.max(this.#expiresAt, this.backendLock.expiresAt);
   }
   get released(): boolean {
     return this.#released;

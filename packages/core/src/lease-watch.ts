@@ -49,12 +49,23 @@ export class LeaseWatch {
   #armExpiry(expiresAt: number): void {
     clearTimeout(this.#expiryTimer);
     if (!Number.isFinite(expiresAt)) return;
-    this.#expiryTimer = unrefTimer(() => this.#lose(this.#lastRenewalError), expiresAt - Date.now());
+    this.#expiryTimer = unrefTimer(() => this.#expired(), expiresAt - Date.now());
   }
 
   #scheduleRenewal(delayMs: number): void {
     if (this.#stopped) return;
     this.#renewTimer = unrefTimer(() => void this.#renew(), delayMs);
+  }
+
+  /**
+   * The expiry we armed has come. A backend may have extended the lease by itself since (its
+   * `expiresAt` grew, e.g. a pub/sub waiter that took a handed-over lock on its pickup lease and
+   * then claimed its full lease in the background): follow it instead of reporting a loss.
+   */
+  #expired(): void {
+    const current = this.#options.lock.expiresAt;
+    if (Number.isFinite(current) && current > Date.now()) this.#armExpiry(current);
+    else this.#lose(this.#lastRenewalError);
   }
 
   #lose(cause: unknown): void {

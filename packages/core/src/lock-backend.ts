@@ -54,6 +54,8 @@ export interface BackendLock {
   /**
    * Epoch ms (local clock) after which the store may have dropped the lock. Compute it from the
    * moment the successful attempt was SENT, so it is never later than the store's real expiry.
+   * It may grow while the lock is held when the backend extends the lease by itself (a getter):
+   * the manager reads it again before it reports a lease as run out.
    */
   readonly expiresAt: number;
   /**

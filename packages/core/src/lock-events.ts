@@ -37,9 +37,14 @@ export interface LockFailedEvent extends LockEventBase {
   readonly waitedMs: number;
   readonly error: LockError;
 }
-/** A lock was released in the store (or left to expire at `holdAtLeastMs`). */
+/** This process stopped holding a lock it still owned (released, or left to its lease). */
 export interface LockReleasedEvent extends LockEventBase {
   readonly heldMs: number;
+  /**
+   * `true` when the store frees it only when its lease runs out: `holdAtLeastMs` asked for that,
+   * or the release could not reach the store (a `DLOCK_RELEASE_FAILED` warning says why).
+   */
+  readonly untilLeaseEnd: boolean;
 }
 /** The key was taken when the caller arrived: it waits (local queue or store). */
 export interface LockContendedEvent extends LockEventBase {}

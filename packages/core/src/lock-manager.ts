@@ -206,7 +206,7 @@ export class LockManager<B extends string = string> extends EventEmitter<LockMan
     this.#closed ??= (async () => {
       this.#acquirer.abortAll(new LockBackendError('The lock manager is closed.', { isRetryable: false }));
       const held = this.#registry.snapshot();
-      for (const lock of held) lock.markLost(MANAGER_CLOSED_REASON);
+      for (const lock of held) if (lock.markLost(MANAGER_CLOSED_REASON)) this.#registry.reportLost(lock);
       // In parallel: on a silent network each release waits its backend's command timeout, and
       // shutdown must not take that once per held lock.
       await Promise.all(held.map((lock) => this.#releaser.release(lock, { honorHold: false })));

@@ -35,29 +35,26 @@ export class LockReleaser {
   async release(lock: HeldLock, mode: ReleaseMode): Promise<LockLostError | undefined> {
     if (lock.released) return lock.lostError;
     lock.retire();
-    let releasedInStore = false;
+    let stillOurs = true;
+    let untilLeaseEnd = false;
     try {
       // holdAtLeastMs: let the store drop it when the time is up instead of deleting it now.
       const holdMs = mode.honorHold ? lock.holdUntil - Date.now() : 0;
-      releasedInStore =
-        holdMs >= 1 ? await lock.backendLock.extend(holdMs) : await lock.backendLock.release();
-      if (!releasedInStore && lock.markLost('another owner holds it now, or it expired')) {
+      untilLeaseEnd = holdMs >= 1;
+      stillOurs = untilLeaseEnd ? await lock.backendLock.extend(holdMs) : await lock.backendLock.release();
+      if (!stillOurs && lock.markLost('another owner holds it now, or it expired')) {
         this.#registry.reportLost(lock);
       }
     } catch (error) {
       // The lease frees the lock eventually; the work under it already happened, so do not fail the call.
-      const failure = LockBackendError.wrap(error, {
-        key: lock.key,
-        backend: lock.backend,
-        action: 'releasing',
-      });
+      untilLeaseEnd = true;
+      const failure = LockBackendError.wrap(error, { key: lock.key, backend: lock.backend, action: 'releasing' });
       process.emitWarning(failure.message, { code: 'DLOCK_RELEASE_FAILED', detail: String(failure.cause) });
     } finally {
       this.#registry.forget(lock);
     }
-    if (releasedInStore && !lock.lostError) {
-      if (this.#listening('released'))
-        this.#emit('released', { ...lockEventBase(lock), heldMs: Date.now() - lock.acquiredAt });
+    if (stillOurs && !lock.lostError) {
+      this.#emit('released', { ...lockEventBase(lock), heldMs: Date.now() - lock.acquiredAt, untilLeaseEnd });
     }
     return lock.lostError;
   }

@@ -112,6 +112,29 @@ describe('LockManager: routing, events, close', () => {
     expect(failed[0]).toEqual(new Error('ECONNRESET'));
   });
 
+  it('every held lock ends in exactly one of released or lost: close() reports lost, a failed release reports untilLeaseEnd', async () => {
+    const { manager, backend } = createManager();
+    const ends: string[] = [];
+    manager.on('released', (event) => ends.push(`released:${event.key}:${event.untilLeaseEnd}`));
+    manager.on('lost', (event) => ends.push(`lost:${event.key}`));
+    await manager.withLock('done', {}, async () => {});
+    await manager.withLock('kept', { holdAtLeastMs: 5_000 }, async () => {});
+    const failing = await manager.acquire('failing', { leaseMs: 5_000 });
+    backend.releaseError = new Error('ECONNRESET');
+    const warned = new Promise((resolve) => process.once('warning', resolve));
+    await failing.release();
+    await warned;
+    backend.releaseError = undefined;
+    await manager.acquire('open', { leaseMs: 5_000 });
+    await manager.close();
+    expect(ends).toEqual([
+      'released:done:false',
+      'released:kept:true',
+      'released:failing:true',
+      'lost:open',
+    ]);
+  });
+
   it('close() aborts waiters, releases held locks, and refuses new calls', async () => {
     const { manager, backend } = createManager();
     const held = manager.withLock('k', {}, () => sleep(200));

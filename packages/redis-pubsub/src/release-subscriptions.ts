@@ -1,7 +1,11 @@
 import { Wakeup } from '@dlock/core';
 import { isRedisCluster, type RedisLockClient } from '@dlock/redis-common';
 import type { Cluster, Redis } from 'ioredis';
-import { duplicateShardedSubscriber, ssubscribeFollowingSlots } from './sharded-subscriber.js';
+import {
+  duplicateShardedSubscriber,
+  ssubscribeFollowingSlots,
+  sunsubscribeFollowingSlots,
+} from './sharded-subscriber.js';
 
 /** One subscribed channel and the local waiters listening on it. */
 export interface ChannelEntry {
@@ -79,6 +83,7 @@ export class ReleaseSubscriptions {
       ).then(
         () => {
           created.confirmed = true;
+          this.#dropIfUnwanted(channel);
         },
         (error: unknown) => {
           // Forget a failed subscription at once, so the next waiter of this key subscribes
@@ -131,12 +136,26 @@ export class ReleaseSubscriptions {
     entry.lingerTimer.unref();
   }
 
+  /**
+   * A subscription confirmed after its channel was dropped (the waiters left while SSUBSCRIBE
+   * still rode out a slot move, so the UNSUBSCRIBE went first) would stay for good: take it back,
+   * unless a newer entry for the same channel wants it.
+   */
+  #dropIfUnwanted(channel: string): void {
+    if (!this.#channels.has(channel) && !this.#closed) this.#unsubscribe(channel);
+  }
+
   #unsubscribe(channel: string): void {
     const subscriber = this.#subscriber;
+    if (!subscriber) return;
     (this.#sharded
-      ? subscriber?.sunsubscribe(channel)
-      : subscriber?.unsubscribe(this.#channelPrefix + channel)
-    )?.catch(() => {});
+      ? sunsubscribeFollowingSlots(
+          subscriber as Cluster,
+          channel,
+          () => this.#closed || this.#channels.has(channel),
+        )
+      : subscriber.unsubscribe(this.#channelPrefix + channel)
+    ).catch(() => {});
   }
 
   #onMessage(prefixedChannel: string, owner: string): void {
@@ -173,7 +192,10 @@ export class ReleaseSubscriptions {
       if (entry.waiters.size === 0 || this.#resubscribing.has(entry)) continue;
       this.#resubscribing.add(entry);
       ssubscribeFollowingSlots(subscriber, channel)
-        .catch(() => {})
+        .then(
+          () => this.#dropIfUnwanted(channel),
+          () => {},
+        )
         .finally(() => {
           this.#resubscribing.delete(entry);
           for (const waiter of entry.waiters.values()) waiter.notify();

@@ -36,6 +36,31 @@ export function duplicateShardedSubscriber(source: Cluster): Cluster {
  * @example
  * await ssubscribeFollowingSlots(subscriber, 'dlock:{stock:42}:released');
  */
+/**
+ * `SUNSUBSCRIBE channel`, re-sent after every slot map change until it lands or `abandon()` says
+ * to stop (the channel is wanted again, or the subscriber closed). During a failover ioredis
+ * refuses it ("no sharded subscriber for slot") without forgetting the channel, and would
+ * subscribe it again on the promoted node for good: unlike a subscription, an unsubscription has
+ * no caller waiting for it, so it keeps trying as long as the failover lasts.
+ *
+ * @example
+ * void sunsubscribeFollowingSlots(subscriber, 'dlock:{stock:42}:released', () => channels.has(channel));
+ */
+export async function sunsubscribeFollowingSlots(
+  subscriber: Cluster,
+  channel: string,
+  abandon: () => boolean,
+): Promise<void> {
+  while (!abandon() && subscriber.status !== 'end') {
+    try {
+      await subscriber.sunsubscribe(channel);
+      return;
+    } catch {
+      await nextSlotMap(subscriber);
+    }
+  }
+}
+
 export async function ssubscribeFollowingSlots(subscriber: Cluster, channel: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {

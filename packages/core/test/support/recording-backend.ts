@@ -12,6 +12,8 @@ export class RecordingBackend implements LockBackend {
   loseOnExtend = false;
   /** When set, extend() rejects with it (store unreachable). */
   extendError: Error | undefined;
+  /** When set, release() rejects with it (store unreachable). */
+  releaseError: Error | undefined;
   /** Aborting it tells the manager, through `lostSignal`, that every lock of this backend is gone. */
   readonly storeLoss = new AbortController();
 
@@ -38,6 +40,7 @@ export class RecordingBackend implements LockBackend {
       },
       release: async () => {
         this.calls.push({ op: 'release', key: request.key });
+        if (this.releaseError) throw this.releaseError;
         return lock.release();
       },
     };

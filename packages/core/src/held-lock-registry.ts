@@ -11,14 +11,22 @@ export class HeldLockRegistry {
   readonly #locks = new Set<HeldLock>();
   readonly #localQueue: LocalKeyQueue;
   readonly #emit: LockEventSink;
+  readonly #onCountChange: (count: number) => void;
 
-  constructor(localQueue: LocalKeyQueue, emit: LockEventSink) {
+  constructor(localQueue: LocalKeyQueue, emit: LockEventSink, onCountChange: (count: number) => void) {
     this.#localQueue = localQueue;
     this.#emit = emit;
+    this.#onCountChange = onCountChange;
   }
 
   add(lock: HeldLock): void {
     this.#locks.add(lock);
+    this.#onCountChange(this.#locks.size);
+  }
+
+  /** The locks held now (live: for iterating, not keeping). */
+  get locks(): Iterable<HeldLock> {
+    return this.#locks;
   }
 
   /** Every lock still held, for close(). */
@@ -28,7 +36,7 @@ export class HeldLockRegistry {
 
   /** The lock is no longer held by this process (released, or given up). */
   forget(lock: HeldLock): void {
-    this.#locks.delete(lock);
+    if (this.#locks.delete(lock)) this.#onCountChange(this.#locks.size);
     this.#giveBackTurn(lock);
   }
 

@@ -42,7 +42,7 @@ export class HeldLock {
   #expiresAt: number;
   #released = false;
   #lostError: LockLostError | undefined;
-  #stopWatchingStore: () => void = () => {};
+  #stopWatchingStore: (() => void) | undefined;
   #turnGivenBack = false;
   #view: LockView | undefined;
 
@@ -57,6 +57,9 @@ export class HeldLock {
     this.holdUntil = this.acquiredAt + init.holdAtLeastMs;
     this.backendLock = init.backendLock;
     this.#expiresAt = init.backendLock.expiresAt;
+    // The callbacks below capture these three functions, not `init`: a held lock keeps no copy of
+    // the acquisition's bookkeeping (heap per held lock, issue #18).
+    const { onLost, onRenewed, onRenewalFailed } = init;
     this.#watch = new LeaseWatch(
       {
         lock: init.backendLock,
@@ -64,11 +67,11 @@ export class HeldLock {
         renew: init.renew,
         onRenewed: (expiresAt) => {
           this.#expiresAt = expiresAt;
-          init.onRenewed(this);
+          onRenewed(this);
         },
-        onRenewalFailed: (error) => init.onRenewalFailed(this, error),
+        onRenewalFailed: (error) => onRenewalFailed(this, error),
         onLost: (cause) => {
-          if (this.markLost('its lease ran out before it could be renewed', cause)) init.onLost(this);
+          if (this.markLost('its lease ran out before it could be renewed', cause)) onLost(this);
         },
       },
       this.#expiresAt,
@@ -77,7 +80,7 @@ export class HeldLock {
     if (lostSignal) {
       const storeLost = () => {
         if (this.markLost('the store reported it gone (its connection or session ended)', lostSignal.reason))
-          init.onLost(this);
+          onLost(this);
       };
       // Unsubscribed at release or loss: a backend may share one lostSignal between many locks
       // (one per connection), and a listener left on it would keep every finished lock alive.
@@ -113,6 +116,11 @@ export class HeldLock {
     return this.#view;
   }
 
+  /** Renew at once (after an event-loop stall); a lock that is not renewed is left alone. */
+  renewNow(): void {
+    this.#watch.renewNow();
+  }
+
   /** Record a manual extension. */
   extended(expiresAt: number): void {
     this.#expiresAt = expiresAt;
@@ -123,7 +131,7 @@ export class HeldLock {
   markLost(detail: string, cause?: unknown): boolean {
     if (this.#lostError) return false;
     this.#watch.stop();
-    this.#stopWatchingStore();
+    this.#stopWatchingStore?.();
     this.#lostError = new LockLostError(this.key, this.backend, detail, cause);
     this.#controller?.abort(this.#lostError);
     return true;
@@ -132,7 +140,7 @@ export class HeldLock {
   /** Stop renewing and hide the lock from the async context before it is released in the store. */
   retire(): void {
     this.#watch.stop();
-    this.#stopWatchingStore();
+    this.#stopWatchingStore?.();
     this.#released = true;
   }
 

@@ -37,6 +37,7 @@ export type {
   LockCallEvent,
   LockContendedEvent,
   LockFailedEvent,
+  LockLagEvent,
   LockLostEvent,
   LockManagerEvents,
   LockReleasedEvent,

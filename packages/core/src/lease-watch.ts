@@ -26,6 +26,7 @@ export class LeaseWatch {
   #renewTimer: NodeJS.Timeout | undefined;
   #expiryTimer: NodeJS.Timeout | undefined;
   #stopped = false;
+  #renewing = false;
   #lastRenewalError: unknown;
 
   constructor(options: LeaseRenewerOptions, expiresAt: number) {
@@ -39,6 +40,16 @@ export class LeaseWatch {
     this.#stopped = true;
     clearTimeout(this.#renewTimer);
     clearTimeout(this.#expiryTimer);
+  }
+
+  /**
+   * Renew now instead of at the next scheduled time (after an event-loop stall ate into the
+   * lease). Does nothing for a watch that does not renew, is stopped, or is renewing already.
+   */
+  renewNow(): void {
+    if (!this.#options.renew || this.#stopped || this.#renewing) return;
+    clearTimeout(this.#renewTimer);
+    void this.#renew();
   }
 
   /** Tell the watch the lease was extended by hand (`handle.extend`). */
@@ -75,6 +86,8 @@ export class LeaseWatch {
   }
 
   async #renew(): Promise<void> {
+    if (this.#renewing) return;
+    this.#renewing = true;
     const { lock, leaseMs, onRenewed } = this.#options;
     const sentAt = Date.now();
     try {
@@ -91,6 +104,8 @@ export class LeaseWatch {
       this.#options.onRenewalFailed(error);
       // Store unreachable: retry while the lease lasts; the expiry watchdog reports the loss.
       this.#scheduleRenewal(Math.max(MIN_RETRY_DELAY_MS, leaseMs / 6));
+    } finally {
+      this.#renewing = false;
     }
   }
 }

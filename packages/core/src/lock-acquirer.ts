@@ -8,7 +8,7 @@ import {
   LockTimeoutError,
   withBackendName,
 } from './errors.js';
-import { HeldLock } from './held-lock.js';
+import { HeldLock, type HeldLockInit } from './held-lock.js';
 import type { HeldLockRegistry, lockEventBase } from './held-lock-registry.js';
 import type { LocalKeyQueue } from './local-key-queue.js';
 import type { LockCallPlan } from './lock-call-plan.js';
@@ -55,11 +55,19 @@ export class LockAcquirer {
    */
   readonly #closing = new AbortController();
   readonly #listening: LockEventListening;
+  /** The registry's callbacks of every held lock, made once (not three closures per lock). */
+  readonly #lockCallbacks: Pick<HeldLockInit, 'onLost' | 'onRenewed' | 'onRenewalFailed'>;
   #closedReason: LockError | undefined;
 
   constructor(parts: LockAcquirerParts) {
     this.#parts = parts;
     this.#listening = parts.listening ?? (() => true);
+    const { registry } = parts;
+    this.#lockCallbacks = {
+      onLost: (lost) => registry.reportLost(lost),
+      onRenewed: (renewed) => registry.reportRenewed(renewed),
+      onRenewalFailed: (failing, error) => registry.reportRenewalFailed(failing, error),
+    };
   }
 
   /** Abort every call still waiting, with `reason` as what they reject with. */
@@ -189,9 +197,7 @@ export class LockAcquirer {
       holdAtLeastMs: plan.holdAtLeastMs,
       backendLock,
       renew: call.renew,
-      onLost: (lost) => registry.reportLost(lost),
-      onRenewed: (renewed) => registry.reportRenewed(renewed),
-      onRenewalFailed: (failing, error) => registry.reportRenewalFailed(failing, error),
+      ...this.#lockCallbacks,
     });
     registry.add(lock);
     if (this.#listening('acquired'))

@@ -24,6 +24,20 @@ export interface LockBackend {
    * manager reports aborts as `LockAbortedError`).
    */
   acquire(request: BackendAcquireRequest): Promise<BackendLock | null>;
+  /**
+   * Optional capability: take a shared hold of `request.key`: one of `request.kind.permits` permits
+   * of a semaphore, or a read lock that excludes `acquire()` holders (write locks) of the same key
+   * but not other readers. Same waiting, lease and result rules as {@link acquire}; waiters are
+   * served first come, first served, a waiting writer keeps later readers out, and consecutive
+   * waiting readers are admitted together. A backend without it is refused at plan time with a
+   * `LockKindUnsupportedError`; a backend that implements only some kinds lists them in
+   * {@link sharedLockTypes}.
+   *
+   * Rejects with `SemaphorePermitsMismatchError` when the semaphore is in use with other `permits`.
+   */
+  acquireShared?(request: BackendSharedAcquireRequest): Promise<BackendLock | null>;
+  /** The kinds `acquireShared` supports. Default (omitted): all of them. */
+  readonly sharedLockTypes?: readonly SharedLockType[] | undefined;
   /** Stop waiting callers and free resources the backend created itself (not the client it was given). */
   close(): Promise<void>;
 }
@@ -42,6 +56,19 @@ export interface BackendAcquireRequest {
   readonly signal: AbortSignal;
   /** Call once when the first attempt found the lock taken and the backend starts waiting. */
   readonly onContended?: (() => void) | undefined;
+}
+
+/** The kinds of shared hold: semaphore permits, read locks. */
+export type SharedLockType = 'semaphore' | 'read';
+
+/** What kind of shared hold `acquireShared` is asked for. */
+export type SharedLockKind =
+  | { readonly type: 'semaphore'; /** At most this many holders at once (positive integer). */ readonly permits: number }
+  | { readonly type: 'read' };
+
+/** An {@link BackendAcquireRequest} for a shared hold. */
+export interface BackendSharedAcquireRequest extends BackendAcquireRequest {
+  readonly kind: SharedLockKind;
 }
 
 /** A lock the backend holds in its store for one owner token. */

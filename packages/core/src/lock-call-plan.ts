@@ -1,10 +1,22 @@
 import { describeValue } from './duration.js';
-import { InvalidLockKeyError, InvalidLockOptionsError } from './errors.js';
+import { InvalidLockKeyError, InvalidLockOptionsError, LockKindUnsupportedError } from './errors.js';
 import { validateLockKey } from './key-template.js';
-import type { LockBackend } from './lock-backend.js';
+import type { LockBackend, SharedLockType } from './lock-backend.js';
 import type { CallLockOptions, LockDefaults } from './lock-options.js';
 import { resolveTiming } from './lock-options.js';
 import { type LockRoute, recommendedRoute } from './lock-route.js';
+
+/**
+ * What a call holds: an exclusive lock (a write lock: what every lock without `mode` is), a read
+ * lock, or one permit of a semaphore.
+ */
+export type LockKind =
+  | { readonly type: 'exclusive' }
+  | { readonly type: 'read' }
+  | { readonly type: 'semaphore'; readonly permits: number };
+
+const EXCLUSIVE: LockKind = Object.freeze({ type: 'exclusive' });
+const READ: LockKind = Object.freeze({ type: 'read' });
 
 /** One call's validated request: everything later steps need, nothing they would have to re-check. */
 export interface LockCallPlan {
@@ -19,6 +31,7 @@ export interface LockCallPlan {
   readonly signal: AbortSignal | undefined;
   readonly label: string | undefined;
   readonly keyTemplate: string | undefined;
+  readonly kind: LockKind;
 }
 
 /**
@@ -76,14 +89,33 @@ export class LockPlanner {
     }
   }
 
-  plan(keys: string | readonly string[], options: CallLockOptions): LockCallPlan {
+  plan(
+    keys: string | readonly string[],
+    options: CallLockOptions,
+    semaphore?: { readonly permits: unknown },
+  ): LockCallPlan {
     if (options === null || typeof options !== 'object') {
       throw new InvalidLockOptionsError('Lock options must be an object (use {} for the defaults).');
+    }
+    const kind = semaphore ? semaphoreKind(semaphore.permits) : modeKind(options.mode);
+    if (kind.type === 'semaphore' && typeof keys !== 'string') {
+      throw new InvalidLockKeyError(
+        `A semaphore takes one key, got ${Array.isArray(keys) ? `${keys.length} keys` : typeof keys}.`,
+      );
     }
     const sortedKeys = normalizeKeys(keys);
     const { waitMs, leaseMs, holdAtLeastMs } = resolveTiming(options, this.#defaults);
     const backendName = options.backend ?? this.#route({ keys: sortedKeys, waitMs, leaseMs });
     this.assertBackend(backendName);
+    const backend = this.#backends.get(backendName)!;
+    if (kind.type !== 'exclusive' && !supports(backend, kind.type)) {
+      throw new LockKindUnsupportedError({
+        kind: kind.type,
+        key: sortedKeys[0],
+        backend: backendName,
+        supportedBy: this.backendNames.filter((name) => supports(this.#backends.get(name)!, kind.type)),
+      });
+    }
     if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
       throw new InvalidLockOptionsError('signal must be an AbortSignal.');
     }
@@ -95,13 +127,14 @@ export class LockPlanner {
     return {
       keys: sortedKeys,
       backendName,
-      backend: this.#backends.get(backendName)!,
+      backend,
       waitMs,
       leaseMs,
       holdAtLeastMs,
       signal: options.signal,
       label: options.label,
       keyTemplate: options.keyTemplate,
+      kind,
     };
   }
 }
@@ -117,4 +150,25 @@ function normalizeKeys(keys: string | readonly string[]): string[] {
     throw new InvalidLockKeyError('At least one lock key is required; got an empty array.');
   // Sorted by code unit so every process takes the same keys in the same order.
   return [...new Set(list.map(validateLockKey))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function modeKind(mode: unknown): LockKind {
+  if (mode === undefined || mode === 'write') return EXCLUSIVE;
+  if (mode === 'read') return READ;
+  throw new InvalidLockOptionsError(`mode must be "read" or "write", got ${describeValue(mode)}.`);
+}
+
+function semaphoreKind(permits: unknown): LockKind {
+  if (typeof permits !== 'number' || !Number.isSafeInteger(permits) || permits < 1) {
+    throw new InvalidLockOptionsError(
+      `permits must be a positive integer (at most that many holders at once), got ${describeValue(permits)}.`,
+    );
+  }
+  return { type: 'semaphore', permits };
+}
+
+/** Whether `backend` can hold `type` (it implements `acquireShared`, and lists the type if it lists any). */
+function supports(backend: LockBackend, type: SharedLockType): boolean {
+  if (typeof backend.acquireShared !== 'function') return false;
+  return backend.sharedLockTypes === undefined || backend.sharedLockTypes.includes(type);
 }

@@ -73,6 +73,19 @@ export interface LockLostEvent extends LockEventBase {
   readonly error: LockError;
 }
 
+/**
+ * The event loop stalled (synchronous work, a GC pause, a frozen process) for long enough to
+ * threaten held leases: no renewal could run meanwhile.
+ */
+export interface LockLagEvent {
+  /** How long the event loop could not run timers, in ms. */
+  readonly stalledMs: number;
+  /** Keys whose renewal margin the stall ate more than `lagAlarmShare` of; renewed at once if still held. */
+  readonly keys: readonly string[];
+  /** Those of `keys` whose lease ran out during the stall: another process may hold them now. */
+  readonly expiredKeys: readonly string[];
+}
+
 /** Events of a {@link LockManager}, for metrics, traces and logs. Listeners must not throw. */
 export interface LockManagerEvents {
   /** A caller starts to ask for a key (emitted in the caller's async context). */
@@ -93,6 +106,8 @@ export interface LockManagerEvents {
   renewalFailed: [LockRenewalFailedEvent];
   /** A held lock was lost (lease ran out, store dropped it, connection died). */
   lost: [LockLostEvent];
+  /** The event loop stalled long enough to threaten held leases. */
+  lag: [LockLagEvent];
   /**
    * A `tryWithLock` call, or a method decorated with `onLocked: 'skip'`, did not run because the
    * lock stayed taken (follows the `timeout` event when the wait ran out).

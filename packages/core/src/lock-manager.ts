@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { assertDuration } from './duration.js';
+import { assertDuration, describeValue } from './duration.js';
 import {
   InvalidLockKeyError,
   InvalidLockOptionsError,
@@ -9,6 +9,7 @@ import {
   LockTimeoutError,
 } from './errors.js';
 import { HeldLockRegistry } from './held-lock-registry.js';
+import { LagGuard } from './lag-guard.js';
 import { LocalKeyQueue } from './local-key-queue.js';
 import { freshLocks, LockAcquirer, type TakenLock } from './lock-acquirer.js';
 import type { LockBackend } from './lock-backend.js';
@@ -38,6 +39,11 @@ export interface LockManagerOptions<B extends string = string> {
   readonly keyPrefix?: string | undefined;
   /** Defaults for `retry`, `leaseMs` and `waitMs`. */
   readonly defaults?: LockDefaults | undefined;
+  /**
+   * Share (0 to 1] of a held lock's renewal margin (two thirds of its lease) an event-loop stall
+   * may eat before the manager emits `lag` and renews at once. Default 0.5.
+   */
+  readonly lagAlarmShare?: number | undefined;
 }
 
 /** What the function given to {@link LockManager.withLock} receives. */
@@ -90,7 +96,14 @@ export class LockManager<B extends string = string> extends EventEmitter<LockMan
     const listening: LockEventListening = (event) => this.listenerCount(event) > 0;
     this.#emit = emit;
     const localQueue = new LocalKeyQueue();
-    this.#registry = new HeldLockRegistry(localQueue, emit);
+    const lagAlarmShare = options.lagAlarmShare ?? 0.5;
+    if (typeof lagAlarmShare !== 'number' || !(lagAlarmShare > 0 && lagAlarmShare <= 1)) {
+      throw new InvalidLockOptionsError(
+        `lagAlarmShare must be a number in (0, 1], got ${describeValue(lagAlarmShare)}.`,
+      );
+    }
+    const lagGuard = new LagGuard({ locks: () => this.#registry.locks, emit, alarmShare: lagAlarmShare });
+    this.#registry = new HeldLockRegistry(localQueue, emit, (count) => lagGuard.watch(count));
     this.#releaser = new LockReleaser(this.#registry, emit, listening);
     this.#acquirer = new LockAcquirer({
       owner: this,

@@ -43,8 +43,27 @@ export interface LockOptions<B extends string = string> {
   readonly holdAtLeastMs?: number | undefined;
 }
 
+/**
+ * `'write'` (default: an exclusive lock, what every lock without `mode` is) or `'read'`: readers of
+ * one key hold it together, a writer excludes readers and writers. A waiting writer keeps readers
+ * that come after it out, so a steady stream of readers cannot starve it.
+ */
+export type LockMode = 'read' | 'write';
+
+/** `mode` of the decorator, `withLock`, `tryWithLock` and `acquire`. */
+export interface LockModeOption {
+  /** `'write'` (default, exclusive) or `'read'` (shared with other readers of the key). */
+  readonly mode?: LockMode | undefined;
+}
+
+/** Options of `withSemaphore`, `tryWithSemaphore` and `@DistributedSemaphore`, on top of the lock options. */
+export interface SemaphoreLimit {
+  /** At most this many holders of the key at once, across all processes (positive integer). Every caller of one key must pass the same value. */
+  readonly permits: number;
+}
+
 /** Options of `withLock` and `acquire`: the decorator's plus a cancel signal. */
-export interface CallLockOptions<B extends string = string> extends LockOptions<B> {
+export interface CallLockOptions<B extends string = string> extends LockOptions<B>, LockModeOption {
   /** Aborting it stops waiting for the lock (rejects with `LockAbortedError`). */
   readonly signal?: AbortSignal | undefined;
   /** Who asks, for events, traces and lock inspection (`"nightly-report"`). Decorators set `Class.method`. */
@@ -58,6 +77,18 @@ export interface AcquireOptions<B extends string = string> extends CallLockOptio
   /** Renew the lease every `leaseMs / 3` until released. Default `false`: a forgotten handle expires. */
   readonly autoRenew?: boolean | undefined;
 }
+
+/** Options of `withSemaphore` and `tryWithSemaphore`. */
+export interface CallSemaphoreOptions<B extends string = string> extends CallOptionsBase<B>, SemaphoreLimit {}
+
+/** Options of `acquireSemaphore`. */
+export interface AcquireSemaphoreOptions<B extends string = string> extends CallSemaphoreOptions<B> {
+  /** Renew the lease every `leaseMs / 3` until released. Default `false`: a forgotten handle expires. */
+  readonly autoRenew?: boolean | undefined;
+}
+
+/** {@link CallLockOptions} without `mode`. */
+export type CallOptionsBase<B extends string = string> = Omit<CallLockOptions<B>, 'mode'>;
 
 /** Defaults a manager applies when a call does not say. */
 export interface LockDefaults {

@@ -48,7 +48,11 @@ export class LockReleaser {
     } catch (error) {
       // The lease frees the lock eventually; the work under it already happened, so do not fail the call.
       untilLeaseEnd = true;
-      const failure = LockBackendError.wrap(error, { key: lock.key, backend: lock.backend, action: 'releasing' });
+      const failure = LockBackendError.wrap(error, {
+        key: lock.key,
+        backend: lock.backend,
+        action: 'releasing',
+      });
       process.emitWarning(failure.message, { code: 'DLOCK_RELEASE_FAILED', detail: String(failure.cause) });
     } finally {
       this.#registry.forget(lock);

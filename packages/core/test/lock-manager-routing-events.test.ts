@@ -127,12 +127,7 @@ describe('LockManager: routing, events, close', () => {
     backend.releaseError = undefined;
     await manager.acquire('open', { leaseMs: 5_000 });
     await manager.close();
-    expect(ends).toEqual([
-      'released:done:false',
-      'released:kept:true',
-      'released:failing:true',
-      'lost:open',
-    ]);
+    expect(ends).toEqual(['released:done:false', 'released:kept:true', 'released:failing:true', 'lost:open']);
   });
 
   it('close() aborts waiters, releases held locks, and refuses new calls', async () => {

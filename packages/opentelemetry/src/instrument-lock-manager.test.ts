@@ -31,6 +31,7 @@ const EVENTS: (keyof LockManagerEvents)[] = [
   'renewalFailed',
   'lost',
   'skipped',
+  'lag',
 ];
 
 let cleanups: (() => Promise<void> | void)[] = [];
@@ -310,6 +311,18 @@ describe('instrumentLockManager', () => {
     await expect(plain.withLock('k', {}, () => 'ok')).resolves.toBe('ok');
     telemetry.uninstrument();
     await plain.close();
+  });
+  it('an event-loop stall that threatens a held lease is recorded in the stall histogram', async () => {
+    const { manager, otel } = setup();
+    await manager.withLock('job', { leaseMs: 900 }, async () => {
+      await sleep(60);
+      const until = Date.now() + 500;
+      while (Date.now() < until) {
+        // a synchronous stall: no timer can run
+      }
+      await sleep(60);
+    });
+    expect(await otel.value(M.stallDuration, {})).toBe(1);
   });
 });
 

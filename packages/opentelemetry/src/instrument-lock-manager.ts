@@ -148,6 +148,7 @@ class LockManagerInstrumentation {
       released: (event) => this.#released(event),
       lost: (event) => this.#lost(event),
       skipped: (event) => this.#skipped(event),
+      lag: (event) => this.#metrics.stallDuration.record(event.stalledMs / 1000),
     };
   }
 

@@ -23,6 +23,7 @@ export class LockMetrics {
   readonly skips: Counter;
   readonly renewals: Counter;
   readonly renewalFailures: Counter;
+  readonly stallDuration: Histogram;
   readonly #held: ObservableUpDownCounter;
   readonly #waiting: ObservableUpDownCounter;
   readonly #meter: Meter;
@@ -64,6 +65,10 @@ export class LockMetrics {
     this.renewalFailures = meter.createCounter(DLOCK_METRICS.renewalFailures, {
       description: 'Lease renewals that did not reach the store (retried while the lease lasts).',
       unit: '{renewal}',
+    });
+    this.stallDuration = meter.createHistogram(DLOCK_METRICS.stallDuration, {
+      description: 'Event-loop stalls long enough to threaten held leases (no renewal could run).',
+      unit: 's',
     });
     // Asynchronous up-down counters: a call changes a number in a Map (no SDK call, no attribute
     // hashing); the SDK reads the numbers once per collection.

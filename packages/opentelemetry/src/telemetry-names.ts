@@ -59,6 +59,8 @@ export const DLOCK_METRICS = {
   renewals: 'dlock.lock.renewals',
   /** Counter: lease renewals that did not reach the store. */
   renewalFailures: 'dlock.lock.renewal_failures',
+  /** Histogram (s): event-loop stalls that threatened held leases (the core's `lag` event). */
+  stallDuration: 'dlock.event_loop.stall.duration',
   /** UpDownCounter: locks this process holds now. */
   held: 'dlock.lock.held',
   /** UpDownCounter: calls of this process waiting for a lock now (asked, not yet acquired or failed). */

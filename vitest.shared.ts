@@ -22,3 +22,20 @@ export function defineDlockVitestConfig(overrides: ViteUserConfig = {}): ViteUse
     overrides,
   );
 }
+
+/**
+ * A backend's slow-link project: the conformance suite a second time, through a FaultyLink, with
+ * its own JSON report, run by `pnpm test` after the main one. (Built by spreading, not mergeConfig,
+ * which would append to the shared include and reporters instead of replacing them.)
+ */
+export function defineSlowLinkVitestConfig(): ViteUserConfig {
+  const shared = defineDlockVitestConfig();
+  return {
+    ...shared,
+    test: {
+      ...shared.test,
+      include: ['test/**/*slow-link*.test.ts'],
+      reporters: ['default', ['json', { outputFile: 'test-results/vitest-slow-link.json' }]],
+    },
+  };
+}

@@ -10,3 +10,4 @@ export {
 } from './process-workers.js';
 export { usePrivateRedisCluster } from './redis/private-redis-cluster-fixture.js';
 export { clientFactory } from './redis/redis-clients.js';
+export { runRedisSlowLinkConformance } from './redis/redis-slow-link-conformance.js';

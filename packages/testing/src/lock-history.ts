@@ -15,6 +15,9 @@ export const LOCK_ERROR_CODES: readonly LockErrorCode[] = Object.keys({
   LOCK_BACKEND_ERROR: true,
   LOCK_CAPACITY_EXCEEDED: true,
   LOCK_ABORTED: true,
+  SEMAPHORE_PERMITS_MISMATCH: true,
+  LOCK_UPGRADE_REFUSED: true,
+  LOCK_KIND_UNSUPPORTED: true,
   // A Record over the union makes this list fail to compile when core adds a code.
 } satisfies Record<LockErrorCode, true>) as LockErrorCode[];
 

@@ -10,6 +10,7 @@ export type { RedisLockKeys, RedisLockValue } from './redis-key-layout.js';
 export { DEFAULT_KEY_PREFIX, escapeHashTag, parseRedisLockValue, redisLockKeys } from './redis-key-layout.js';
 export type {
   RedisAcquireAttempt,
+  RedisHandoff,
   RedisLockAttempt,
   RedisLockScriptSettings,
   RedisLockTarget,
@@ -20,6 +21,7 @@ export {
   DEFAULT_FENCE_RETENTION_MS,
   DEFAULT_HANDOFF_LEASE_MS,
   leaveRedisLockQueue,
+  takeHandedOverRedisLock,
 } from './redis-lock-attempt.js';
 export type {
   RedisAcquireCall,

@@ -13,25 +13,25 @@ import {
 /** Options both Redis backends share: where the lock lives and how long its commands may take. */
 export interface RedisLockFormatOptions {
   /** Prepended to every Redis name the lock writes. No `{` or `}`. Default `"dlock:"`. */
-  readonly keyPrefix?: string;
+  readonly keyPrefix?: string | undefined;
   /**
    * How long a released lock keeps its last fencing token in Redis (a small tombstone under the
    * lock key), guarding token order against the Redis server clock stepping back by up to that
    * much. Default 0: the key is deleted at release and the next token is seeded from the server
    * clock (µs), so a lock nobody holds uses no Redis memory.
    */
-  readonly fenceRetentionMs?: number;
+  readonly fenceRetentionMs?: number | undefined;
   /**
    * Longest wait for one Redis reply (acquire, extend, release) before failing with a retryable
    * `LockBackendError`, so an unreachable Redis cannot hang a caller. Default 5000 ms.
    */
-  readonly commandTimeoutMs?: number;
+  readonly commandTimeoutMs?: number | undefined;
   /**
    * When a release hands the lock to the next queued waiter, the lease that waiter has to pick it
    * up (it then claims it with its own lease). Bounds how long a waiter that died while queued can
    * keep the lock idle. Default 2000 ms.
    */
-  readonly handoffLeaseMs?: number;
+  readonly handoffLeaseMs?: number | undefined;
 }
 
 /** {@link RedisLockFormatOptions} resolved for one client: the prefix plus the script settings. */

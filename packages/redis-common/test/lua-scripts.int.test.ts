@@ -154,13 +154,16 @@ describe('Lua scripts against real Redis', () => {
     const messages = await channelMessages(keys, async () => {
       expect(await release(keys, 'owner')).toBe(true);
     });
-    expect(messages).toEqual(['waiter']);
+    // "<fence>:<token>": the message alone proves the handoff (the waiter may start on the pickup lease).
+    const handedFence = parseRedisLockValue(await redis.get(keys.lock))!.fencingToken;
+    expect(messages).toEqual([`${handedFence}:waiter`]);
+    expect(handedFence).toBeGreaterThan(before);
     expect(await ownerOf(keys)).toBe('waiter');
     expect(await redis.pttl(keys.lock)).toBeLessThanOrEqual(HANDOFF_LEASE_MS);
     expect(await redis.zcard(keys.queue)).toBe(0);
     const [status, fence] = await queueFor(keys, 'waiter');
     expect(status).toBe(1);
-    expect(fence).toBeGreaterThan(before);
+    expect(fence).toBe(handedFence);
     expect(await redis.pttl(keys.lock)).toBeGreaterThan(HANDOFF_LEASE_MS);
   });
 
@@ -189,7 +192,7 @@ describe('Lua scripts against real Redis', () => {
     const messages = await channelMessages(keys, async () => {
       expect(await acquire(keys, 'spin')).toEqual([0, HANDOFF_LEASE_MS]);
     });
-    expect(messages).toEqual(['waiter']);
+    expect(messages).toEqual([expect.stringMatching(/^\d+:waiter$/)]);
     expect(await ownerOf(keys)).toBe('waiter');
   });
 

@@ -6,9 +6,11 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   attemptRedisLock,
+  parseRedisLockValue,
   type RedisLockClient,
   type RedisLockTarget,
   redisLockKeys,
+  takeHandedOverRedisLock,
   toLockBackendError,
 } from '../src/index.js';
 
@@ -60,6 +62,86 @@ afterAll(async () => {
   const keys = await redis.keys(`${prefix}*`);
   if (keys.length > 0) await redis.del(...keys);
   redis.disconnect();
+});
+
+/** A holder with `waiter` queued behind it releases: the lock is handed to the waiter. Returns the fence. */
+async function handOffTo(waiter: RedisLockTarget): Promise<number> {
+  const holder = { ...waiter, token: randomUUID() };
+  const held = await attemptRedisLock(holder, { leaseMs: 10_000 });
+  if (!held.acquired) throw new Error('holder did not get the lock');
+  expect(await attemptRedisLock(waiter, { leaseMs: 10_000, queueWaitMs: 10_000 })).toMatchObject({
+    acquired: false,
+  });
+  expect(await held.lock.release()).toBe(true);
+  return parseRedisLockValue(await redis.get(waiter.keys.lock))!.fencingToken;
+}
+
+describe('takeHandedOverRedisLock (a handoff message proves ownership: no claim round trip)', () => {
+  it('starts on the pickup lease and claims the full lease in the background', async () => {
+    const mine = target();
+    const firstSentAt = Date.now();
+    const fence = await handOffTo(mine);
+    const lock = takeHandedOverRedisLock(mine, {
+      fencingToken: fence,
+      firstSentAt,
+      leaseMs: 30_000,
+      claimAfterMs: 20,
+    })!;
+    expect(lock.fencingToken).toBe(fence);
+    expect(lock.expiresAt).toBe(firstSentAt + 2_000);
+    expect(await redis.pttl(mine.keys.lock)).toBeLessThanOrEqual(2_000);
+    await sleep(150);
+    expect(await redis.pttl(mine.keys.lock)).toBeGreaterThan(20_000);
+    expect(lock.expiresAt).toBeGreaterThan(Date.now() + 20_000);
+    expect(lock.lostSignal?.aborted).toBe(false);
+    expect(await lock.release()).toBe(true);
+    expect(await redis.exists(mine.keys.lock)).toBe(0);
+  });
+
+  it('released before the claim: no claim is sent, and nothing takes the free lock again', async () => {
+    const mine = target();
+    const firstSentAt = Date.now();
+    const fence = await handOffTo(mine);
+    const lock = takeHandedOverRedisLock(mine, {
+      fencingToken: fence,
+      firstSentAt,
+      leaseMs: 30_000,
+      claimAfterMs: 50,
+    })!;
+    expect(await lock.release()).toBe(true);
+    await sleep(120);
+    expect(await redis.exists(mine.keys.lock)).toBe(0);
+  });
+
+  it('the pickup lease ran out before the claim (a paused process): lostSignal aborts, nothing is taken', async () => {
+    const mine = target();
+    const firstSentAt = Date.now();
+    const fence = await handOffTo(mine);
+    const lock = takeHandedOverRedisLock(mine, {
+      fencingToken: fence,
+      firstSentAt,
+      leaseMs: 30_000,
+      claimAfterMs: 30,
+    })!;
+    await redis.del(mine.keys.lock); // as if the pickup lease had expired
+    await sleep(120);
+    expect(lock.lostSignal?.aborted).toBe(true);
+    expect(await redis.exists(mine.keys.lock)).toBe(0);
+    expect(await lock.release()).toBe(false);
+  });
+
+  it('declines when less than half the pickup lease is left (the caller claims with an attempt instead)', () => {
+    const mine = target();
+    const longAgo = Date.now() - 1_500;
+    expect(
+      takeHandedOverRedisLock(mine, {
+        fencingToken: 1,
+        firstSentAt: longAgo,
+        leaseMs: 30_000,
+        claimAfterMs: 20,
+      }),
+    ).toBeUndefined();
+  });
 });
 
 describe('attemptRedisLock', () => {

@@ -16,6 +16,7 @@ import {
   type RedisLockFormatOptions,
   redisBackendClosedError,
   resolveRedisLockFormat,
+  takeHandedOverRedisLock,
   toLockBackendError,
 } from '@dlock/redis-common';
 import {
@@ -25,6 +26,11 @@ import {
 } from './release-subscriptions.js';
 
 const BACKEND = 'redis-pubsub';
+/**
+ * A waiter that took a handed-over lock on its pickup lease claims its own lease this long after
+ * (unless it released first): most critical sections are over by then and never pay the claim.
+ */
+const CLAIM_AFTER_MS = 20;
 
 /**
  * Options of {@link RedisPubSubLockBackend}: the shared Redis format options plus how waiters sleep.
@@ -41,12 +47,12 @@ export interface RedisPubSubLockBackendOptions extends RedisLockFormatOptions {
    * still claims the lock before its pickup lease runs out. A larger value saves one re-check
    * per waiter per `maxSleepMs` while a lock is held long, at the price of losing such a turn.
    */
-  readonly maxSleepMs?: number;
+  readonly maxSleepMs?: number | undefined;
   /**
    * How long a key's channel stays subscribed after its last local waiter left, so the next waiter
    * of this process for the key skips SUBSCRIBE/UNSUBSCRIBE. Default 1000 ms.
    */
-  readonly subscriptionLingerMs?: number;
+  readonly subscriptionLingerMs?: number | undefined;
 }
 
 /**
@@ -126,6 +132,7 @@ export class RedisPubSubLockBackend implements LockBackend {
     let acquired = false;
     try {
       // Try-once: exactly one round trip. A waiting caller joins the queue in the same round trip.
+      const firstSentAt = Date.now();
       const first = await attempt(true);
       if (first.acquired) {
         acquired = true;
@@ -157,6 +164,21 @@ export class RedisPubSubLockBackend implements LockBackend {
         }
         recheck = false;
         membership.waiter.consume();
+        // A handoff message naming us proves the lock is ours on its pickup lease: start now and
+        // claim the full lease in the background (skipped when the section ends first).
+        const handoffFence = membership.takeHandoffFence();
+        if (handoffFence !== undefined) {
+          const handed = takeHandedOverRedisLock(target, {
+            fencingToken: handoffFence,
+            firstSentAt,
+            leaseMs: request.leaseMs,
+            claimAfterMs: CLAIM_AFTER_MS,
+          });
+          if (handed) {
+            acquired = true;
+            return handed;
+          }
+        }
         // Claims the lock if it was handed to us; takes it if free and we are next; else re-queues.
         const result = await attempt(false);
         if (result.acquired) {

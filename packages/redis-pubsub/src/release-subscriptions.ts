@@ -11,6 +11,8 @@ import {
 export interface ChannelEntry {
   /** Local waiters of this channel by owner token: a handoff message names exactly one of them. */
   readonly waiters: Map<string, Wakeup>;
+  /** Fencing tokens from handoff messages naming a local waiter, until it takes them. */
+  readonly handoffFences: Map<string, number>;
   /** Settles when the server confirmed the SUBSCRIBE. */
   readonly subscribed: Promise<void>;
   confirmed: boolean;
@@ -22,6 +24,11 @@ export interface ChannelMembership {
   readonly waiter: Wakeup;
   /** The channel's subscription this waiter joined (compare with {@link ReleaseSubscriptions.confirmedEntry}). */
   readonly entry: ChannelEntry;
+  /**
+   * The fencing token of a handoff message naming this waiter ("<fence>:<token>"), once: proof that
+   * the lock is ours on its pickup lease. `undefined` if none came since the last call.
+   */
+  takeHandoffFence(): number | undefined;
   leave(): void;
 }
 
@@ -102,6 +109,7 @@ export class ReleaseSubscriptions {
       subscribed.catch(() => {});
       const created: ChannelEntry = {
         waiters: new Map(),
+        handoffFences: new Map(),
         subscribed,
         confirmed: false,
         lingerTimer: undefined,
@@ -114,7 +122,16 @@ export class ReleaseSubscriptions {
     const waiter = new Wakeup();
     const joined = entry;
     joined.waiters.set(token, waiter);
-    return { waiter, entry: joined, leave: () => this.#leave(channel, joined, token) };
+    return {
+      waiter,
+      entry: joined,
+      takeHandoffFence: () => {
+        const fence = joined.handoffFences.get(token);
+        if (fence !== undefined) joined.handoffFences.delete(token);
+        return fence;
+      },
+      leave: () => this.#leave(channel, joined, token),
+    };
   }
 
   /** Close the subscriber connection. */
@@ -127,6 +144,7 @@ export class ReleaseSubscriptions {
 
   #leave(channel: string, entry: ChannelEntry, token: string): void {
     entry.waiters.delete(token);
+    entry.handoffFences.delete(token);
     if (entry.waiters.size > 0 || this.#channels.get(channel) !== entry || this.#closed) return;
     entry.lingerTimer = setTimeout(() => {
       if (entry.waiters.size > 0 || this.#channels.get(channel) !== entry) return;
@@ -160,8 +178,18 @@ export class ReleaseSubscriptions {
 
   #onMessage(prefixedChannel: string, owner: string): void {
     const channel = prefixedChannel.slice(this.#channelPrefix.length);
-    // A handoff names its new owner: wake that waiter only (no herd, not even inside one process).
-    this.#channels.get(channel)?.waiters.get(owner)?.notify();
+    // A handoff names its new owner ("<fence>:<token>"): wake that waiter only (no herd, not even
+    // inside one process), and keep the fence, so it can start without a claim round trip.
+    const entry = this.#channels.get(channel);
+    if (!entry) return;
+    const separator = owner.indexOf(':');
+    const fence = separator > 0 ? Number(owner.slice(0, separator)) : Number.NaN;
+    if (!Number.isSafeInteger(fence)) return entry.waiters.get(owner)?.notify();
+    const token = owner.slice(separator + 1);
+    const waiter = entry.waiters.get(token);
+    if (!waiter) return;
+    entry.handoffFences.set(token, fence);
+    waiter.notify();
   }
 
   #onReady(subscriber: RedisLockClient): void {

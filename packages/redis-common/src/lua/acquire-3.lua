@@ -4,7 +4,7 @@
   KEYS[1]  lock            "<prefix>{<key>}": "<fence>:<flag>:<owner token>", expires after the lease
   KEYS[2]  queue           "<prefix>{<key>}:queue": sorted set of waiting tokens, scored by the
                            server-time ms at which each one stops waiting
-  KEYS[3]  channel         "<prefix>{<key>}:released": handoff messages (the new owner's token);
+  KEYS[3]  channel         "<prefix>{<key>}:released": handoff messages "<fence>:<new owner's token>";
                            declared as a key so Redis Cluster checks its hash slot
   ARGV[1]  token: string           owner token (random UUID of the caller)
   ARGV[2]  leaseMs: number         lease in ms (positive integer)

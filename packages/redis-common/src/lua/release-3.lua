@@ -3,7 +3,7 @@
 
   KEYS[1]  lock            "<prefix>{<key>}"
   KEYS[2]  queue           "<prefix>{<key>}:queue"
-  KEYS[3]  channel         "<prefix>{<key>}:released"
+  KEYS[3]  channel         "<prefix>{<key>}:released": handoff messages "<fence>:<new owner's token>"
   ARGV[1]  token: string             owner token
   ARGV[2]  handoffLeaseMs: number    pickup lease in ms given to the waiter the lock is handed to
   ARGV[3]  fenceRetentionMs: number  0: delete the lock key; > 0: leave a tombstone keeping the

@@ -11,8 +11,8 @@ local function popQueueHead(queueKey, nowMs)
 end
 
 -- Give the lock straight to `head` (already popped from the queue): it owns the lock from now on
--- for a short pickup lease, with the next fence, and the message naming it wakes exactly that
--- waiter, which claims the lock with its own lease. A waiter that died before picking up costs at
+-- for a short pickup lease, with the next fence, and the message naming it (and the fence) wakes
+-- exactly that waiter, which may start at once and claims the lock with its own lease. A waiter that died before picking up costs at
 -- most the pickup lease. keys: { lock, channel }; options: { fence, handoffLeaseMs, publishCommand }.
 local function handOff(keys, head, options)
   -- Flag "q": more waiters may be queued behind the head, so its release checks the queue.
@@ -21,5 +21,7 @@ local function handOff(keys, head, options)
   -- a handoff never fails halfway (the writes above stay; a script error would not undo them).
   local publishCommand = options.publishCommand
   if publishCommand == 'SPUBLISH' and not redis.REDIS_VERSION_NUM then publishCommand = 'PUBLISH' end
-  redis.call(publishCommand, keys.channel, head)
+  -- "<fence>:<token>": the message alone proves the handoff, so the waiter can start at once on
+  -- its pickup lease (and claim its own lease later) instead of paying a claim round trip first.
+  redis.call(publishCommand, keys.channel, string.format('%.0f', options.fence) .. ':' .. head)
 end

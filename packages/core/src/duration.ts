@@ -10,9 +10,9 @@ export const MAX_DURATION_MS = 2_147_483_647;
 /** How {@link assertDuration} judges a value. */
 export interface DurationRule {
   /** Accept 0 (e.g. "no wait"). Default: only positive values. */
-  readonly allowZero?: boolean;
+  readonly allowZero?: boolean | undefined;
   /** Backend the option belongs to, named in the error. */
-  readonly backend?: string;
+  readonly backend?: string | undefined;
 }
 
 /**

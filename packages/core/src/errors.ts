@@ -155,7 +155,7 @@ export class LockAbortedError extends LockError {
 /** Options of a {@link LockBackendError}. */
 export interface LockBackendErrorOptions extends LockErrorOptions {
   /** Whether trying again later can succeed (e.g. a connection drop), as opposed to a misconfiguration. */
-  isRetryable?: boolean;
+  isRetryable?: boolean | undefined;
 }
 
 /** The store is unreachable or failed. `cause` keeps the driver's error. */
@@ -181,7 +181,7 @@ export class LockBackendError extends LockError {
       readonly key: string;
       readonly backend: string;
       readonly action: string;
-      readonly isRetryable?: boolean;
+      readonly isRetryable?: boolean | undefined;
     },
   ): LockError {
     if (LockError.isInstance(error)) return error;

@@ -7,7 +7,7 @@ import { Wakeup } from './wakeup.js';
 /** Options of a {@link MemoryLockBackend}. */
 export interface MemoryLockBackendOptions {
   /** Share one store between several backends to simulate several servers. Default: a private store. */
-  readonly store?: MemoryLockStore;
+  readonly store?: MemoryLockStore | undefined;
 }
 
 /**

@@ -13,7 +13,7 @@ export interface WaitOrAbortOptions {
    * Called once when the caller stops waiting (abort or timeout) while `promise` is still pending:
    * whatever it later yields belongs to nobody, so release what it may have granted.
    */
-  readonly onAbandoned?: () => void;
+  readonly onAbandoned?: (() => void) | undefined;
 }
 
 /**

@@ -13,9 +13,9 @@ const SERVER_MICROS = "TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', UTC_TIM
 /** Tuning of {@link FencingCounter}'s pruning (tests shorten it). */
 export interface FencingCounterRetention {
   /** A row not bumped for this long may be deleted. Default {@link DEFAULT_FENCING_ROW_RETENTION_MS}. */
-  readonly retentionMs?: number;
+  readonly retentionMs?: number | undefined;
   /** Least time between two prune statements of one backend. Default {@link DEFAULT_FENCING_PRUNE_INTERVAL_MS}. */
-  readonly pruneIntervalMs?: number;
+  readonly pruneIntervalMs?: number | undefined;
 }
 
 /**

@@ -4,11 +4,11 @@ export interface LockDataSourceOptions {
   /** Connection URL, e.g. `mysql://user:password@127.0.0.1:3306/app`. */
   readonly url: string;
   /** Connections in this pool; set the backend's `maxConnections` from it. Default 10. */
-  readonly poolSize?: number;
+  readonly poolSize?: number | undefined;
   /** TypeORM driver type. Both use mysql2 and work against MySQL and MariaDB. Default `"mysql"`. */
-  readonly type?: 'mysql' | 'mariadb';
+  readonly type?: 'mysql' | 'mariadb' | undefined;
   /** TCP connect timeout of each new connection. Default 10000 ms. */
-  readonly connectTimeoutMs?: number;
+  readonly connectTimeoutMs?: number | undefined;
 }
 
 /**

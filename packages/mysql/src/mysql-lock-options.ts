@@ -5,47 +5,47 @@ export const BACKEND = 'mysql';
 /** Options of {@link MySqlNamedLockBackend}. Every one is checked in the constructor, before any query. */
 export interface MySqlNamedLockBackendOptions {
   /** Prepended to every key before it becomes a lock name (it is part of the digest too). Default `"dlock:"`. */
-  readonly keyPrefix?: string;
+  readonly keyPrefix?: string | undefined;
   /**
    * Most pooled connections this backend holds at once: one per held lock plus one per caller
    * waiting inside `GET_LOCK`. Further callers wait locally (within their `waitMs`) for a slot.
    * Default: the DataSource's pool size minus one, so at least one connection stays free for the
    * work inside the lock (and for `KILL QUERY` when a wait is cancelled).
    */
-  readonly maxConnections?: number;
+  readonly maxConnections?: number | undefined;
   /**
    * How long to wait for the pool to hand out a connection (an idle one, or a new one it opens)
    * before failing. Independent of the caller's `waitMs`, which bounds waiting for the lock, not
    * for TCP and the handshake. Default 5000 ms.
    */
-  readonly connectionTimeoutMs?: number;
+  readonly connectionTimeoutMs?: number | undefined;
   /**
    * Longest wait for the server's answer to one statement (for a `GET_LOCK` slice: the slice plus
    * this). When it passes, the statement's connection is destroyed (the server drops that
    * session's named locks once it notices) and the call rejects with a retryable
    * `LockBackendError`; a held lock whose renewal timed out counts as lost. Default 5000 ms.
    */
-  readonly commandTimeoutMs?: number;
+  readonly commandTimeoutMs?: number | undefined;
   /**
    * Longest single `GET_LOCK` call while waiting. Between two slices the backend checks the
    * deadline and the caller's signal; a cancelled wait is interrupted at once with `KILL QUERY`
    * when a pooled connection is free, otherwise at the end of the slice. Default 2000 ms.
    */
-  readonly waitSliceMs?: number;
+  readonly waitSliceMs?: number | undefined;
   /**
    * Whether `GET_LOCK` takes fractional-second timeouts. Default: detected from `VERSION()` on the
    * first attempt (MariaDB: yes, MySQL: no). With whole seconds, a slice that would end after the
    * deadline is interrupted at the deadline. Set `false` behind a proxy that hides the version.
    */
-  readonly fractionalTimeouts?: boolean;
+  readonly fractionalTimeouts?: boolean | undefined;
   /**
    * Opt-in fencing tokens: the name of a table (`name` or `schema.name`) holding one counter row
    * per lock name. Each acquisition costs one extra round trip (`INSERT … ON DUPLICATE KEY UPDATE`
    * on the holding connection). Default: no fencing tokens.
    */
-  readonly fencingTable?: string;
+  readonly fencingTable?: string | undefined;
   /** Create `fencingTable` with `CREATE TABLE IF NOT EXISTS` on first use. Default true. */
-  readonly createFencingTable?: boolean;
+  readonly createFencingTable?: boolean | undefined;
 }
 
 export interface ResolvedMySqlLockOptions {

@@ -29,14 +29,14 @@ const BACKEND = 'redis-spin';
  */
 export interface RedisSpinLockBackendOptions extends RedisLockFormatOptions {
   /** First pause between two attempts while waiting. Default 10 ms. */
-  readonly minDelayMs?: number;
+  readonly minDelayMs?: number | undefined;
   /** Longest pause between two attempts (the backoff doubles up to it). Default 200 ms. */
-  readonly maxDelayMs?: number;
+  readonly maxDelayMs?: number | undefined;
   /**
    * Share of each pause drawn at random, from 0 (fixed pauses) to 1 (anywhere between 0 and the
    * pause), so waiters of many servers do not retry in lockstep. Default 0.5.
    */
-  readonly jitter?: number;
+  readonly jitter?: number | undefined;
 }
 
 /**

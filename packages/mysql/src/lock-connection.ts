@@ -112,11 +112,6 @@ export class LockConnection {
     return new LockConnection(runner, driver, options);
   }
 
-  /** True once the session is known to be over (closed, broken or destroyed here), and its locks with it. */
-  get gone(): boolean {
-    return this.#gone;
-  }
-
   /** Call `listener` once if the session ends while this connection is still ours. */
   onGone(listener: () => void): void {
     this.#onGone = listener;

@@ -51,11 +51,6 @@ export class MySqlHeldLock implements BackendLock {
     return this.#lost.signal;
   }
 
-  /** `'held'` while ours; otherwise how it ended. */
-  get state(): HeldState {
-    return this.#state;
-  }
-
   async extend(leaseMs: number): Promise<boolean> {
     // A lease Node cannot time would fire after 1 ms and release the lock under its holder.
     assertDuration('leaseMs', leaseMs, { backend: BACKEND });

@@ -1,12 +1,8 @@
 import { InvalidLockOptionsError, LockBackendError } from '@dlock/core';
 import { DataSource } from 'typeorm';
 import { describe, expect, it } from 'vitest';
-import {
-  ER_USER_LOCK_DEADLOCK,
-  MySqlNamedLockBackend,
-  type MySqlNamedLockBackendOptions,
-  toMySqlBackendError,
-} from '../src/index.js';
+import { MySqlNamedLockBackend, type MySqlNamedLockBackendOptions } from '../src/index.js';
+import { ER_USER_LOCK_DEADLOCK, toMySqlBackendError } from '../src/mysql-backend-error.js';
 import { MYSQL_URL } from './support/mysql-test-support.js';
 
 // Never initialized: constructing the backend must not touch the server.

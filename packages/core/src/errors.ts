@@ -320,7 +320,10 @@ export class LockKindUnsupportedError extends LockError {
  * errors a backend throws.
  */
 export function withBackendName<E extends LockError>(error: E, backend: string): E {
-  if (error.backend !== backend)
-    Object.defineProperty(error, 'backend', { value: backend, enumerable: true });
-  return error;
+  if (error.backend === backend) return error;
+  // A copy: the same error object may reach other callers (a backend's one "closed" reason) or
+  // another manager that names the backend differently.
+  const copy = Object.create(Object.getPrototypeOf(error), Object.getOwnPropertyDescriptors(error)) as E;
+  Object.defineProperty(copy, 'backend', { value: backend, enumerable: true });
+  return copy;
 }

@@ -94,6 +94,8 @@ export async function attemptRedisLock(
 ): Promise<RedisLockAttempt> {
   const { client, keys, token, settings } = target;
   const { signal, deadline } = attempt;
+  // A caller that already gave up sends nothing (no grant to hand back, no round trip).
+  signal?.throwIfAborted();
   const health = RedisConnectionHealth.of(client);
   const down = health.unreachableCause;
   // Known down and not willing to wait: say so now instead of after commandTimeoutMs.

@@ -98,6 +98,8 @@ export class LockAcquirer {
     try {
       for (const key of plan.keys) {
         const outer = findHeldLock(this.#parts.owner, key);
+        // A lock the chain lost is no lock: nested work must not run as if it held one.
+        if (outer?.lostError) throw outer.lostError;
         if (outer) taken.push({ lock: outer, fresh: false });
         else
           taken.push({
@@ -188,6 +190,13 @@ export class LockAcquirer {
     if (!backendLock) {
       localQueue.leave(key);
       throw notTaken();
+    }
+    if (call.signal.aborted) {
+      // Granted in the same tick the caller gave up or the manager closed: nobody will work under
+      // it, and close() has already let go of what it held. Give it back (token-checked).
+      void backendLock.release().catch(() => {});
+      localQueue.leave(key);
+      throw this.#abortError(key, backend, call.signal.reason);
     }
 
     const lock = new HeldLock({

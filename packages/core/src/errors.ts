@@ -12,7 +12,8 @@ export type LockErrorCode =
   | 'LOCK_ABORTED'
   | 'SEMAPHORE_PERMITS_MISMATCH'
   | 'LOCK_UPGRADE_REFUSED'
-  | 'LOCK_KIND_UNSUPPORTED';
+  | 'LOCK_KIND_UNSUPPORTED'
+  | 'LOCK_INSPECTION_UNSUPPORTED';
 
 /** What every {@link LockError} can carry besides its message. */
 export interface LockErrorOptions {

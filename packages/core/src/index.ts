@@ -47,6 +47,21 @@ export type {
   LockTimeoutEvent,
 } from './lock-events.js';
 export type { LockHandle, LockView } from './lock-handle.js';
+export type {
+  BackendForceReleaseResult,
+  BackendListRequest,
+  BackendLockState,
+  ForceReleaseOptions,
+  ForceReleaseResult,
+  InspectOptions,
+  ListLocksOptions,
+  LockInspection,
+  LockInspectionCapability,
+  LockOwner,
+  LockOwnerRecord,
+  LockOwnerSession,
+} from './lock-inspection.js';
+export { defaultAppName, LockInspectionUnsupportedError, processLockOwner } from './lock-inspection.js';
 export type { LockManagerOptions, LockScope, TryLockResult } from './lock-manager.js';
 export { LockManager } from './lock-manager.js';
 export type {

@@ -12,6 +12,7 @@ import { HeldLock, type HeldLockInit } from './held-lock.js';
 import type { HeldLockRegistry, lockEventBase } from './held-lock-registry.js';
 import type { LocalKeyQueue } from './local-key-queue.js';
 import type { LockCallPlan } from './lock-call-plan.js';
+import type { LockOwnerRecord } from './lock-inspection.js';
 import { findHeldLock } from './lock-context.js';
 import type { LockEventListening, LockEventSink } from './lock-events.js';
 import type { LockReleaser } from './lock-releaser.js';
@@ -33,6 +34,8 @@ export function freshLocks(taken: readonly TakenLock[]): HeldLock[] {
 export interface LockAcquirerParts {
   /** The manager: the async context tells its locks from another manager's. */
   readonly owner: object;
+  /** Who this process is, recorded by the backend with every lock (the call's label is added). */
+  readonly lockOwner?: LockOwnerRecord | undefined;
   readonly keyPrefix: string;
   readonly localQueue: LocalKeyQueue;
   readonly registry: HeldLockRegistry;
@@ -58,6 +61,7 @@ export class LockAcquirer {
   /** The registry's callbacks of every held lock, made once (not three closures per lock). */
   readonly #lockCallbacks: Pick<HeldLockInit, 'onLost' | 'onRenewed' | 'onRenewalFailed'>;
   #closedReason: LockError | undefined;
+  readonly #ownerByLabel = new Map<string, LockOwnerRecord>();
 
   constructor(parts: LockAcquirerParts) {
     this.#parts = parts;
@@ -181,6 +185,7 @@ export class LockAcquirer {
         waitMs: remainingMs(),
         signal: call.signal,
         onContended,
+        owner: this.#ownerOf(plan.label),
       });
     } catch (error) {
       localQueue.leave(key);
@@ -217,6 +222,19 @@ export class LockAcquirer {
         contended,
       });
     return lock;
+  }
+
+  /** The owner record of a call: this process' record with the call's label (one object per label). */
+  #ownerOf(label: string | undefined): LockOwnerRecord | undefined {
+    const base = this.#parts.lockOwner;
+    if (!base || label === undefined) return base;
+    let record = this.#ownerByLabel.get(label);
+    if (!record) {
+      // Bounded: decorator labels are few; free-form labels beyond this are simply not cached.
+      record = Object.freeze({ ...base, label });
+      if (this.#ownerByLabel.size < 1000) this.#ownerByLabel.set(label, record);
+    }
+    return record;
   }
 
   #abortError(key: string, backend: string, reason: unknown): LockError {

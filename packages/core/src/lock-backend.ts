@@ -1,3 +1,10 @@
+import type {
+  BackendForceReleaseResult,
+  BackendListRequest,
+  BackendLockState,
+  LockOwnerRecord,
+} from './lock-inspection.js';
+
 /**
  * The contract between `@dlock/core` and a store. A backend only talks to its store: it does not
  * validate keys, queue local callers, renew leases or track reentrancy; the {@link LockManager}
@@ -40,6 +47,23 @@ export interface LockBackend {
   readonly sharedLockTypes?: readonly SharedLockType[] | undefined;
   /** Stop waiting callers and free resources the backend created itself (not the client it was given). */
   close(): Promise<void>;
+  /**
+   * Optional capability: what the store knows about `key` (manager prefix applied, as in
+   * {@link BackendAcquireRequest.key}): held or not, the owner the holder recorded, remaining lease,
+   * fencing token, waiters. Read-only. Without it `manager.inspect()` throws
+   * `LockInspectionUnsupportedError`.
+   */
+  inspect?(key: string): Promise<BackendLockState>;
+  /**
+   * Optional capability: the locks held now whose key starts with `request.prefix`, at most
+   * `request.limit` of them, read in bounded steps (never a blocking scan of the whole store).
+   */
+  list?(request: BackendListRequest): Promise<BackendLockState[]>;
+  /**
+   * Optional capability, an operator's break-glass: free `key` whoever holds it. The old holder's
+   * next renewal reports the lock lost, and every later holder gets a greater fencing token.
+   */
+  forceRelease?(key: string): Promise<BackendForceReleaseResult>;
 }
 
 /** What the manager asks a backend for: one key, one owner token, one lease, one wait. */
@@ -56,6 +80,11 @@ export interface BackendAcquireRequest {
   readonly signal: AbortSignal;
   /** Call once when the first attempt found the lock taken and the backend starts waiting. */
   readonly onContended?: (() => void) | undefined;
+  /**
+   * Who asks (host, pid, app name, label): a backend that can record it beside the lock, in the
+   * same store call, returns it (with the acquisition time) from {@link LockBackend.inspect}.
+   */
+  readonly owner?: LockOwnerRecord | undefined;
 }
 
 /** The kinds of shared hold: semaphore permits, read locks. */

@@ -13,6 +13,16 @@ import { LagGuard } from './lag-guard.js';
 import { LocalKeyQueue } from './local-key-queue.js';
 import { freshLocks, LockAcquirer, type TakenLock } from './lock-acquirer.js';
 import type { LockBackend } from './lock-backend.js';
+import {
+  defaultAppName,
+  type ForceReleaseOptions,
+  type ForceReleaseResult,
+  type InspectOptions,
+  type ListLocksOptions,
+  type LockInspection,
+  processLockOwner,
+} from './lock-inspection.js';
+import { LockInspector } from './lock-inspector.js';
 import { type LockCallPlan, LockPlanner } from './lock-call-plan.js';
 import { type LockInfo, runWithHeldLocks } from './lock-context.js';
 import {
@@ -44,6 +54,12 @@ export interface LockManagerOptions<B extends string = string> {
    * may eat before the manager emits `lag` and renews at once. Default 0.5.
    */
   readonly lagAlarmShare?: number | undefined;
+  /**
+   * The app name recorded with every lock this manager takes (with host, pid and the call's label),
+   * shown by `inspect()`, `list()` and the `dlock` CLI. Default: `npm_package_name` (set by
+   * `npm run`/`pnpm run`), else the entry script's file name, else `process.title`.
+   */
+  readonly appName?: string | undefined;
 }
 
 /** What the function given to {@link LockManager.withLock} receives. */
@@ -77,6 +93,7 @@ export class LockManager<B extends string = string> extends EventEmitter<LockMan
   readonly #releaser: LockReleaser;
   readonly #acquirer: LockAcquirer;
   readonly #emit: LockEventSink;
+  readonly #inspector: LockInspector;
   #closed: Promise<void> | undefined;
 
   constructor(options: LockManagerOptions<B>) {
@@ -105,8 +122,12 @@ export class LockManager<B extends string = string> extends EventEmitter<LockMan
     const lagGuard = new LagGuard({ locks: () => this.#registry.locks, emit, alarmShare: lagAlarmShare });
     this.#registry = new HeldLockRegistry(localQueue, emit, (count) => lagGuard.watch(count));
     this.#releaser = new LockReleaser(this.#registry, emit, listening);
+    const appName = options.appName ?? defaultAppName();
+    if (typeof appName !== 'string') throw new InvalidLockOptionsError('appName must be a string.');
+    this.#inspector = new LockInspector(new Map(Object.entries(options.backends)), keyPrefix);
     this.#acquirer = new LockAcquirer({
       owner: this,
+      lockOwner: processLockOwner(appName),
       keyPrefix,
       localQueue,
       registry: this.#registry,
@@ -205,6 +226,45 @@ export class LockManager<B extends string = string> extends EventEmitter<LockMan
     return fresh
       ? ownedLockHandle(lock, { releaser: this.#releaser, registry: this.#registry })
       : reentrantLockHandle(lock);
+  }
+
+  /**
+   * What the store knows about `key` right now: whether it is held, by whom (host, pid, app name,
+   * label, since when), the remaining lease, the fencing token and how many callers wait. Asks the
+   * backend's optional `inspect` capability (every bundled backend has one).
+   *
+   * @throws LockInspectionUnsupportedError if the backend cannot inspect.
+   * @example
+   * const lock = await manager.inspect('stock:42');
+   * if (lock.held) console.log(`${lock.owner?.label} on ${lock.owner?.host}, ${lock.waiters} waiting`);
+   */
+  inspect(key: string, options: InspectOptions<B> = {}): Promise<LockInspection> {
+    return this.#inspector.inspect(key, options);
+  }
+
+  /**
+   * The locks held now whose key starts with `prefix`, sorted by key, at most `limit` (default
+   * 100). Bounded: Redis reads with `SCAN`, never `KEYS`; MySQL cannot list (inspect a key instead).
+   *
+   * @throws LockInspectionUnsupportedError if the backend cannot list.
+   * @example
+   * for (const lock of await manager.list({ prefix: 'stock:', limit: 50 })) console.log(lock.key, lock.owner?.pid);
+   */
+  list(options: ListLocksOptions<B> = {}): Promise<LockInspection[]> {
+    return this.#inspector.list(options);
+  }
+
+  /**
+   * An operator's break-glass: free `key` whoever holds it. The holder finds out at its next
+   * renewal (`lost`), and the next holder gets a greater fencing token, so a fenced resource
+   * rejects the old holder's writes once the new holder has written. Not for application logic.
+   *
+   * @throws LockInspectionUnsupportedError if the backend cannot force a release.
+   * @example
+   * const { released, previousOwner } = await manager.forceRelease('stock:42');
+   */
+  forceRelease(key: string, options: ForceReleaseOptions<B> = {}): Promise<ForceReleaseResult> {
+    return this.#inspector.forceRelease(key, options);
   }
 
   /**

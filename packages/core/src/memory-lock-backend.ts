@@ -1,6 +1,7 @@
 import { linkAbortSignals } from './abort-link.js';
 import { LockBackendError } from './errors.js';
 import type { BackendAcquireRequest, BackendLock, LockBackend } from './lock-backend.js';
+import type { BackendForceReleaseResult, BackendListRequest, BackendLockState } from './lock-inspection.js';
 import { MemoryLockStore } from './memory-lock-store.js';
 import { Wakeup } from './wakeup.js';
 
@@ -60,10 +61,25 @@ export class MemoryLockBackend implements LockBackend {
     this.#closing.abort(closedError());
   }
 
+  /** The holder's owner record (kept in process), lease, fencing token and sleeping waiters of `key`. */
+  async inspect(key: string): Promise<BackendLockState> {
+    return this.store.inspect(key);
+  }
+
+  /** Exclusive locks of the store held now whose key starts with `request.prefix`. */
+  async list(request: BackendListRequest): Promise<BackendLockState[]> {
+    return this.store.list(request.prefix, request.limit);
+  }
+
+  /** Free `key` whoever holds it (see {@link LockBackend.forceRelease}). */
+  async forceRelease(key: string): Promise<BackendForceReleaseResult> {
+    return this.store.forceRelease(key);
+  }
+
   #attempt(request: BackendAcquireRequest): BackendLock | null {
     const { key, token } = request;
     const sentAt = Date.now();
-    const fencingToken = this.store.tryAcquire(key, token, request.leaseMs);
+    const fencingToken = this.store.tryAcquire(key, token, request.leaseMs, request.owner);
     if (fencingToken === undefined) return null;
     const store = this.store;
     return {

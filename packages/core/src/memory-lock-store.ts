@@ -1,6 +1,10 @@
+import type { BackendForceReleaseResult, BackendLockState, LockOwnerRecord } from './lock-inspection.js';
 interface StoredLock {
   readonly token: string;
   expiresAt: number;
+  /** Who took it (kept in process: what `inspect` shows), and when. */
+  readonly owner?: LockOwnerRecord | undefined;
+  readonly acquiredAt?: number | undefined;
 }
 
 interface Sleeper {
@@ -17,12 +21,48 @@ export class MemoryLockStore {
   readonly #sleepers = new Map<string, Sleeper[]>();
 
   /** Take `key` for `token` if free (or expired). Returns the fencing token, or `undefined` if taken. */
-  tryAcquire(key: string, token: string, leaseMs: number): number | undefined {
+  tryAcquire(key: string, token: string, leaseMs: number, owner?: LockOwnerRecord): number | undefined {
     if (this.#live(key)) return undefined;
-    this.#locks.set(key, { token, expiresAt: Date.now() + leaseMs });
+    const now = Date.now();
+    this.#locks.set(key, { token, expiresAt: now + leaseMs, owner, acquiredAt: now });
     const fence = (this.#fences.get(key) ?? 0) + 1;
     this.#fences.set(key, fence);
     return fence;
+  }
+
+  /** What the store knows about the exclusive lock `key`: holder, owner record, lease, fencing token, sleepers. */
+  inspect(key: string): BackendLockState {
+    const lock = this.#live(key);
+    const waiters = this.#sleepers.get(key)?.length ?? 0;
+    const fencingToken = this.#fences.get(key);
+    if (!lock) return { key, held: false, fencingToken, waiters };
+    return {
+      key,
+      held: true,
+      owner: { ...lock.owner, acquiredAt: lock.acquiredAt, leaseEndsAt: lock.expiresAt },
+      leaseRemainingMs: Math.max(0, lock.expiresAt - Date.now()),
+      fencingToken,
+      waiters,
+    };
+  }
+
+  /** The exclusive locks held now whose key starts with `prefix`, at most `limit`. */
+  list(prefix: string, limit: number): BackendLockState[] {
+    const states: BackendLockState[] = [];
+    for (const key of [...this.#locks.keys()]) {
+      if (states.length >= limit) break;
+      if (key.startsWith(prefix) && this.#live(key)) states.push(this.inspect(key));
+    }
+    return states;
+  }
+
+  /** Free the exclusive lock `key` whoever holds it, waking the waiters; the next fence is greater. */
+  forceRelease(key: string): BackendForceReleaseResult {
+    const state = this.inspect(key);
+    if (!state.held) return { released: false };
+    this.#locks.delete(key);
+    this.wakeFirstIfFree(key);
+    return { released: true, previousOwner: state.owner, previousFencingToken: state.fencingToken };
   }
 
   /** Reset the lease of `key` if `token` holds it; false when it does not. */

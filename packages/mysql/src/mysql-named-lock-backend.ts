@@ -1,6 +1,8 @@
 import {
   assertDuration,
   type BackendAcquireRequest,
+  type BackendForceReleaseResult,
+  type BackendLockState,
   type BackendLock,
   createClosingController,
   type LockBackend,
@@ -14,6 +16,7 @@ import { FencingCounter } from './fencing-counter.js';
 import { LockConnection, type StatementLimits } from './lock-connection.js';
 import { getLockReturnedNull, toMySqlBackendError } from './mysql-backend-error.js';
 import { MySqlHeldLock } from './mysql-held-lock.js';
+import { MySqlLockInspector } from './mysql-lock-inspection.js';
 import { toMySqlLockName } from './mysql-lock-name.js';
 import {
   BACKEND,
@@ -54,6 +57,7 @@ export class MySqlNamedLockBackend implements LockBackend {
   readonly #closing = createClosingController();
   readonly #held = new Set<MySqlHeldLock>();
   readonly #pending = new Set<Promise<unknown>>();
+  readonly #inspector: MySqlLockInspector;
   #fractionalTimeouts: boolean | undefined;
 
   constructor(dataSource: DataSource, options: MySqlNamedLockBackendOptions = {}) {
@@ -66,6 +70,11 @@ export class MySqlNamedLockBackend implements LockBackend {
       this.#options.fencingTable === undefined
         ? undefined
         : new FencingCounter(this.#options.fencingTable, this.#options.createFencingTable);
+    this.#inspector = new MySqlLockInspector({
+      dataSource,
+      lockNameOf: (key) => this.lockNameOf(key),
+      fencingTable: this.#options.fencingTable,
+    });
   }
 
   /** The most connections this backend holds at once (`maxConnections`). */
@@ -108,6 +117,25 @@ export class MySqlNamedLockBackend implements LockBackend {
     } finally {
       this.#pending.delete(attempt);
     }
+  }
+
+  /**
+   * Who holds `key` as the server sees it: the holding session (`IS_USED_LOCK` -> connection id ->
+   * process list: client address, user, idle seconds), the sessions blocked in `GET_LOCK` on it,
+   * and the last fencing token when `fencingTable` is set. Host, pid, app name and label are not
+   * recorded on MySQL (that would cost a write per lock); the lease lives in the holder's process.
+   * Uses a pooled connection of the DataSource (outside `maxConnections`).
+   */
+  async inspect(key: string): Promise<BackendLockState> {
+    return this.#inspector.inspect(key);
+  }
+
+  /**
+   * `KILL` the session holding `key`: the server frees the lock at once and the holder reports it
+   * lost. Needs the privilege to kill that session (`CONNECTION_ADMIN`/`SUPER` for other users').
+   */
+  async forceRelease(key: string): Promise<BackendForceReleaseResult> {
+    return this.#inspector.forceRelease(key);
   }
 
   /**

@@ -7,6 +7,7 @@ export { toLockBackendError } from './redis-backend-error.js';
 export type { PublishCommand, RedisLockClient } from './redis-client.js';
 export { assertRedisClient, isRedisCluster } from './redis-client.js';
 export type { RedisLockKeys, RedisLockValue } from './redis-key-layout.js';
+export { encodeRedisOwner, RedisLockInspector, redisOwnerKey } from './redis-lock-inspection.js';
 export { DEFAULT_KEY_PREFIX, escapeHashTag, parseRedisLockValue, redisLockKeys } from './redis-key-layout.js';
 export type {
   RedisAcquireAttempt,

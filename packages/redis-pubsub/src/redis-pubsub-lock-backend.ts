@@ -1,6 +1,9 @@
 import {
   assertDuration,
   type BackendAcquireRequest,
+  type BackendForceReleaseResult,
+  type BackendListRequest,
+  type BackendLockState,
   type BackendLock,
   createClosingController,
   type LockBackend,
@@ -12,6 +15,7 @@ import {
   beginRedisAcquire,
   leaveRedisLockQueue,
   type RedisLockClient,
+  RedisLockInspector,
   type RedisLockFormat,
   type RedisLockFormatOptions,
   redisBackendClosedError,
@@ -75,6 +79,7 @@ export interface RedisPubSubLockBackendOptions extends RedisLockFormatOptions {
 export class RedisPubSubLockBackend implements LockBackend {
   readonly #client: RedisLockClient;
   readonly #format: RedisLockFormat;
+  readonly #inspector: RedisLockInspector;
   readonly #maxSleepMs: number;
   readonly #subscriptions: ReleaseSubscriptions;
   readonly #closing = createClosingController();
@@ -95,6 +100,7 @@ export class RedisPubSubLockBackend implements LockBackend {
     );
     this.#client = redis;
     this.#format = format;
+    this.#inspector = new RedisLockInspector(redis, format);
     this.#maxSleepMs = maxSleepMs;
     this.#subscriptions = new ReleaseSubscriptions(redis, lingerMs);
   }
@@ -197,6 +203,21 @@ export class RedisPubSubLockBackend implements LockBackend {
     }
   }
 
+
+  /** Who holds `key`, its lease, fencing token and queued waiters (one `MULTI` round trip). */
+  async inspect(key: string): Promise<BackendLockState> {
+    return this.#inspector.inspect(key);
+  }
+
+  /** Held locks whose key starts with `request.prefix`, read with bounded `SCAN` (never `KEYS`). */
+  async list(request: BackendListRequest): Promise<BackendLockState[]> {
+    return this.#inspector.list(request);
+  }
+
+  /** Free `key` whoever holds it, as its holder's release would (queued waiters are served). */
+  async forceRelease(key: string): Promise<BackendForceReleaseResult> {
+    return this.#inspector.forceRelease(key);
+  }
   /** Stop waiting callers (they reject) and close the subscriber connection. */
   async close(): Promise<void> {
     this.#closing.abort(redisBackendClosedError(BACKEND));

@@ -2,6 +2,9 @@ import {
   abortableDelay,
   assertDuration,
   type BackendAcquireRequest,
+  type BackendForceReleaseResult,
+  type BackendListRequest,
+  type BackendLockState,
   type BackendLock,
   createClosingController,
   InvalidLockOptionsError,
@@ -12,6 +15,7 @@ import {
   attemptRedisLock,
   beginRedisAcquire,
   type RedisLockClient,
+  RedisLockInspector,
   type RedisLockFormat,
   type RedisLockFormatOptions,
   redisBackendClosedError,
@@ -53,6 +57,7 @@ export interface RedisSpinLockBackendOptions extends RedisLockFormatOptions {
 export class RedisSpinLockBackend implements LockBackend {
   readonly #client: RedisLockClient;
   readonly #format: RedisLockFormat;
+  readonly #inspector: RedisLockInspector;
   readonly #minDelayMs: number;
   readonly #maxDelayMs: number;
   readonly #jitter: number;
@@ -84,6 +89,7 @@ export class RedisSpinLockBackend implements LockBackend {
     }
     this.#client = redis;
     this.#format = format;
+    this.#inspector = new RedisLockInspector(redis, format);
     this.#minDelayMs = minDelayMs;
     this.#maxDelayMs = maxDelayMs;
     this.#jitter = jitter;
@@ -130,6 +136,21 @@ export class RedisSpinLockBackend implements LockBackend {
     }
   }
 
+
+  /** Who holds `key`, its lease, fencing token and queued waiters (one `MULTI` round trip). */
+  async inspect(key: string): Promise<BackendLockState> {
+    return this.#inspector.inspect(key);
+  }
+
+  /** Held locks whose key starts with `request.prefix`, read with bounded `SCAN` (never `KEYS`). */
+  async list(request: BackendListRequest): Promise<BackendLockState[]> {
+    return this.#inspector.list(request);
+  }
+
+  /** Free `key` whoever holds it, as its holder's release would (queued waiters are served). */
+  async forceRelease(key: string): Promise<BackendForceReleaseResult> {
+    return this.#inspector.forceRelease(key);
+  }
   /** Stop waiting callers (they reject). The Redis client is the caller's and stays open. */
   async close(): Promise<void> {
     this.#closing.abort(redisBackendClosedError(BACKEND));

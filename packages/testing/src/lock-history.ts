@@ -18,6 +18,7 @@ export const LOCK_ERROR_CODES: readonly LockErrorCode[] = Object.keys({
   SEMAPHORE_PERMITS_MISMATCH: true,
   LOCK_UPGRADE_REFUSED: true,
   LOCK_KIND_UNSUPPORTED: true,
+  LOCK_INSPECTION_UNSUPPORTED: true,
   // A Record over the union makes this list fail to compile when core adds a code.
 } satisfies Record<LockErrorCode, true>) as LockErrorCode[];
 

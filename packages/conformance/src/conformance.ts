@@ -10,6 +10,7 @@ import {
 } from '@dlock/core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { backendRequest as request } from './backend-request.js';
+import { describeSharedLockConformance } from './shared-locks-conformance.js';
 
 export interface ConformanceOptions {
   /** Shown in the test names. */
@@ -23,6 +24,11 @@ export interface ConformanceOptions {
   readonly fencing?: boolean;
   /** A lease short enough to expire during a test, long enough for one round trip. Default 400 ms. */
   readonly shortLeaseMs?: number;
+  /**
+   * Whether waiters are served in arrival order, checked by the semaphore and read-write sections
+   * (which run only for backends with `acquireShared`). Default true; false for spinning backends.
+   */
+  readonly fairWaiting?: boolean;
 }
 
 /**
@@ -306,6 +312,15 @@ export function runLockBackendConformance(options: ConformanceOptions): void {
         );
         await expect(Promise.all(runs)).resolves.toHaveLength(10);
       });
+    });
+
+    describeSharedLockConformance({
+      backend,
+      manager,
+      freshKey,
+      shortLeaseMs,
+      fencing,
+      fairWaiting: options.fairWaiting ?? true,
     });
   });
 }

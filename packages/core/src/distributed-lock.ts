@@ -4,7 +4,13 @@ import { describeValue } from './duration.js';
 import { InvalidLockKeyError, InvalidLockOptionsError } from './errors.js';
 import { parseKeyTemplate, validateLockKey } from './key-template.js';
 import type { LockManager } from './lock-manager.js';
-import { type DefaultBackendName, type LockOptions, resolveTiming } from './lock-options.js';
+import {
+  type DefaultBackendName,
+  type LockModeOption,
+  type LockOptions,
+  resolveTiming,
+  type SemaphoreLimit,
+} from './lock-options.js';
 import { copyReflectMetadata } from './reflect-metadata-api.js';
 
 /** A key function: receives the decorated method's arguments, returns one key or several. */
@@ -22,7 +28,8 @@ export interface DistributedLockOptions<
   K extends LockKey = LockKey,
   S extends OnLocked = OnLocked,
   B extends string = DefaultBackendName,
-> extends LockOptions<NoInfer<B>> {
+> extends LockOptions<NoInfer<B>>,
+    LockModeOption {
   /**
    * `'stock:{0}'` (first argument), `'cart:{0.user.id}'` (property path), or a function of the
    * method's arguments returning one key or an array of keys (taken in sorted order).
@@ -43,11 +50,30 @@ export interface DistributedLockOptions<
   readonly onLocked?: S | undefined;
 }
 
+/** Options of {@link DistributedSemaphore}: the lock options without `mode`, plus `permits`. */
+export interface DistributedSemaphoreOptions<
+  K extends string | LockKeyFunctionOne = string | LockKeyFunctionOne,
+  S extends OnLocked = OnLocked,
+  B extends string = DefaultBackendName,
+> extends Omit<DistributedLockOptions<K, S, B>, 'mode' | 'key'>,
+    SemaphoreLimit {
+  /** `'exports:{0}'`, or a function of the method's arguments returning ONE key. */
+  readonly key: K;
+}
+
+/** A key function that returns one key (a semaphore has one key). */
+// biome-ignore lint/suspicious/noExplicitAny: any parameter list; KeyFitsMethod checks it against the method
+export type LockKeyFunctionOne = (...args: any[]) => string;
+
 /** What `getDistributedLockMetadata` returns for a decorated method. */
 export interface DistributedLockMetadata extends LockOptions {
   readonly key: LockKey;
   readonly methodName: string;
   readonly onLocked: OnLocked;
+  /** `'read'` or `'write'` for `@DistributedLock` (default `'write'`); `undefined` for a semaphore. */
+  readonly mode: 'read' | 'write' | undefined;
+  /** `@DistributedSemaphore`'s permits; `undefined` for a lock. */
+  readonly permits: number | undefined;
 }
 
 type AsyncMethod<This, A extends unknown[], R> = (this: This, ...args: A) => Promise<R>;
@@ -96,26 +122,90 @@ export function DistributedLock<
   if (options === null || typeof options !== 'object') {
     throw new TypeError('@DistributedLock(options): options must be an object with at least a key.');
   }
+  const mode = options.mode ?? 'write';
+  if (mode !== 'read' && mode !== 'write') {
+    throw new InvalidLockOptionsError(`mode must be "read" or "write", got ${describeValue(mode)}.`);
+  }
+  return lockDecorator(options, { name: 'DistributedLock', mode, permits: undefined }) as DistributedLockDecorator<
+    K,
+    S
+  >;
+}
+
+/**
+ * Run the decorated async method while holding one of `permits` permits of a distributed
+ * semaphore: at most `permits` calls for the key at once across every process, served first come,
+ * first served. Same `key`, `retry`, `leaseMs`, `backend`, `manager` and `onLocked` rules as
+ * {@link DistributedLock}; the key must resolve to ONE key.
+ *
+ * @example
+ * class PaymentService {
+ *   @DistributedSemaphore({ key: 'psp:authorise', permits: 3, retry: { waitMs: 10_000 } })
+ *   async authorise(payment: Payment) { ... }
+ * }
+ */
+export function DistributedSemaphore<
+  const K extends string | LockKeyFunctionOne,
+  const S extends OnLocked = 'throw',
+  B extends string = DefaultBackendName,
+>(options: DistributedSemaphoreOptions<K, S, B>): DistributedLockDecorator<K, S> {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError('@DistributedSemaphore(options): options must be an object with a key and permits.');
+  }
+  const { permits } = options;
+  if (typeof permits !== 'number' || !Number.isSafeInteger(permits) || permits < 1) {
+    throw new InvalidLockOptionsError(
+      `@DistributedSemaphore permits must be a positive integer, got ${describeValue(permits)}.`,
+    );
+  }
+  if ((options as { mode?: unknown }).mode !== undefined) {
+    throw new InvalidLockOptionsError('@DistributedSemaphore has no mode: leave mode out.');
+  }
+  return lockDecorator(options, { name: 'DistributedSemaphore', mode: undefined, permits }) as DistributedLockDecorator<
+    K,
+    S
+  >;
+}
+
+interface DecoratorVariant {
+  readonly name: 'DistributedLock' | 'DistributedSemaphore';
+  readonly mode: 'read' | 'write' | undefined;
+  readonly permits: number | undefined;
+}
+
+function lockDecorator(
+  options: DistributedLockOptions<LockKey, OnLocked, string> | DistributedSemaphoreOptions<string | LockKeyFunctionOne, OnLocked, string>,
+  variant: DecoratorVariant,
+): unknown {
+  const decoratorName = `@${variant.name}`;
   const resolveKeys = compileKey(options.key);
   resolveTiming(options);
   if (options.backend !== undefined) options.manager?.assertBackend(options.backend);
   const { key, retry, leaseMs, backend, manager, holdAtLeastMs } = options;
+  const { mode, permits } = variant;
   const onLocked: OnLocked = options.onLocked ?? 'throw';
   if (onLocked !== 'throw' && onLocked !== 'skip') {
     throw new InvalidLockOptionsError(`onLocked must be "throw" or "skip", got ${describeValue(onLocked)}.`);
   }
-  const lockOptions: LockOptions = { retry, leaseMs, backend, holdAtLeastMs };
+  // `mode` only when asked for, so a plain lock's options stay what they were.
+  const lockOptions: LockOptions & LockModeOption = {
+    retry,
+    leaseMs,
+    backend,
+    holdAtLeastMs,
+    ...(mode === 'read' ? { mode } : {}),
+  };
   const keyTemplate = typeof key === 'string' ? key : undefined;
 
   function wrap(method: unknown, methodName: string): (...args: unknown[]) => Promise<unknown> {
     if (typeof method !== 'function') {
-      throw new TypeError(`@DistributedLock can only decorate methods; "${methodName}" is not a method.`);
+      throw new TypeError(`${decoratorName} can only decorate methods; "${methodName}" is not a method.`);
     }
     if (!isAsyncFunction(method)) {
       // Refused before it can ever run: a plain method's body would run (side effects and all)
       // before its missing Promise could be noticed.
       throw new InvalidLockOptionsError(
-        `@DistributedLock method "${methodName}" must be declared async (async ${methodName}(...) { ... }); ` +
+        `${decoratorName} method "${methodName}" must be declared async (async ${methodName}(...) { ... }); ` +
           'compile for ES2017 or later so async methods stay async.',
       );
     }
@@ -126,6 +216,17 @@ export function DistributedLock<
       };
       const lockManager = manager ?? getDefaultLockManager();
       const callOptions = { ...lockOptions, label: labelOf(this, methodName), keyTemplate };
+      if (permits !== undefined) {
+        if (typeof keys !== 'string') {
+          throw new InvalidLockKeyError(
+            `${decoratorName} on "${methodName}": the key function must return one key, got an array.`,
+          );
+        }
+        const semaphoreOptions = { ...callOptions, permits };
+        if (onLocked === 'throw') return lockManager.withSemaphore(keys, semaphoreOptions, run);
+        const outcome = await lockManager.tryWithSemaphore(keys, semaphoreOptions, run);
+        return outcome.acquired ? outcome.value : undefined;
+      }
       if (onLocked === 'throw') return lockManager.withLock(keys, callOptions, run);
       const outcome = await lockManager.tryWithLock(keys, callOptions, run);
       return outcome.acquired ? outcome.value : undefined;
@@ -140,6 +241,8 @@ export function DistributedLock<
       holdAtLeastMs,
       methodName,
       onLocked,
+      mode,
+      permits,
     });
     lockMetadata.set(wrapped, metadata);
     return wrapped;
@@ -150,7 +253,7 @@ export function DistributedLock<
     if (isStandardContext(second)) {
       if (second.kind !== 'method') {
         throw new TypeError(
-          `@DistributedLock can only decorate methods, not a ${second.kind} ("${String(second.name)}").`,
+          `${decoratorName} can only decorate methods, not a ${second.kind} ("${String(second.name)}").`,
         );
       }
       return wrap(target, String(second.name));
@@ -159,13 +262,13 @@ export function DistributedLock<
     const property = descriptor as PropertyDescriptor | undefined;
     if (!property || typeof property.value !== 'function' || property.get || property.set) {
       throw new TypeError(
-        `@DistributedLock can only decorate methods; "${String(propertyKey)}" is a ${property?.get || property?.set ? 'getter/setter' : 'field'}.`,
+        `${decoratorName} can only decorate methods; "${String(propertyKey)}" is a ${property?.get || property?.set ? 'getter/setter' : 'field'}.`,
       );
     }
     property.value = wrap(property.value, String(propertyKey));
     return property;
   }
-  return decorate as DistributedLockDecorator<K, S>;
+  return decorate;
 }
 
 /**

@@ -19,6 +19,21 @@ export function parseAcquireReply(raw: unknown): AcquireReply {
   throw new TypeError(`Unexpected reply from the acquire script: ${JSON.stringify(raw)}`);
 }
 
+/**
+ * The semaphore-acquire script's `{status, value}`: `[1, fencingToken]`, `[0, remainingMs]`, or
+ * `[2, storedPermits]` when the semaphore is in use with other permits.
+ */
+export type SemaphoreReply = readonly [status: 0 | 1 | 2, value: number];
+
+export function parseSemaphoreReply(raw: unknown): SemaphoreReply {
+  if (Array.isArray(raw) && raw.length === 2) {
+    const status = toInteger(raw[0]);
+    const value = toInteger(raw[1]);
+    if ((status === 0 || status === 1 || status === 2) && value !== undefined) return [status, value];
+  }
+  throw new TypeError(`Unexpected reply from the semaphore-acquire script: ${JSON.stringify(raw)}`);
+}
+
 export function parseFlagReply(raw: unknown): FlagReply {
   const flag = toInteger(raw);
   if (flag === 0 || flag === 1) return flag === 1;

@@ -16,6 +16,7 @@ import { REDIS_URL } from './redis-test-names.js';
 export function runRedisSlowLinkConformance(
   name: string,
   createBackend: (client: Redis) => LockBackend,
+  options: { readonly fairWaiting?: boolean } = {},
 ): void {
   const redis = new URL(REDIS_URL);
   const clients: Redis[] = [];
@@ -32,6 +33,7 @@ export function runRedisSlowLinkConformance(
   });
   runLockBackendConformance({
     name: `${name} through a 2 ms ± 1 ms link`,
+    fairWaiting: options.fairWaiting,
     // One client per simulated server, each through the slow link.
     createBackend: () => {
       const client = new Redis(link.url(REDIS_URL));

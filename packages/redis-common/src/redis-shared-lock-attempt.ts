@@ -1,0 +1,307 @@
+import {
+  type BackendLock,
+  LockBackendError,
+  SemaphorePermitsMismatchError,
+  type SharedLockKind,
+  waitOrAbort,
+} from '@dlock/core';
+import {
+  runRwReadAcquireScript,
+  runRwReadExtendScript,
+  runRwReadReleaseScript,
+  runSemaphoreAcquireScript,
+  runSemaphoreExtendScript,
+  runSemaphoreReleaseScript,
+} from './generated/lua-scripts.js';
+import { toLockBackendError } from './redis-backend-error.js';
+import type { RedisLockClient } from './redis-client.js';
+import { RedisConnectionHealth } from './redis-connection-health.js';
+import type { RedisLockKeys } from './redis-key-layout.js';
+import type { RedisAcquireAttempt, RedisLockAttempt, RedisLockScriptSettings } from './redis-lock-attempt.js';
+
+/**
+ * The Redis names of a semaphore. All share the key's hash tag, hence one Cluster slot; none is a
+ * name of the lock of the same key (a semaphore and a lock of one key are unrelated).
+ */
+export interface RedisSemaphoreKeys {
+  /** `<prefix>{<key>}:semaphore`: sorted set holder token -> lease end (server ms). */
+  readonly holders: string;
+  /** `<prefix>{<key>}:semaphore:queue`: sorted set waiting token -> end of its wait. */
+  readonly queue: string;
+  /** `<prefix>{<key>}:semaphore:released`: `"<fence>:<token>"` wakes the waiter granted a permit. */
+  readonly channel: string;
+  /** `<prefix>{<key>}:semaphore:meta`: `"<permits>:<last fencing token>"`. */
+  readonly meta: string;
+}
+
+/** The Redis names of a read lock: the lock's own three, plus its readers. */
+export interface RedisReadLockKeys extends RedisLockKeys {
+  /** `<prefix>{<key>}:readers`: sorted set reader member (`r:<token>`) -> lease end (server ms). */
+  readonly readers: string;
+}
+
+/**
+ * The names of the semaphore `key`, beside the lock names of {@link redisLockKeys}.
+ *
+ * @example
+ * redisSemaphoreKeys(redisLockKeys('dlock:', 'psp')).holders; // 'dlock:{psp}:semaphore'
+ */
+export function redisSemaphoreKeys(lockKeys: RedisLockKeys): RedisSemaphoreKeys {
+  const holders = `${lockKeys.lock}:semaphore`;
+  return { holders, queue: `${holders}:queue`, channel: `${holders}:released`, meta: `${holders}:meta` };
+}
+
+/**
+ * The names of the read lock of `key`: the lock's names (readers and writers share its queue and
+ * channel) plus the readers set.
+ *
+ * @example
+ * redisReadLockKeys(redisLockKeys('dlock:', 'catalog')).readers; // 'dlock:{catalog}:readers'
+ */
+export function redisReadLockKeys(lockKeys: RedisLockKeys): RedisReadLockKeys {
+  return { ...lockKeys, readers: `${lockKeys.lock}:readers` };
+}
+
+/** One shared hold (a read lock or a semaphore permit) in Redis, as every call about it sees it. */
+export interface RedisSharedLockTarget {
+  readonly client: RedisLockClient;
+  /** The key as the manager passed it, for error messages. */
+  readonly key: string;
+  /**
+   * Who holds or waits, as the scripts see it: the owner token for a semaphore, `r:<token>` for a
+   * reader (so that readers and writers can wait in one queue and be told apart).
+   */
+  readonly member: string;
+  readonly backend: string;
+  readonly settings: RedisLockScriptSettings;
+  readonly kind: SharedLockKind;
+  /** Where a waiter listens for the message naming `member`. */
+  readonly channel: string;
+  readonly semaphoreKeys: RedisSemaphoreKeys;
+  readonly readKeys: RedisReadLockKeys;
+}
+
+/**
+ * The target of a shared hold of the lock whose names are `keys`, for `token`.
+ *
+ * @example
+ * const target = redisSharedLockTarget({ client, keys, key, token, backend, settings }, { type: 'read' });
+ */
+export function redisSharedLockTarget(
+  lock: {
+    readonly client: RedisLockClient;
+    readonly keys: RedisLockKeys;
+    readonly key: string;
+    readonly token: string;
+    readonly backend: string;
+    readonly settings: RedisLockScriptSettings;
+  },
+  kind: SharedLockKind,
+): RedisSharedLockTarget {
+  const semaphoreKeys = redisSemaphoreKeys(lock.keys);
+  const readKeys = redisReadLockKeys(lock.keys);
+  return {
+    client: lock.client,
+    key: lock.key,
+    member: kind.type === 'read' ? `r:${lock.token}` : lock.token,
+    backend: lock.backend,
+    settings: lock.settings,
+    kind,
+    channel: kind.type === 'read' ? readKeys.channel : semaphoreKeys.channel,
+    semaphoreKeys,
+    readKeys,
+  };
+}
+
+/**
+ * One acquire round trip of a shared hold: takes a read lock or a permit if the rules let this
+ * caller in now, claims one granted to it while queued, otherwise (optionally) queues. Like
+ * `attemptRedisLock`: a reply abandoned (abort, deadline) or lost is followed by a release, so a
+ * failed attempt never strands a permit for a whole lease.
+ *
+ * @throws SemaphorePermitsMismatchError when the semaphore is in use with other permits.
+ * @example
+ * const attempt = await attemptRedisSharedLock(target, { leaseMs: 30_000 });
+ */
+export async function attemptRedisSharedLock(
+  target: RedisSharedLockTarget,
+  attempt: RedisAcquireAttempt,
+): Promise<RedisLockAttempt> {
+  const { settings } = target;
+  const { signal, deadline } = attempt;
+  const health = RedisConnectionHealth.of(target.client);
+  const down = health.unreachableCause;
+  if (down && deadline === undefined) throw unreachable(target, 'acquiring', down, health.address);
+
+  const sentAt = Date.now();
+  const reply = runAcquire(target, attempt);
+  const deadlineMs = deadline === undefined ? Number.POSITIVE_INFINITY : deadline - Date.now();
+  const deadlinePassed = Symbol('deadline passed');
+  let parsed: readonly [number, number];
+  let abandoned = false;
+  try {
+    parsed = await waitOrAbort(reply, {
+      signal,
+      timeoutMs: Math.min(settings.commandTimeoutMs, deadlineMs),
+      timeoutError: () => {
+        const cause = health.unreachableCause;
+        if (cause) return unreachable(target, 'acquiring', cause, health.address);
+        if (deadlineMs >= settings.commandTimeoutMs) return noAnswer(target, 'acquiring', health.address);
+        return deadlinePassed;
+      },
+      onAbandoned: () => {
+        abandoned = true;
+        void leaveRedisSharedLock(target);
+        reply.then(
+          ([status]) => {
+            if (status === 1) void leaveRedisSharedLock(target);
+          },
+          () => void leaveRedisSharedLock(target),
+        );
+      },
+    });
+  } catch (error) {
+    if (!abandoned) void leaveRedisSharedLock(target);
+    if (error === deadlinePassed) return { acquired: false, remainingLeaseMs: -1, deadlinePassed: true };
+    if (signal?.aborted && error === signal.reason) throw error;
+    throw describe(error, target, 'acquiring', health.address);
+  }
+  const [status, value] = parsed;
+  if (status === 2) {
+    throw new SemaphorePermitsMismatchError({
+      key: target.key,
+      backend: target.backend,
+      permits: target.kind.type === 'semaphore' ? target.kind.permits : 0,
+      storedPermits: value,
+    });
+  }
+  if (status === 0) return { acquired: false, remainingLeaseMs: value };
+  return { acquired: true, lock: new RedisSharedLock(target, value, sentAt + attempt.leaseMs) };
+}
+
+/**
+ * Give up a shared hold or a place in its queue: a waiter that stops waiting calls it too, so a
+ * permit or read lock granted to it at the last moment is passed on. Never rejects.
+ *
+ * @example
+ * await leaveRedisSharedLock(target);
+ */
+export async function leaveRedisSharedLock(target: RedisSharedLockTarget): Promise<void> {
+  await runRelease(target).catch(() => {});
+}
+
+class RedisSharedLock implements BackendLock {
+  readonly fencingToken: number;
+  readonly expiresAt: number;
+  readonly #target: RedisSharedLockTarget;
+
+  constructor(target: RedisSharedLockTarget, fencingToken: number, expiresAt: number) {
+    this.#target = target;
+    this.fencingToken = fencingToken;
+    this.expiresAt = expiresAt;
+  }
+
+  extend(leaseMs: number): Promise<boolean> {
+    const target = this.#target;
+    const args = { leaseMs: toRedisMs(leaseMs) };
+    const reply =
+      target.kind.type === 'read'
+        ? runRwReadExtendScript(target.client, target.readKeys, { member: target.member, ...args })
+        : runSemaphoreExtendScript(target.client, target.semaphoreKeys, { token: target.member, ...args });
+    return bounded(target, 'extending', reply);
+  }
+
+  release(): Promise<boolean> {
+    return bounded(this.#target, 'releasing', runRelease(this.#target));
+  }
+}
+
+function runAcquire(
+  target: RedisSharedLockTarget,
+  attempt: RedisAcquireAttempt,
+): Promise<readonly [number, number]> {
+  const { settings, kind } = target;
+  const common = {
+    leaseMs: toRedisMs(attempt.leaseMs),
+    queueWaitMs: attempt.queueWaitMs && attempt.queueWaitMs > 0 ? toRedisMs(attempt.queueWaitMs) : 0,
+    handoffLeaseMs: toRedisMs(settings.handoffLeaseMs),
+    publishCommand: settings.publishCommand,
+  };
+  if (kind.type === 'read')
+    return runRwReadAcquireScript(target.client, target.readKeys, { member: target.member, ...common });
+  return runSemaphoreAcquireScript(target.client, target.semaphoreKeys, {
+    token: target.member,
+    permits: kind.permits,
+    ...common,
+  });
+}
+
+function runRelease(target: RedisSharedLockTarget): Promise<boolean> {
+  const { settings, kind } = target;
+  const common = {
+    handoffLeaseMs: toRedisMs(settings.handoffLeaseMs),
+    publishCommand: settings.publishCommand,
+  };
+  if (kind.type === 'read')
+    return runRwReadReleaseScript(target.client, target.readKeys, { member: target.member, ...common });
+  return runSemaphoreReleaseScript(target.client, target.semaphoreKeys, {
+    token: target.member,
+    permits: kind.permits,
+    ...common,
+  });
+}
+
+async function bounded(target: RedisSharedLockTarget, action: string, reply: Promise<boolean>): Promise<boolean> {
+  const health = RedisConnectionHealth.of(target.client);
+  try {
+    return await waitOrAbort(reply, {
+      timeoutMs: target.settings.commandTimeoutMs,
+      timeoutError: () => {
+        const cause = health.unreachableCause;
+        return cause ? unreachable(target, action, cause, health.address) : noAnswer(target, action, health.address);
+      },
+    });
+  } catch (error) {
+    throw describe(error, target, action, health.address);
+  }
+}
+
+/** Redis takes whole milliseconds; rounding up keeps the server's expiry at or after the local one. */
+function toRedisMs(ms: number): number {
+  return Math.max(1, Math.ceil(ms));
+}
+
+function what(target: RedisSharedLockTarget): string {
+  return target.kind.type === 'read' ? `read lock "${target.key}"` : `semaphore "${target.key}"`;
+}
+
+function noAnswer(target: RedisSharedLockTarget, action: string, address: string): LockBackendError {
+  return new LockBackendError(
+    `Redis at ${address} did not answer within ${target.settings.commandTimeoutMs} ms while ${action} ${what(target)} ` +
+      `(backend "${target.backend}"); check the connection or raise commandTimeoutMs.`,
+    { backend: target.backend, key: target.key, isRetryable: true },
+  );
+}
+
+function unreachable(
+  target: RedisSharedLockTarget,
+  action: string,
+  cause: Error,
+  address: string,
+): LockBackendError {
+  return new LockBackendError(
+    `Redis at ${address} is unreachable (${cause.message}) while ${action} ${what(target)} ` +
+      `(backend "${target.backend}"); the client keeps reconnecting.`,
+    { backend: target.backend, key: target.key, isRetryable: true, cause },
+  );
+}
+
+function describe(error: unknown, target: RedisSharedLockTarget, action: string, address: string): unknown {
+  return toLockBackendError(error, {
+    backend: target.backend,
+    key: target.key,
+    action,
+    address,
+    clientClosed: target.client.status === 'end',
+  });
+}

@@ -21,6 +21,13 @@ export interface BenchPlan {
   readonly decorator: DecoratorPlan;
   /** Heap and Redis memory per held lock, waiter and released key (in the bench process). */
   readonly memory: MemoryPlan;
+  /** W waiters over the worker processes spread over 1, 100, 10,000 keys: cost per acquisition as keys grow. */
+  readonly scale: {
+    readonly libraries: readonly LibraryId[];
+    readonly waiters: number;
+    readonly holdMs: number;
+    readonly keys: readonly number[];
+  };
   /** The contention rounds again through a FaultyLink with `latencyMs` each way (a real network). */
   readonly network: {
     readonly latencyMs: number;
@@ -29,6 +36,8 @@ export interface BenchPlan {
     readonly holdsMs: readonly number[];
   };
 }
+
+const SCALE: readonly LibraryId[] = ['dlock-pubsub', 'dlock-spin', 'redlock', 'redis-semaphore'];
 
 const NETWORK: readonly LibraryId[] = [
   'dlock-pubsub',
@@ -72,6 +81,7 @@ export function benchPlan(mode: 'quick' | 'full'): BenchPlan {
       decorator: { rounds: 3, callsPerRound: 10_000 },
       memory: { heldLocks: 2_000, waiters: 2_000 },
       network: { latencyMs: 1, libraries: NETWORK, waiters: [16], holdsMs: [5] },
+      scale: { libraries: SCALE, waiters: 16, holdMs: 5, keys: [1, 100] },
     };
   }
   return {
@@ -92,5 +102,6 @@ export function benchPlan(mode: 'quick' | 'full'): BenchPlan {
     decorator: { rounds: 7, callsPerRound: 20_000 },
     memory: { heldLocks: 10_000, waiters: 10_000 },
     network: { latencyMs: 1, libraries: NETWORK, waiters: [64], holdsMs: [0, 5] },
+    scale: { libraries: SCALE, waiters: 64, holdMs: 5, keys: [1, 100, 10_000] },
   };
 }

@@ -18,6 +18,8 @@ export interface BenchResults {
   readonly memory?: readonly MemoryRow[];
   /** Contention through a FaultyLink with real latency, one row per (library, waiters, hold). */
   readonly network?: readonly ContentionMetrics[];
+  /** W waiters spread over 1, 100, 10,000 keys (cost per acquisition as keys grow). */
+  readonly scale?: readonly ContentionMetrics[];
   /** Libraries that could not run, with the reason. */
   readonly unavailable: ReadonlyMap<LibraryId, string>;
   readonly durationSec: number;

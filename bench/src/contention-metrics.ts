@@ -51,6 +51,10 @@ export interface ContentionMetrics {
   /** acquire() calls that failed (timeout or error). */
   readonly errors: number;
   readonly firstErrors: readonly string[];
+  /** Keys the round spread over (scale scenario); absent: one key. */
+  readonly keys?: number;
+  /** Redis server CPU (user + system) per acquisition in the window, µs. */
+  readonly serverCpuUsPerAcquisition?: number;
 }
 
 export interface ContentionMeasurement {

@@ -15,6 +15,11 @@ export interface ContentionRunSpec {
   /** File holding the non-atomic counter that checks mutual exclusion. */
   readonly counterFile: string;
   readonly urls: StoreUrls;
+  /**
+   * Spread over this many keys (each acquisition picks one at random): the scale scenario. 1 or
+   * absent: one key, with the non-atomic counter checking mutual exclusion.
+   */
+  readonly keys?: number;
 }
 
 /** Monotonic instants (see `monotonicMs`) shared by every process of one round. */

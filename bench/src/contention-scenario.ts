@@ -11,7 +11,12 @@ import { library } from './library-catalog.js';
 import type { LibraryId, StoreUrls } from './lock-adapter.js';
 import { monotonicMs } from './monotonic-clock.js';
 import { NonAtomicCounter } from './non-atomic-counter.js';
-import { type CommandCalls, executedBetween, readCommandCalls } from './redis-command-stats.js';
+import {
+  type CommandCalls,
+  executedBetween,
+  readCommandCalls,
+  readServerCpuUs,
+} from './redis-command-stats.js';
 import type { WorkerPool } from './worker-pool.js';
 
 /** One contended round: `waiters` callers spread over the pool's processes, one key. */
@@ -25,6 +30,8 @@ export interface ContentionRound {
   readonly waitMs: number;
   /** Unique per round: keys and counter file. */
   readonly tag: string;
+  /** Spread over this many keys (scale scenario; mutual exclusion is not checked then). */
+  readonly keys?: number;
 }
 
 export interface ContentionContext {
@@ -67,6 +74,7 @@ export async function runContentionRound(
         waitMs: round.waitMs,
         counterFile,
         urls: context.urls,
+        keys: round.keys,
       },
     });
     firstWorkerId += count;
@@ -97,6 +105,13 @@ export async function runContentionRound(
     });
   const before = snapshot(timing.measureFrom);
   const after = snapshot(timing.measureTo);
+  const cpuAt = (at: number) =>
+    new Promise<number | undefined>((resolve, reject) => {
+      if (!isRedis || unavailable) return resolve(undefined);
+      setTimeout(() => readServerCpuUs(statsServers).then(resolve, reject), at - monotonicMs());
+    });
+  const cpuBefore = cpuAt(timing.measureFrom);
+  const cpuAfter = cpuAt(timing.measureTo);
   // Only prepared workers get a start: the others have nothing to run or answer.
   workers.forEach((worker, index) => {
     if (answers[index]?.type === 'ready') worker.send({ type: 'start', timing });
@@ -117,7 +132,8 @@ export async function runContentionRound(
   const acquisitions: Acquisition[] = results.flatMap((result, processIndex) =>
     decodeRecords(result.records, processIndex),
   );
-  return contentionMetrics({
+  const [cpuFrom, cpuTo] = await Promise.all([cpuBefore, cpuAfter]);
+  const metrics = contentionMetrics({
     library: round.library,
     waiters: round.waiters,
     holdMs: round.holdMs,
@@ -132,4 +148,14 @@ export async function runContentionRound(
     errors: results.reduce((sum, result) => sum + result.errorCount, 0),
     firstErrors: results.flatMap((result) => result.firstErrors).slice(0, 3),
   });
+  const inWindow = acquisitions.filter(
+    (a) => a.gotAt >= timing.measureFrom && a.gotAt < timing.measureTo,
+  ).length;
+  const serverCpuUsPerAcquisition =
+    cpuFrom !== undefined && cpuTo !== undefined && inWindow > 0 ? (cpuTo - cpuFrom) / inWindow : undefined;
+  const keys = round.keys ?? 1;
+  // Over many keys, overlaps between different keys are expected and the counter is not used.
+  return keys > 1
+    ? { ...metrics, keys, serverCpuUsPerAcquisition, lostUpdates: 0, overlaps: 0 }
+    : { ...metrics, serverCpuUsPerAcquisition };
 }

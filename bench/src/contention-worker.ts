@@ -42,6 +42,7 @@ async function run(timing: ContentionTiming): Promise<void> {
   if (!prepared) throw new Error('start before prepare');
   const { spec, adapter, counter } = prepared;
   prepared = undefined;
+  const keyCount = spec.keys ?? 1;
   const records: number[] = [];
   let errorCount = 0;
   const firstErrors: string[] = [];
@@ -60,14 +61,19 @@ async function run(timing: ContentionTiming): Promise<void> {
       const wantAt = monotonicMs();
       let release: () => Promise<void>;
       try {
-        release = await adapter.acquire(spec.key, spec.waitMs);
+        release = await adapter.acquire(
+          keyCount > 1 ? `${spec.key}:${Math.floor(Math.random() * keyCount)}` : spec.key,
+          spec.waitMs,
+        );
       } catch (error) {
         errorCount++;
         if (firstErrors.length < 3) firstErrors.push(error instanceof Error ? error.message : String(error));
         continue;
       }
       const gotAt = monotonicMs();
-      await counter.increment(spec.holdMs);
+      // Over many keys the shared counter would race between keys: hold without it.
+      if (keyCount > 1) await new Promise((resolve) => setTimeout(resolve, spec.holdMs));
+      else await counter.increment(spec.holdMs);
       const releaseAt = monotonicMs();
       records.push(workerId, wantAt, gotAt, releaseAt);
       try {

@@ -58,6 +58,13 @@ function planFromArguments(argv: readonly string[]): { plan: BenchPlan; write: b
     };
   }
   if (argv.includes('--no-network')) plan = { ...plan, network: { ...plan.network, libraries: [] } };
+  if (libraries) {
+    plan = {
+      ...plan,
+      scale: { ...plan.scale, libraries: plan.scale.libraries.filter((id) => libraries.includes(id)) },
+    };
+  }
+  if (argv.includes('--no-scale')) plan = { ...plan, scale: { ...plan.scale, libraries: [] } };
   if (waiters) plan = { ...plan, waiters };
   if (holds) plan = { ...plan, holdsMs: holds };
   return { plan, write: !argv.includes('--no-write') };
@@ -234,12 +241,42 @@ async function main(): Promise<number> {
       }
     }
 
+    const scale: ContentionMetrics[] = [];
+    if (plan.scale.libraries.length > 0) {
+      log(`scale: W=${plan.scale.waiters} over ${plan.scale.keys.join(', ')} keys ...`);
+      for (const keys of plan.scale.keys) {
+        for (const id of rotate([...plan.scale.libraries], configuration++)) {
+          if (unavailable.has(id)) continue;
+          const outcome = await runContentionRound(
+            { pool, urls, statsRedis, clusterStatsNodes, tmpDir },
+            {
+              library: id,
+              waiters: plan.scale.waiters,
+              holdMs: plan.scale.holdMs,
+              warmupMs: plan.warmupMs,
+              windowMs: plan.windowMs,
+              waitMs: plan.waitMs,
+              tag: `${runId}:scale:${id}:k${keys}`,
+              keys,
+            },
+          );
+          if ('unavailable' in outcome) continue;
+          log(
+            `  ${keys} keys ${id}: ${outcome.throughputPerSec.toFixed(0)} acq/s, ${cell(outcome.executedPerAcquisition, 1)} executed/acq, ` +
+              `${cell(outcome.serverCpuUsPerAcquisition ?? Number.NaN, 1)} Redis CPU µs/acq`,
+          );
+          scale.push(outcome);
+        }
+      }
+    }
+
     log('memory per held lock, waiter and released key ...');
     const memory = await runMemoryScenario({ redisUrl: server.url, statsRedis }, plan.memory, log);
 
     const results: BenchResults = {
       memory,
       network,
+      scale,
       plan,
       machine,
       uncontended,

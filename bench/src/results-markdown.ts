@@ -212,6 +212,42 @@ export function resultsMarkdown(results: BenchResults): string {
     );
   }
 
+  const scale = results.scale ?? [];
+  if (scale.length > 0) {
+    sections.push(
+      [
+        `## Scale: ${plan.scale.waiters} waiters over 1, 100 and 10,000 keys`,
+        '',
+        `${plan.scale.waiters} workers over ${plan.processes} processes, hold ${plan.scale.holdMs} ms, each acquisition on a key drawn at random from K keys (K = 1 is the contended single key; at 10,000 keys almost every acquisition is uncontended). Commands and Redis server CPU (\`INFO cpu\`, user + system, so parsing and network included) per acquisition should stay flat as K grows. Mutual exclusion is checked only at K = 1 (the counter is per key). Subscriptions per process and memory at scale are in the memory table below.`,
+        '',
+        markdownTable(
+          [
+            'keys',
+            'library',
+            'acq/s',
+            'cmds sent/acq',
+            'executed/acq',
+            'Redis CPU µs/acq',
+            'wait p99 ms',
+            'errors',
+          ],
+          scale.map((row) => [
+            String(row.keys ?? 1),
+            library(row.library).family === 'dlock'
+              ? `**${library(row.library).label}**`
+              : library(row.library).label,
+            cell(row.throughputPerSec, 0),
+            cell(row.sentPerAcquisition, 2),
+            cell(row.executedPerAcquisition, 1),
+            cell(row.serverCpuUsPerAcquisition ?? Number.NaN, 1),
+            cell(row.waitP99Ms, 1),
+            row.errors ? String(row.errors) : '',
+          ]),
+        ),
+      ].join('\n'),
+    );
+  }
+
   const memory = results.memory ?? [];
   if (memory.length > 0) {
     const bytes = (value: number | undefined) =>

@@ -5,11 +5,13 @@ export type {
   DistributedLockDecorator,
   DistributedLockMetadata,
   DistributedLockOptions,
+  DistributedSemaphoreOptions,
   LockKey,
   LockKeyFunction,
+  LockKeyFunctionOne,
   OnLocked,
 } from './distributed-lock.js';
-export { DistributedLock, getDistributedLockMetadata } from './distributed-lock.js';
+export { DistributedLock, DistributedSemaphore, getDistributedLockMetadata } from './distributed-lock.js';
 export type { DurationRule } from './duration.js';
 export { assertDuration, MAX_DURATION_MS } from './duration.js';
 export type { LockBackendErrorOptions, LockErrorCode, LockErrorOptions } from './errors.js';
@@ -22,11 +24,21 @@ export {
   LockError,
   LockLostError,
   LockNotAcquiredError,
+  LockKindUnsupportedError,
   LockTimeoutError,
+  LockUpgradeError,
+  SemaphorePermitsMismatchError,
 } from './errors.js';
 export type { KeyTemplate } from './key-template.js';
 export { MAX_KEY_LENGTH, parseKeyTemplate } from './key-template.js';
-export type { BackendAcquireRequest, BackendLock, LockBackend } from './lock-backend.js';
+export type {
+  BackendAcquireRequest,
+  BackendLock,
+  BackendSharedAcquireRequest,
+  LockBackend,
+  SharedLockKind,
+  SharedLockType,
+} from './lock-backend.js';
 export type { LockInfo } from './lock-context.js';
 export { currentLock } from './lock-context.js';
 export type { LockErrorHttpResponse } from './lock-error-http.js';
@@ -66,12 +78,18 @@ export type { LockManagerOptions, LockScope, TryLockResult } from './lock-manage
 export { LockManager } from './lock-manager.js';
 export type {
   AcquireOptions,
+  AcquireSemaphoreOptions,
   CallLockOptions,
+  CallOptionsBase,
+  CallSemaphoreOptions,
   DefaultBackendName,
   LockBackendNames,
   LockDefaults,
+  LockMode,
+  LockModeOption,
   LockOptions,
   RetryOption,
+  SemaphoreLimit,
 } from './lock-options.js';
 export { DEFAULT_LEASE_MS, DEFAULT_WAIT_MS } from './lock-options.js';
 export type { LockRoute, LockRouteRequest } from './lock-route.js';

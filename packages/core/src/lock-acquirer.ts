@@ -6,15 +6,18 @@ import {
   LockError,
   LockNotAcquiredError,
   LockTimeoutError,
+  LockUpgradeError,
+  SemaphorePermitsMismatchError,
   withBackendName,
 } from './errors.js';
 import { HeldLock, type HeldLockInit } from './held-lock.js';
 import type { HeldLockRegistry, lockEventBase } from './held-lock-registry.js';
 import type { LocalKeyQueue } from './local-key-queue.js';
-import type { LockCallPlan } from './lock-call-plan.js';
-import type { LockOwnerRecord } from './lock-inspection.js';
+import type { BackendLock } from './lock-backend.js';
+import type { LockCallPlan, LockKind } from './lock-call-plan.js';
 import { findHeldLock } from './lock-context.js';
 import type { LockEventListening, LockEventSink } from './lock-events.js';
+import type { LockOwnerRecord } from './lock-inspection.js';
 import type { LockReleaser } from './lock-releaser.js';
 
 /** What every event about one acquisition carries. */
@@ -30,6 +33,13 @@ export interface TakenLock {
 export function freshLocks(taken: readonly TakenLock[]): HeldLock[] {
   return taken.filter(({ fresh }) => fresh).map(({ lock }) => lock);
 }
+
+/**
+ * What each held lock of this process holds (read locks and semaphore permits; an exclusive lock
+ * is not listed). Kept beside the lock, not in it: the async context needs it to refuse a write
+ * inside a read of the same key, and a semaphore re-entered with other permits.
+ */
+const heldKinds = new WeakMap<HeldLock, LockKind>();
 
 export interface LockAcquirerParts {
   /** The manager: the async context tells its locks from another manager's. */
@@ -60,6 +70,11 @@ export class LockAcquirer {
   readonly #listening: LockEventListening;
   /** The registry's callbacks of every held lock, made once (not three closures per lock). */
   readonly #lockCallbacks: Pick<HeldLockInit, 'onLost' | 'onRenewed' | 'onRenewalFailed'>;
+  /**
+   * The async-context owner of this manager's semaphore permits: a semaphore and a lock of the same
+   * key are different things, so neither re-enters the other.
+   */
+  readonly #semaphoreOwner = {};
   #closedReason: LockError | undefined;
   readonly #ownerByLabel = new Map<string, LockOwnerRecord>();
 
@@ -101,7 +116,7 @@ export class LockAcquirer {
     const taken: TakenLock[] = [];
     try {
       for (const key of plan.keys) {
-        const outer = findHeldLock(this.#parts.owner, key);
+        const outer = this.#reentered(key, plan);
         // A lock the chain lost is no lock: nested work must not run as if it held one.
         if (outer?.lostError) throw outer.lostError;
         if (outer) taken.push({ lock: outer, fresh: false });
@@ -119,6 +134,33 @@ export class LockAcquirer {
       if (call) this.#waitingCalls.delete(call);
       stopForwarding?.();
     }
+  }
+
+  /**
+   * The lock this call chain already holds for `key` that this call re-enters, if any. A read or
+   * write inside a write, and a read inside a read, re-enter; a write inside a read is refused (it
+   * would wait for itself); a semaphore re-enters a permit of the same key and permits.
+   */
+  #reentered(key: string, plan: LockCallPlan): HeldLock | undefined {
+    const { kind } = plan;
+    if (kind.type === 'semaphore') {
+      const outer = findHeldLock(this.#semaphoreOwner, key);
+      const outerKind = outer && heldKinds.get(outer);
+      if (outerKind?.type === 'semaphore' && outerKind.permits !== kind.permits) {
+        throw new SemaphorePermitsMismatchError({
+          key,
+          backend: plan.backendName,
+          permits: kind.permits,
+          storedPermits: outerKind.permits,
+        });
+      }
+      return outer;
+    }
+    const outer = findHeldLock(this.#parts.owner, key);
+    if (outer && kind.type === 'exclusive' && heldKinds.get(outer)?.type === 'read') {
+      throw new LockUpgradeError(key, plan.backendName);
+    }
+    return outer;
   }
 
   async #acquireOne(
@@ -166,19 +208,25 @@ export class LockAcquirer {
       return new LockTimeoutError(key, backend, plan.waitMs);
     };
 
-    if (plan.waitMs > 0 && localQueue.isEntered(key)) onContended();
-    let turn: Awaited<ReturnType<LocalKeyQueue['enter']>>;
-    try {
-      turn = await localQueue.enter(key, remainingMs(), call.signal);
-    } catch (reason) {
-      throw this.#abortError(key, backend, reason);
+    // Only exclusive locks queue locally: readers and permit holders of one process must reach
+    // the store together, or a process could never hold more than one of them.
+    const { kind } = plan;
+    const exclusive = kind.type === 'exclusive';
+    if (exclusive) {
+      if (plan.waitMs > 0 && localQueue.isEntered(key)) onContended();
+      let turn: Awaited<ReturnType<LocalKeyQueue['enter']>>;
+      try {
+        turn = await localQueue.enter(key, remainingMs(), call.signal);
+      } catch (reason) {
+        throw this.#abortError(key, backend, reason);
+      }
+      if (turn !== 'admitted') throw notTaken();
     }
-    if (turn !== 'admitted') throw notTaken();
 
-    let backendLock: Awaited<ReturnType<LockCallPlan['backend']['acquire']>>;
+    let backendLock: BackendLock | null;
     try {
       call.signal.throwIfAborted();
-      backendLock = await plan.backend.acquire({
+      const request = {
         key: this.#parts.keyPrefix + key,
         token,
         leaseMs: plan.leaseMs,
@@ -186,33 +234,53 @@ export class LockAcquirer {
         signal: call.signal,
         onContended,
         owner: this.#ownerOf(plan.label),
-      });
+      };
+      backendLock = exclusive
+        ? await plan.backend.acquire(request)
+        : await plan.backend.acquireShared!({ ...request, kind });
     } catch (error) {
-      localQueue.leave(key);
+      if (exclusive) localQueue.leave(key);
       if (call.signal.aborted) throw this.#abortError(key, backend, call.signal.reason);
+      if (SemaphorePermitsMismatchError.isInstance(error)) {
+        throw withBackendName(
+          new SemaphorePermitsMismatchError({
+            key,
+            backend,
+            permits: error.permits,
+            storedPermits: error.storedPermits,
+          }),
+          backend,
+        );
+      }
       throw withBackendName(LockBackendError.wrap(error, { key, backend, action: 'acquiring' }), backend);
     }
     if (!backendLock) {
-      localQueue.leave(key);
+      if (exclusive) localQueue.leave(key);
       throw notTaken();
     }
     if (call.signal.aborted) {
       // Granted in the same tick the caller gave up or the manager closed: nobody will work under
       // it, and close() has already let go of what it held. Give it back (token-checked).
       void backendLock.release().catch(() => {});
-      localQueue.leave(key);
+      if (exclusive) localQueue.leave(key);
       throw this.#abortError(key, backend, call.signal.reason);
     }
 
     const lock = new HeldLock({
       ...base,
-      manager: this.#parts.owner,
+      manager: kind.type === 'semaphore' ? this.#semaphoreOwner : this.#parts.owner,
       leaseMs: plan.leaseMs,
       holdAtLeastMs: plan.holdAtLeastMs,
       backendLock,
       renew: call.renew,
       ...this.#lockCallbacks,
     });
+    if (!exclusive) {
+      heldKinds.set(lock, kind);
+      // A shared hold never took this process' local turn for the key: mark it given back, so
+      // its release does not hand a turn it never had to the next local writer.
+      lock.giveBackTurn();
+    }
     registry.add(lock);
     if (this.#listening('acquired'))
       emit('acquired', {

@@ -13,6 +13,15 @@ import { LagGuard } from './lag-guard.js';
 import { LocalKeyQueue } from './local-key-queue.js';
 import { freshLocks, LockAcquirer, type TakenLock } from './lock-acquirer.js';
 import type { LockBackend } from './lock-backend.js';
+import { type LockCallPlan, LockPlanner } from './lock-call-plan.js';
+import { type LockInfo, runWithHeldLocks } from './lock-context.js';
+import {
+  emitSafely,
+  type LockEventListening,
+  type LockEventSink,
+  type LockManagerEvents,
+} from './lock-events.js';
+import { type LockHandle, ownedLockHandle, reentrantLockHandle } from './lock-handle.js';
 import {
   defaultAppName,
   type ForceReleaseOptions,
@@ -23,16 +32,13 @@ import {
   processLockOwner,
 } from './lock-inspection.js';
 import { LockInspector } from './lock-inspector.js';
-import { type LockCallPlan, LockPlanner } from './lock-call-plan.js';
-import { type LockInfo, runWithHeldLocks } from './lock-context.js';
-import {
-  emitSafely,
-  type LockEventListening,
-  type LockEventSink,
-  type LockManagerEvents,
-} from './lock-events.js';
-import { type LockHandle, ownedLockHandle, reentrantLockHandle } from './lock-handle.js';
-import type { AcquireOptions, CallLockOptions, LockDefaults } from './lock-options.js';
+import type {
+  AcquireOptions,
+  AcquireSemaphoreOptions,
+  CallLockOptions,
+  CallSemaphoreOptions,
+  LockDefaults,
+} from './lock-options.js';
 import { LockReleaser } from './lock-releaser.js';
 import type { LockRoute } from './lock-route.js';
 
@@ -190,7 +196,69 @@ export class LockManager<B extends string = string> extends EventEmitter<LockMan
     fn: (scope: LockScope) => Promise<T> | T,
   ): Promise<TryLockResult<T>> {
     assertFunction(fn, 'tryWithLock');
-    const plan = this.#plan(keys, options);
+    return this.#tryRun(this.#plan(keys, options), fn);
+  }
+
+  /**
+   * Run `fn` while holding one of `permits` permits of the semaphore `key`: at most `permits`
+   * callers of the key run at once across every process. Waiters are served first come, first
+   * served; each holder has its own lease, renewed while `fn` runs, so a crashed holder's permit
+   * comes back when its lease ends. A semaphore key is its own namespace (a semaphore and a lock
+   * of the same key are unrelated).
+   *
+   * @throws LockNotAcquiredError without `retry`, if every permit is taken.
+   * @throws LockTimeoutError if `retry.waitMs` passes first.
+   * @throws SemaphorePermitsMismatchError if the key is in use with other `permits`.
+   * @throws LockKindUnsupportedError if the backend has no semaphores (MySQL).
+   * @example
+   * await manager.withSemaphore('payments', { permits: 3, retry: { waitMs: 10_000 } }, async (scope) => {
+   *   await authorise(payment, { signal: scope.signal });
+   * });
+   */
+  async withSemaphore<T>(
+    key: string,
+    options: CallSemaphoreOptions<B>,
+    fn: (scope: LockScope) => Promise<T> | T,
+  ): Promise<T> {
+    assertFunction(fn, 'withSemaphore');
+    const plan = this.#planSemaphore(key, options);
+    return this.#runHolding(await this.#acquirer.acquireAll(plan, true), fn);
+  }
+
+  /**
+   * Like {@link withSemaphore}, but no free permit is an answer, not an error: resolves to
+   * `{ acquired: false }` (and emits `skipped`) when every permit stays taken.
+   *
+   * @example
+   * const run = await manager.tryWithSemaphore('exports:tenant-7', { permits: 2 }, runExport);
+   * if (!run.acquired) response.status(429).end();
+   */
+  async tryWithSemaphore<T>(
+    key: string,
+    options: CallSemaphoreOptions<B>,
+    fn: (scope: LockScope) => Promise<T> | T,
+  ): Promise<TryLockResult<T>> {
+    assertFunction(fn, 'tryWithSemaphore');
+    return this.#tryRun(this.#planSemaphore(key, options), fn);
+  }
+
+  /**
+   * Take one permit of the semaphore `key` and return a handle (`release`, `extend`, `signal`,
+   * `fencingToken`), as {@link acquire} does for a lock: the lease is renewed only with `autoRenew`.
+   *
+   * @example
+   * const permit = await manager.acquireSemaphore('reports', { permits: 4, retry: true, autoRenew: true });
+   * try { await buildReport(permit.signal); } finally { await permit.release(); }
+   */
+  async acquireSemaphore(key: string, options: AcquireSemaphoreOptions<B>): Promise<LockHandle> {
+    const plan = this.#planSemaphore(key, options);
+    return this.#handle(plan, options.autoRenew === true);
+  }
+
+  async #tryRun<T>(
+    plan: LockCallPlan,
+    fn: (scope: LockScope) => Promise<T> | T,
+  ): Promise<TryLockResult<T>> {
     let taken: TakenLock[];
     try {
       taken = await this.#acquirer.acquireAll(plan, true);
@@ -220,8 +288,11 @@ export class LockManager<B extends string = string> extends EventEmitter<LockMan
   async acquire(key: string, options: AcquireOptions<B> = {}): Promise<LockHandle> {
     if (Array.isArray(key))
       throw new InvalidLockKeyError('acquire() takes one key; use withLock() for several.');
-    const plan = this.#plan(key, options);
-    const [taken] = await this.#acquirer.acquireAll(plan, options.autoRenew === true);
+    return this.#handle(this.#plan(key, options), options.autoRenew === true);
+  }
+
+  async #handle(plan: LockCallPlan, autoRenew: boolean): Promise<LockHandle> {
+    const [taken] = await this.#acquirer.acquireAll(plan, autoRenew);
     const { lock, fresh } = taken!;
     return fresh
       ? ownedLockHandle(lock, { releaser: this.#releaser, registry: this.#registry })
@@ -291,6 +362,17 @@ export class LockManager<B extends string = string> extends EventEmitter<LockMan
   #plan(keys: string | readonly string[], options: CallLockOptions<B>): LockCallPlan {
     if (this.#closed) throw new LockBackendError('The lock manager is closed.', { isRetryable: false });
     return this.#planner.plan(keys, options);
+  }
+
+  #planSemaphore(key: string, options: CallSemaphoreOptions<B>): LockCallPlan {
+    if (this.#closed) throw new LockBackendError('The lock manager is closed.', { isRetryable: false });
+    if (options === null || typeof options !== 'object') {
+      throw new InvalidLockOptionsError('Semaphore options must be an object with permits: { permits: 3 }.');
+    }
+    if ('mode' in options && (options as { mode?: unknown }).mode !== undefined) {
+      throw new InvalidLockOptionsError('A semaphore has no mode: leave mode out of semaphore options.');
+    }
+    return this.#planner.plan(key, options, { permits: options.permits });
   }
 
   async #runHolding<T>(taken: readonly TakenLock[], fn: (scope: LockScope) => Promise<T> | T): Promise<T> {

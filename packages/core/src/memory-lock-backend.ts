@@ -1,6 +1,11 @@
 import { linkAbortSignals } from './abort-link.js';
 import { LockBackendError } from './errors.js';
-import type { BackendAcquireRequest, BackendLock, LockBackend } from './lock-backend.js';
+import type {
+  BackendAcquireRequest,
+  BackendLock,
+  BackendSharedAcquireRequest,
+  LockBackend,
+} from './lock-backend.js';
 import type { BackendForceReleaseResult, BackendListRequest, BackendLockState } from './lock-inspection.js';
 import { MemoryLockStore } from './memory-lock-store.js';
 import { Wakeup } from './wakeup.js';
@@ -13,7 +18,8 @@ export interface MemoryLockBackendOptions {
 
 /**
  * An in-process backend with the same semantics as the real ones (try-once, waiting with
- * timeout, lease expiry, renewal, fencing tokens, FIFO wake-up). For unit tests and local dev.
+ * timeout, lease expiry, renewal, fencing tokens, FIFO wake-up), read-write locks and semaphores
+ * included. For unit tests and local dev.
  *
  * @example
  * const manager = new LockManager({ backends: { memory: new MemoryLockBackend() } });
@@ -27,33 +33,73 @@ export class MemoryLockBackend implements LockBackend {
   }
 
   async acquire(request: BackendAcquireRequest): Promise<BackendLock | null> {
+    const { store } = this;
+    const { key } = request;
+    return this.#wait(request, {
+      attempt: () => this.#attempt(request),
+      addSleeper: (sleeper) => store.addSleeper(key, sleeper),
+      removeSleeper: (sleeper) => store.removeSleeper(key, sleeper),
+      remainingLeaseMs: () => store.remainingLeaseMs(key),
+      wakeIfFree: () => store.wakeFirstIfFree(key),
+    });
+  }
+
+  /** Read locks of the keys `acquire` locks, and semaphores (a namespace of their own). */
+  async acquireShared(request: BackendSharedAcquireRequest): Promise<BackendLock | null> {
+    const { store } = this;
+    const { key, token, leaseMs, kind } = request;
+    if (kind.type === 'read') {
+      return this.#wait(request, {
+        kind: 'read',
+        attempt: (sleeper) =>
+          held(store.tryAcquireRead(key, token, leaseMs, sleeper), leaseMs, {
+            extend: (ms) => store.extendRead(key, token, ms),
+            release: () => store.releaseRead(key, token),
+          }),
+        addSleeper: (sleeper) => store.addSleeper(key, sleeper),
+        removeSleeper: (sleeper) => store.removeSleeper(key, sleeper),
+        remainingLeaseMs: () => store.remainingLeaseMs(key),
+        wakeIfFree: () => store.wakeFirstIfFree(key),
+      });
+    }
+    return this.#wait(request, {
+      attempt: (sleeper) =>
+        held(store.tryAcquirePermit(key, token, { leaseMs, permits: kind.permits, sleeper }), leaseMs, {
+          extend: (ms) => store.extendPermit(key, token, ms),
+          release: () => store.releasePermit(key, token),
+        }),
+      addSleeper: (sleeper) => store.addPermitSleeper(key, sleeper),
+      removeSleeper: (sleeper) => store.removePermitSleeper(key, sleeper),
+      remainingLeaseMs: () => store.remainingPermitLeaseMs(key),
+      wakeIfFree: () => store.wakePermitWaiters(key),
+    });
+  }
+
+  async #wait(request: BackendAcquireRequest, queue: MemoryQueue): Promise<BackendLock | null> {
     if (this.#closing.signal.aborted) throw closedError();
     const deadline = Date.now() + request.waitMs;
-    const first = this.#attempt(request);
+    const first = queue.attempt(undefined);
     if (first || request.waitMs <= 0) return first;
     request.onContended?.();
 
     const { signal, dispose } = linkAbortSignals([request.signal, this.#closing.signal]);
     const wakeup = new Wakeup();
-    const sleeper = { wake: () => wakeup.notify() };
-    this.store.addSleeper(request.key, sleeper);
+    const sleeper = { wake: () => wakeup.notify(), kind: queue.kind };
+    queue.addSleeper(sleeper);
     try {
       for (;;) {
         const remaining = deadline - Date.now();
         if (remaining <= 0) return null;
         // Sleep until a release wakes us, the holder's lease ends, or our wait is over.
-        await wakeup.sleep(
-          Math.min(remaining, Math.max(1, this.store.remainingLeaseMs(request.key))),
-          signal,
-        );
+        await wakeup.sleep(Math.min(remaining, Math.max(1, queue.remainingLeaseMs())), signal);
         wakeup.consume();
-        const lock = this.#attempt(request);
+        const lock = queue.attempt(sleeper);
         if (lock) return lock;
       }
     } finally {
       dispose();
-      this.store.removeSleeper(request.key, sleeper);
-      this.store.wakeFirstIfFree(request.key);
+      queue.removeSleeper(sleeper);
+      queue.wakeIfFree();
     }
   }
 
@@ -78,17 +124,42 @@ export class MemoryLockBackend implements LockBackend {
 
   #attempt(request: BackendAcquireRequest): BackendLock | null {
     const { key, token } = request;
-    const sentAt = Date.now();
-    const fencingToken = this.store.tryAcquire(key, token, request.leaseMs, request.owner);
-    if (fencingToken === undefined) return null;
     const store = this.store;
-    return {
-      fencingToken,
-      expiresAt: sentAt + request.leaseMs,
-      extend: async (leaseMs) => store.extend(key, token, leaseMs),
-      release: async () => store.release(key, token),
-    };
+    return held(store.tryAcquire(key, token, request.leaseMs, request.owner), request.leaseMs, {
+      extend: (leaseMs) => store.extend(key, token, leaseMs),
+      release: () => store.release(key, token),
+    });
   }
+}
+
+interface MemorySleeper {
+  wake(): void;
+  readonly kind?: 'read' | undefined;
+}
+
+/** How one kind of hold tries, queues and sleeps in the store. */
+interface MemoryQueue {
+  readonly kind?: 'read';
+  /** One attempt; `sleeper` is the caller's place in the queue once it waits. */
+  attempt(sleeper: MemorySleeper | undefined): BackendLock | null;
+  addSleeper(sleeper: MemorySleeper): void;
+  removeSleeper(sleeper: MemorySleeper): void;
+  remainingLeaseMs(): number;
+  wakeIfFree(): void;
+}
+
+function held(
+  fencingToken: number | undefined,
+  leaseMs: number,
+  control: { extend(leaseMs: number): boolean; release(): boolean },
+): BackendLock | null {
+  if (fencingToken === undefined) return null;
+  return {
+    fencingToken,
+    expiresAt: Date.now() + leaseMs,
+    extend: async (ms) => control.extend(ms),
+    release: async () => control.release(),
+  };
 }
 
 function closedError(): LockBackendError {

@@ -1,4 +1,6 @@
 import type { BackendForceReleaseResult, BackendLockState, LockOwnerRecord } from './lock-inspection.js';
+import { SemaphorePermitsMismatchError } from './errors.js';
+
 interface StoredLock {
   readonly token: string;
   expiresAt: number;
@@ -9,25 +11,40 @@ interface StoredLock {
 
 interface Sleeper {
   wake(): void;
+  /** A waiting reader (`'read'`) or writer (omitted). Readers queued back to back are woken together. */
+  readonly kind?: 'read' | 'write' | undefined;
+}
+
+interface StoredSemaphore {
+  permits: number;
+  /** Owner token -> lease end (epoch ms). */
+  readonly holders: Map<string, number>;
 }
 
 /**
  * The shared state behind {@link MemoryLockBackend}s: what a Redis server is to its clients.
  * Give two backends the same store to play two servers of one app inside a unit test.
+ *
+ * Holds exclusive locks (write locks), read locks of the same keys, and semaphores (a namespace
+ * of their own). Waiters ("sleepers") queue first come, first served per key: a waiting writer
+ * keeps later readers out, readers queued back to back are woken together, and a semaphore
+ * release wakes as many waiters as permits came free.
  */
 export class MemoryLockStore {
   readonly #locks = new Map<string, StoredLock>();
+  readonly #readers = new Map<string, Map<string, number>>();
   readonly #fences = new Map<string, number>();
   readonly #sleepers = new Map<string, Sleeper[]>();
+  readonly #semaphores = new Map<string, StoredSemaphore>();
+  readonly #semaphoreFences = new Map<string, number>();
+  readonly #semaphoreSleepers = new Map<string, Sleeper[]>();
 
   /** Take `key` for `token` if free (or expired). Returns the fencing token, or `undefined` if taken. */
   tryAcquire(key: string, token: string, leaseMs: number, owner?: LockOwnerRecord): number | undefined {
-    if (this.#live(key)) return undefined;
+    if (this.#live(key) || this.#liveReaders(key)) return undefined;
     const now = Date.now();
     this.#locks.set(key, { token, expiresAt: now + leaseMs, owner, acquiredAt: now });
-    const fence = (this.#fences.get(key) ?? 0) + 1;
-    this.#fences.set(key, fence);
-    return fence;
+    return this.#nextFence(this.#fences, key);
   }
 
   /** What the store knows about the exclusive lock `key`: holder, owner record, lease, fencing token, sleepers. */
@@ -73,44 +90,176 @@ export class MemoryLockStore {
     return true;
   }
 
-  /** Free `key` if `token` holds it (waking the first sleeper); false when it does not. */
+  /** Free `key` if `token` holds it (waking the first sleepers); false when it does not. */
   release(key: string, token: string): boolean {
     const lock = this.#live(key);
     if (lock?.token !== token) return false;
     this.#locks.delete(key);
-    this.#wakeFirst(key);
+    this.#wakeHead(key);
     return true;
   }
 
-  /** Milliseconds until the current holder's lease ends (0 if free). */
-  remainingLeaseMs(key: string): number {
-    const lock = this.#live(key);
-    return lock ? Math.max(0, lock.expiresAt - Date.now()) : 0;
+  /**
+   * Take a read lock of `key` for `token`: no writer holds it and no waiting writer is queued ahead
+   * (`sleeper` is the caller's own place in the queue, if it waits). Returns the fencing token (the
+   * key's counter, shared with writers), or `undefined`.
+   */
+  tryAcquireRead(key: string, token: string, leaseMs: number, sleeper?: Sleeper): number | undefined {
+    if (this.#live(key)) return undefined;
+    const queue = this.#sleepers.get(key) ?? [];
+    const position = sleeper ? queue.indexOf(sleeper) : -1;
+    const ahead = position >= 0 ? queue.slice(0, position) : queue;
+    if (ahead.some((waiting) => waiting.kind !== 'read')) return undefined;
+    let readers = this.#readers.get(key);
+    if (!readers) this.#readers.set(key, (readers = new Map()));
+    readers.set(token, Date.now() + leaseMs);
+    return this.#nextFence(this.#fences, key);
   }
 
-  /** Queue a sleeper for `key`; releases wake sleepers one at a time, first come first served. */
+  /** Reset the lease of `token`'s read lock of `key`; false when it holds none. */
+  extendRead(key: string, token: string, leaseMs: number): boolean {
+    const readers = this.#liveReaders(key);
+    if (!readers?.has(token)) return false;
+    readers.set(token, Date.now() + leaseMs);
+    return true;
+  }
+
+  /** Drop `token`'s read lock of `key` (the last reader out wakes the waiters); false when it holds none. */
+  releaseRead(key: string, token: string): boolean {
+    const readers = this.#liveReaders(key);
+    if (!readers?.delete(token)) return false;
+    if (readers.size === 0) {
+      this.#readers.delete(key);
+      this.#wakeHead(key);
+    }
+    return true;
+  }
+
+  /** Milliseconds until `key` may be free: the writer's remaining lease, else the last reader's (0 if free). */
+  remainingLeaseMs(key: string): number {
+    const lock = this.#live(key);
+    if (lock) return Math.max(0, lock.expiresAt - Date.now());
+    const readers = this.#liveReaders(key);
+    return readers ? Math.max(0, Math.max(...readers.values()) - Date.now()) : 0;
+  }
+
+  /** Queue a sleeper for `key`, first come first served (see the class comment for who is woken). */
   addSleeper(key: string, sleeper: Sleeper): void {
-    const queue = this.#sleepers.get(key);
-    if (queue) queue.push(sleeper);
-    else this.#sleepers.set(key, [sleeper]);
+    addTo(this.#sleepers, key, sleeper);
   }
 
   /** Stop waking `sleeper` for `key` (its wait ended). */
   removeSleeper(key: string, sleeper: Sleeper): void {
-    const queue = this.#sleepers.get(key);
-    if (!queue) return;
-    const index = queue.indexOf(sleeper);
-    if (index >= 0) queue.splice(index, 1);
-    if (queue.length === 0) this.#sleepers.delete(key);
+    removeFrom(this.#sleepers, key, sleeper);
   }
 
-  /** Wake the first sleeper if the key is free (a sleeper that gave up may have swallowed a wake-up). */
+  /** Wake the first sleepers if the key is free (a sleeper that gave up may have swallowed a wake-up). */
   wakeFirstIfFree(key: string): void {
-    if (!this.#live(key)) this.#wakeFirst(key);
+    if (this.#live(key)) return;
+    if (this.#liveReaders(key)) {
+      // Readers hold it: readers at the head may join them.
+      const queue = this.#sleepers.get(key);
+      if (queue?.[0]?.kind === 'read') this.#wakeHead(key);
+      return;
+    }
+    this.#wakeHead(key);
   }
 
-  #wakeFirst(key: string): void {
-    this.#sleepers.get(key)?.[0]?.wake();
+  /**
+   * Take one of `permits` permits of the semaphore `key` for `token`: a permit is free and fewer
+   * waiters are queued ahead than permits are free (`sleeper` is the caller's own place in the queue,
+   * if it waits). Returns the semaphore's next fencing token, or `undefined`.
+   *
+   * @throws SemaphorePermitsMismatchError if holders or waiters use other `permits`.
+   */
+  tryAcquirePermit(
+    key: string,
+    token: string,
+    options: { readonly leaseMs: number; readonly permits: number; readonly sleeper?: Sleeper | undefined },
+  ): number | undefined {
+    const queue = this.#semaphoreSleepers.get(key) ?? [];
+    const semaphore = this.#liveSemaphore(key);
+    if (semaphore && semaphore.permits !== options.permits) {
+      if (semaphore.holders.size > 0 || queue.some((waiting) => waiting !== options.sleeper)) {
+        throw new SemaphorePermitsMismatchError({
+          key,
+          backend: 'memory',
+          permits: options.permits,
+          storedPermits: semaphore.permits,
+        });
+      }
+      semaphore.permits = options.permits;
+    }
+    const stored = semaphore ?? { permits: options.permits, holders: new Map<string, number>() };
+    const free = stored.permits - stored.holders.size;
+    const position = options.sleeper ? queue.indexOf(options.sleeper) : -1;
+    if ((position >= 0 ? position : queue.length) >= free) return undefined;
+    stored.holders.set(token, Date.now() + options.leaseMs);
+    this.#semaphores.set(key, stored);
+    return this.#nextFence(this.#semaphoreFences, key);
+  }
+
+  /** Reset the lease of `token`'s permit of `key`; false when it holds none. */
+  extendPermit(key: string, token: string, leaseMs: number): boolean {
+    const holders = this.#liveSemaphore(key)?.holders;
+    if (!holders?.has(token)) return false;
+    holders.set(token, Date.now() + leaseMs);
+    return true;
+  }
+
+  /** Give back `token`'s permit of `key`, waking as many waiters as permits are free; false when it holds none. */
+  releasePermit(key: string, token: string): boolean {
+    const semaphore = this.#liveSemaphore(key);
+    if (!semaphore?.holders.delete(token)) return false;
+    this.wakePermitWaiters(key);
+    return true;
+  }
+
+  /** Milliseconds until the first permit of `key` comes free by lease end (0 if one is free). */
+  remainingPermitLeaseMs(key: string): number {
+    const semaphore = this.#liveSemaphore(key);
+    if (!semaphore || semaphore.holders.size < semaphore.permits) return 0;
+    return Math.max(0, Math.min(...semaphore.holders.values()) - Date.now());
+  }
+
+  /** Queue a sleeper for a permit of the semaphore `key`. */
+  addPermitSleeper(key: string, sleeper: Sleeper): void {
+    addTo(this.#semaphoreSleepers, key, sleeper);
+  }
+
+  /** Stop waking `sleeper` for a permit of `key`. */
+  removePermitSleeper(key: string, sleeper: Sleeper): void {
+    removeFrom(this.#semaphoreSleepers, key, sleeper);
+  }
+
+  /** Wake the first waiters of `key`, as many as permits are free. */
+  wakePermitWaiters(key: string): void {
+    const semaphore = this.#liveSemaphore(key);
+    const queue = this.#semaphoreSleepers.get(key);
+    if (!semaphore) {
+      queue?.[0]?.wake();
+      return;
+    }
+    const free = semaphore.permits - semaphore.holders.size;
+    if (semaphore.holders.size === 0 && !queue) this.#semaphores.delete(key);
+    for (const sleeper of queue?.slice(0, Math.max(0, free)) ?? []) sleeper.wake();
+  }
+
+  #nextFence(fences: Map<string, number>, key: string): number {
+    const fence = (fences.get(key) ?? 0) + 1;
+    fences.set(key, fence);
+    return fence;
+  }
+
+  /** Wake the writer at the head of the queue, or every reader queued back to back at its head. */
+  #wakeHead(key: string): void {
+    const queue = this.#sleepers.get(key);
+    if (!queue?.[0]) return;
+    if (queue[0].kind !== 'read') return queue[0].wake();
+    for (const sleeper of queue) {
+      if (sleeper.kind !== 'read') break;
+      sleeper.wake();
+    }
   }
 
   #live(key: string): StoredLock | undefined {
@@ -121,4 +270,44 @@ export class MemoryLockStore {
     }
     return lock;
   }
+
+  /** The live readers of `key` (expired ones dropped), or `undefined` when there are none. */
+  #liveReaders(key: string): Map<string, number> | undefined {
+    const readers = this.#readers.get(key);
+    if (!readers) return undefined;
+    dropExpired(readers);
+    if (readers.size > 0) return readers;
+    this.#readers.delete(key);
+    return undefined;
+  }
+
+  #liveSemaphore(key: string): StoredSemaphore | undefined {
+    const semaphore = this.#semaphores.get(key);
+    if (!semaphore) return undefined;
+    dropExpired(semaphore.holders);
+    if (semaphore.holders.size === 0 && !this.#semaphoreSleepers.has(key)) {
+      this.#semaphores.delete(key);
+      return undefined;
+    }
+    return semaphore;
+  }
+}
+
+function dropExpired(holders: Map<string, number>): void {
+  const now = Date.now();
+  for (const [token, expiresAt] of holders) if (expiresAt <= now) holders.delete(token);
+}
+
+function addTo(sleepers: Map<string, Sleeper[]>, key: string, sleeper: Sleeper): void {
+  const queue = sleepers.get(key);
+  if (queue) queue.push(sleeper);
+  else sleepers.set(key, [sleeper]);
+}
+
+function removeFrom(sleepers: Map<string, Sleeper[]>, key: string, sleeper: Sleeper): void {
+  const queue = sleepers.get(key);
+  if (!queue) return;
+  const index = queue.indexOf(sleeper);
+  if (index >= 0) queue.splice(index, 1);
+  if (queue.length === 0) sleepers.delete(key);
 }

@@ -7,7 +7,6 @@ export { toLockBackendError } from './redis-backend-error.js';
 export type { PublishCommand, RedisLockClient } from './redis-client.js';
 export { assertRedisClient, isRedisCluster } from './redis-client.js';
 export type { RedisLockKeys, RedisLockValue } from './redis-key-layout.js';
-export { encodeRedisOwner, RedisLockInspector, redisOwnerKey } from './redis-lock-inspection.js';
 export { DEFAULT_KEY_PREFIX, escapeHashTag, parseRedisLockValue, redisLockKeys } from './redis-key-layout.js';
 export type {
   RedisAcquireAttempt,
@@ -24,6 +23,7 @@ export {
   leaveRedisLockQueue,
   takeHandedOverRedisLock,
 } from './redis-lock-attempt.js';
+export { encodeRedisOwner, RedisLockInspector, redisOwnerKey } from './redis-lock-inspection.js';
 export type {
   RedisAcquireCall,
   RedisBackendContext,
@@ -31,4 +31,16 @@ export type {
   RedisLockFormatOptions,
 } from './redis-lock-options.js';
 export { beginRedisAcquire, redisBackendClosedError, resolveRedisLockFormat } from './redis-lock-options.js';
-export type { AcquireReply, FlagReply } from './redis-script-replies.js';
+export type { AcquireReply, FlagReply, SemaphoreReply } from './redis-script-replies.js';
+export type {
+  RedisReadLockKeys,
+  RedisSemaphoreKeys,
+  RedisSharedLockTarget,
+} from './redis-shared-lock-attempt.js';
+export {
+  attemptRedisSharedLock,
+  leaveRedisSharedLock,
+  redisReadLockKeys,
+  redisSemaphoreKeys,
+  redisSharedLockTarget,
+} from './redis-shared-lock-attempt.js';

@@ -3,8 +3,9 @@ import {
   type BackendAcquireRequest,
   type BackendForceReleaseResult,
   type BackendListRequest,
-  type BackendLockState,
   type BackendLock,
+  type BackendLockState,
+  type BackendSharedAcquireRequest,
   createClosingController,
   type LockBackend,
   waitOrAbort,
@@ -15,9 +16,9 @@ import {
   beginRedisAcquire,
   leaveRedisLockQueue,
   type RedisLockClient,
-  RedisLockInspector,
   type RedisLockFormat,
   type RedisLockFormatOptions,
+  RedisLockInspector,
   redisBackendClosedError,
   resolveRedisLockFormat,
   takeHandedOverRedisLock,
@@ -28,6 +29,7 @@ import {
   DEFAULT_SUBSCRIPTION_LINGER_MS,
   ReleaseSubscriptions,
 } from './release-subscriptions.js';
+import { waitForSharedLock } from './shared-lock-waiter.js';
 
 const BACKEND = 'redis-pubsub';
 /**
@@ -203,7 +205,6 @@ export class RedisPubSubLockBackend implements LockBackend {
     }
   }
 
-
   /** Who holds `key`, its lease, fencing token and queued waiters (one `MULTI` round trip). */
   async inspect(key: string): Promise<BackendLockState> {
     return this.#inspector.inspect(key);
@@ -218,6 +219,26 @@ export class RedisPubSubLockBackend implements LockBackend {
   async forceRelease(key: string): Promise<BackendForceReleaseResult> {
     return this.#inspector.forceRelease(key);
   }
+  /**
+   * A read lock of a key (excluding its write lock, the plain lock, whichever backend takes it) or
+   * a semaphore permit, waited for fairly on pub/sub: see `waitForSharedLock`.
+   */
+  async acquireShared(request: BackendSharedAcquireRequest): Promise<BackendLock | null> {
+    const call = beginRedisAcquire(
+      { client: this.#client, format: this.#format, name: BACKEND, closing: this.#closing.signal },
+      request,
+    );
+    try {
+      return await waitForSharedLock(
+        { backend: BACKEND, subscriptions: this.#subscriptions, maxSleepMs: this.#maxSleepMs },
+        call,
+        request,
+      );
+    } finally {
+      call.dispose();
+    }
+  }
+
   /** Stop waiting callers (they reject) and close the subscriber connection. */
   async close(): Promise<void> {
     this.#closing.abort(redisBackendClosedError(BACKEND));

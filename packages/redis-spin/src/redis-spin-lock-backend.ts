@@ -4,8 +4,9 @@ import {
   type BackendAcquireRequest,
   type BackendForceReleaseResult,
   type BackendListRequest,
-  type BackendLockState,
   type BackendLock,
+  type BackendLockState,
+  type BackendSharedAcquireRequest,
   createClosingController,
   InvalidLockOptionsError,
   type LockBackend,
@@ -13,11 +14,15 @@ import {
 import {
   assertRedisClient,
   attemptRedisLock,
+  attemptRedisSharedLock,
   beginRedisAcquire,
+  type RedisAcquireAttempt,
+  type RedisLockAttempt,
+  redisSharedLockTarget,
   type RedisLockClient,
-  RedisLockInspector,
   type RedisLockFormat,
   type RedisLockFormatOptions,
+  RedisLockInspector,
   redisBackendClosedError,
   resolveRedisLockFormat,
 } from '@dlock/redis-common';
@@ -96,6 +101,27 @@ export class RedisSpinLockBackend implements LockBackend {
   }
 
   async acquire(request: BackendAcquireRequest): Promise<BackendLock | null> {
+    return this.#spin(request, (target, attempt) => attemptRedisLock(target, attempt));
+  }
+
+  /**
+   * A read lock of a key (excluding its write lock, the plain lock, whichever backend takes it) or
+   * a semaphore permit, by retrying like `acquire`. A spinning caller never queues, so it is not
+   * served in arrival order: wait with the pub/sub backend when fairness matters.
+   */
+  async acquireShared(request: BackendSharedAcquireRequest): Promise<BackendLock | null> {
+    return this.#spin(request, (target, attempt) =>
+      attemptRedisSharedLock(redisSharedLockTarget(target, request.kind), attempt),
+    );
+  }
+
+  async #spin(
+    request: BackendAcquireRequest,
+    attemptOnce: (
+      target: ReturnType<typeof beginRedisAcquire>['target'],
+      attempt: RedisAcquireAttempt,
+    ) => Promise<RedisLockAttempt>,
+  ): Promise<BackendLock | null> {
     const { target, signal, deadline, dispose } = beginRedisAcquire(
       { client: this.#client, format: this.#format, name: BACKEND, closing: this.#closing.signal },
       request,
@@ -103,7 +129,7 @@ export class RedisSpinLockBackend implements LockBackend {
     const { leaseMs } = request;
     try {
       // Try-once: exactly one round trip. A waiting caller's first attempt is bounded by its wait.
-      const first = await attemptRedisLock(target, {
+      const first = await attemptOnce(target, {
         leaseMs,
         signal,
         deadline: request.waitMs > 0 ? deadline : undefined,
@@ -124,7 +150,7 @@ export class RedisSpinLockBackend implements LockBackend {
         await abortableDelay(Math.min(delay, remaining), signal);
         // A reply still missing at the deadline is abandoned (and handed back if it won), so
         // waiting never outlasts waitMs, even while commands sit in ioredis' offline queue.
-        const next = await attemptRedisLock(target, {
+        const next = await attemptOnce(target, {
           leaseMs,
           signal,
           deadline: Math.max(deadline, Date.now() + 1),
@@ -135,7 +161,6 @@ export class RedisSpinLockBackend implements LockBackend {
       dispose();
     }
   }
-
 
   /** Who holds `key`, its lease, fencing token and queued waiters (one `MULTI` round trip). */
   async inspect(key: string): Promise<BackendLockState> {

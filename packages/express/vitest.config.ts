@@ -1,0 +1,3 @@
+import { defineDlockVitestConfig } from '../../vitest.shared.js';
+
+export default defineDlockVitestConfig();

@@ -3,6 +3,7 @@ import type { AppContext } from '../server/app-context.js';
 import { ApiError } from './api-error.js';
 import { createErrorHandler } from './error-response.js';
 import { createHealthRoutes } from './health-routes.js';
+import { createLockPageRoutes } from './lock-page.js';
 import { createOrderRoutes } from './order-routes.js';
 import { createRacePageRoutes } from './race-page.js';
 import { createRaceRoutes } from './race-routes.js';
@@ -42,6 +43,7 @@ export function createApp(context: AppContext): Express {
   app.use(createOrderRoutes(context));
   app.use(createRaceRoutes(context));
   app.use(createRacePageRoutes());
+  app.use('/locks', createLockPageRoutes(context));
   app.use((request) => {
     throw new ApiError(404, 'NOT_FOUND', `No route for ${request.method} ${request.path}.`);
   });

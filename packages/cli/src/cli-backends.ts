@@ -6,6 +6,7 @@ export interface CliLocks {
   readonly manager: LockManager;
   /** Manager backend names, in the order the options named them (`redis`, `mysql`). */
   readonly backends: readonly string[];
+  /** Close the manager, then the Redis client and MySQL DataSource it opened. */
   close(): Promise<void>;
 }
 

@@ -7,8 +7,16 @@ import { formatInspection, formatList, formatRelease, inspectionJson } from './c
 
 /** Where `dlock` reads and writes: the process' streams, or test doubles. */
 export interface CliIo {
-  readonly stdout: { write(text: string): unknown };
-  readonly stderr: { write(text: string): unknown };
+  /** Where answers go. */
+  readonly stdout: {
+    /** Write `text` as is. */
+    write(text: string): unknown;
+  };
+  /** Where errors and refusals go. */
+  readonly stderr: {
+    /** Write `text` as is. */
+    write(text: string): unknown;
+  };
   /** Read for the `release` confirmation; `isTTY` says whether a person can answer. */
   readonly stdin: NodeJS.ReadableStream & { readonly isTTY?: boolean | undefined };
   /** Stops `watch` (Ctrl-C). */

@@ -131,7 +131,10 @@ export function describeSharedLockConformance(parts: SharedLockConformanceParts)
     it("a holder's permit comes back when its lease runs out; its late release and extend free nobody else's", async (context) => {
       const [a, b, c] = await sharedBackends(context, 'semaphore', 3);
       const key = freshKey('semaphore-expiry');
-      const stale = (await a!.acquireShared({ ...request(key, { leaseMs: shortLeaseMs }), ...semaphore(1) }))!;
+      const stale = (await a!.acquireShared({
+        ...request(key, { leaseMs: shortLeaseMs }),
+        ...semaphore(1),
+      }))!;
       const startedAt = Date.now();
       const fresh = (await b!.acquireShared({ ...request(key, { waitMs: 10_000 }), ...semaphore(1) }))!;
       expect(fresh).not.toBeNull();
@@ -285,7 +288,9 @@ export function describeSharedLockConformance(parts: SharedLockConformanceParts)
       expect(broken).toBe(false);
       expect(maxReaders).toBeGreaterThan(1);
       await managers[0]!.withLock(key, { mode: 'read' }, async () => {
-        await expect(managers[1]!.withLock(key, {}, () => 'ran')).rejects.toBeInstanceOf(LockNotAcquiredError);
+        await expect(managers[1]!.withLock(key, {}, () => 'ran')).rejects.toBeInstanceOf(
+          LockNotAcquiredError,
+        );
       });
     });
   });

@@ -126,10 +126,11 @@ export function DistributedLock<
   if (mode !== 'read' && mode !== 'write') {
     throw new InvalidLockOptionsError(`mode must be "read" or "write", got ${describeValue(mode)}.`);
   }
-  return lockDecorator(options, { name: 'DistributedLock', mode, permits: undefined }) as DistributedLockDecorator<
-    K,
-    S
-  >;
+  return lockDecorator(options, {
+    name: 'DistributedLock',
+    mode,
+    permits: undefined,
+  }) as DistributedLockDecorator<K, S>;
 }
 
 /**
@@ -161,10 +162,11 @@ export function DistributedSemaphore<
   if ((options as { mode?: unknown }).mode !== undefined) {
     throw new InvalidLockOptionsError('@DistributedSemaphore has no mode: leave mode out.');
   }
-  return lockDecorator(options, { name: 'DistributedSemaphore', mode: undefined, permits }) as DistributedLockDecorator<
-    K,
-    S
-  >;
+  return lockDecorator(options, {
+    name: 'DistributedSemaphore',
+    mode: undefined,
+    permits,
+  }) as DistributedLockDecorator<K, S>;
 }
 
 interface DecoratorVariant {
@@ -174,7 +176,9 @@ interface DecoratorVariant {
 }
 
 function lockDecorator(
-  options: DistributedLockOptions<LockKey, OnLocked, string> | DistributedSemaphoreOptions<string | LockKeyFunctionOne, OnLocked, string>,
+  options:
+    | DistributedLockOptions<LockKey, OnLocked, string>
+    | DistributedSemaphoreOptions<string | LockKeyFunctionOne, OnLocked, string>,
   variant: DecoratorVariant,
 ): unknown {
   const decoratorName = `@${variant.name}`;

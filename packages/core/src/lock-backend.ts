@@ -92,7 +92,11 @@ export type SharedLockType = 'semaphore' | 'read';
 
 /** What kind of shared hold `acquireShared` is asked for. */
 export type SharedLockKind =
-  | { readonly type: 'semaphore'; /** At most this many holders at once (positive integer). */ readonly permits: number }
+  | {
+      readonly type: 'semaphore';
+      /** At most this many holders at once (positive integer). */
+      readonly permits: number;
+    }
   | { readonly type: 'read' };
 
 /** An {@link BackendAcquireRequest} for a shared hold. */

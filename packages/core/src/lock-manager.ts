@@ -255,10 +255,7 @@ export class LockManager<B extends string = string> extends EventEmitter<LockMan
     return this.#handle(plan, options.autoRenew === true);
   }
 
-  async #tryRun<T>(
-    plan: LockCallPlan,
-    fn: (scope: LockScope) => Promise<T> | T,
-  ): Promise<TryLockResult<T>> {
+  async #tryRun<T>(plan: LockCallPlan, fn: (scope: LockScope) => Promise<T> | T): Promise<TryLockResult<T>> {
     let taken: TakenLock[];
     try {
       taken = await this.#acquirer.acquireAll(plan, true);

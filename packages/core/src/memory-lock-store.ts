@@ -1,5 +1,5 @@
-import type { BackendForceReleaseResult, BackendLockState, LockOwnerRecord } from './lock-inspection.js';
 import { SemaphorePermitsMismatchError } from './errors.js';
+import type { BackendForceReleaseResult, BackendLockState, LockOwnerRecord } from './lock-inspection.js';
 
 interface StoredLock {
   readonly token: string;
@@ -110,8 +110,8 @@ export class MemoryLockStore {
     const position = sleeper ? queue.indexOf(sleeper) : -1;
     const ahead = position >= 0 ? queue.slice(0, position) : queue;
     if (ahead.some((waiting) => waiting.kind !== 'read')) return undefined;
-    let readers = this.#readers.get(key);
-    if (!readers) this.#readers.set(key, (readers = new Map()));
+    const readers = this.#readers.get(key) ?? new Map<string, number>();
+    this.#readers.set(key, readers);
     readers.set(token, Date.now() + leaseMs);
     return this.#nextFence(this.#fences, key);
   }
@@ -255,7 +255,10 @@ export class MemoryLockStore {
   #wakeHead(key: string): void {
     const queue = this.#sleepers.get(key);
     if (!queue?.[0]) return;
-    if (queue[0].kind !== 'read') return queue[0].wake();
+    if (queue[0].kind !== 'read') {
+      queue[0].wake();
+      return;
+    }
     for (const sleeper of queue) {
       if (sleeper.kind !== 'read') break;
       sleeper.wake();

@@ -163,18 +163,22 @@ describe('read-write locks (memory backend)', () => {
     const runs = Array.from({ length: 16 }, (_, i) => {
       const manager = (i % 2 ? a : b)!;
       const write = i % 4 === 3;
-      return manager.withLock('rw', { mode: write ? 'write' : 'read', retry: { waitMs: 10_000 } }, async () => {
-        if (write) {
-          if (writing) broken = true;
-          writing = true;
-          await sleep(10);
-          writing = false;
-        } else {
-          if (writing) broken = true;
-          await readers.run(20);
-          if (writing) broken = true;
-        }
-      });
+      return manager.withLock(
+        'rw',
+        { mode: write ? 'write' : 'read', retry: { waitMs: 10_000 } },
+        async () => {
+          if (write) {
+            if (writing) broken = true;
+            writing = true;
+            await sleep(10);
+            writing = false;
+          } else {
+            if (writing) broken = true;
+            await readers.run(20);
+            if (writing) broken = true;
+          }
+        },
+      );
     });
     await Promise.all(runs);
     expect(broken).toBe(false);
@@ -226,7 +230,9 @@ describe('read-write locks (memory backend)', () => {
   it('write inside read of the same key is refused at once; read inside write re-enters', async () => {
     const [a] = managers(1);
     await a!.withLock('nest', { mode: 'read' }, async () => {
-      await expect(a!.withLock('nest', { mode: 'write' }, () => 'ran')).rejects.toBeInstanceOf(LockUpgradeError);
+      await expect(a!.withLock('nest', { mode: 'write' }, () => 'ran')).rejects.toBeInstanceOf(
+        LockUpgradeError,
+      );
       await expect(a!.withLock('nest', {}, () => 'ran')).rejects.toBeInstanceOf(LockUpgradeError);
       await expect(a!.withLock('nest', { mode: 'read' }, () => 'read')).resolves.toBe('read');
     });

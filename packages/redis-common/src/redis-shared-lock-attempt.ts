@@ -251,14 +251,20 @@ function runRelease(target: RedisSharedLockTarget): Promise<boolean> {
   });
 }
 
-async function bounded(target: RedisSharedLockTarget, action: string, reply: Promise<boolean>): Promise<boolean> {
+async function bounded(
+  target: RedisSharedLockTarget,
+  action: string,
+  reply: Promise<boolean>,
+): Promise<boolean> {
   const health = RedisConnectionHealth.of(target.client);
   try {
     return await waitOrAbort(reply, {
       timeoutMs: target.settings.commandTimeoutMs,
       timeoutError: () => {
         const cause = health.unreachableCause;
-        return cause ? unreachable(target, action, cause, health.address) : noAnswer(target, action, health.address);
+        return cause
+          ? unreachable(target, action, cause, health.address)
+          : noAnswer(target, action, health.address);
       },
     });
   } catch (error) {

@@ -76,7 +76,12 @@ describe('semaphores and read-write locks across 4 OS processes (redis-pubsub)',
     const id = randomUUID();
     const key = `test:shared-processes:stream:${id}`;
     const observe = `test:shared-processes:observe:${id}`;
-    const running = workers(4, { MODE: 'readers', LOCK_KEY: key, OBSERVE_PREFIX: observe, DURATION_MS: '5000' });
+    const running = workers(4, {
+      MODE: 'readers',
+      LOCK_KEY: key,
+      OBSERVE_PREFIX: observe,
+      DURATION_MS: '5000',
+    });
     const manager = new LockManager({ backends: { pubsub: new RedisPubSubLockBackend(newClient()) } });
     try {
       // Let the stream get going: readers are inside all the time from now on.
@@ -98,10 +103,16 @@ describe('semaphores and read-write locks across 4 OS processes (redis-pubsub)',
     expect((await observed(observe)).violations).toBe(0);
   });
 
-  it("a permit holder killed with SIGKILL: its permit comes back when its lease ends, not before", async () => {
+  it('a permit holder killed with SIGKILL: its permit comes back when its lease ends, not before', async () => {
     const id = randomUUID();
     const key = `test:shared-processes:sigkill:${id}`;
-    const [holder] = workers(1, { MODE: 'hold', LOCK_KEY: key, OBSERVE_PREFIX: 'unused', PERMITS: '2', LEASE_MS: '1500' });
+    const [holder] = workers(1, {
+      MODE: 'hold',
+      LOCK_KEY: key,
+      OBSERVE_PREFIX: 'unused',
+      PERMITS: '2',
+      LEASE_MS: '1500',
+    });
     await holder!.waitForLine('holding');
     const manager = new LockManager({ backends: { pubsub: new RedisPubSubLockBackend(newClient()) } });
     try {

@@ -18,12 +18,12 @@ import {
   beginRedisAcquire,
   type RedisAcquireAttempt,
   type RedisLockAttempt,
-  redisSharedLockTarget,
   type RedisLockClient,
   type RedisLockFormat,
   type RedisLockFormatOptions,
   RedisLockInspector,
   redisBackendClosedError,
+  redisSharedLockTarget,
   resolveRedisLockFormat,
 } from '@dlock/redis-common';
 import { backoffDelayMs } from './spin-backoff.js';

@@ -43,14 +43,14 @@ async function inside(role: 'permit' | 'read' | 'write', ms = sectionMs): Promis
 
 class Payments {
   @DistributedSemaphore({ key: '{0}', permits, retry, manager })
-  async authorise(semaphoreKey: string): Promise<void> {
+  async authorise(_semaphoreKey: string): Promise<void> {
     await inside('permit');
   }
 }
 
 class Catalog {
   @DistributedLock({ key: '{0}', mode: 'read', retry, manager })
-  async read(lockKey: string, ms: number): Promise<void> {
+  async read(_lockKey: string, ms: number): Promise<void> {
     await inside('read', ms);
   }
 }

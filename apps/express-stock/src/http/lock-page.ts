@@ -7,11 +7,8 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 /**
  * The sample's guard: only requests from this machine see the lock page. A real app passes its
  * admin check (session role, SSO group, an internal network) instead.
- *
- * @example
- * onlyFromThisMachine(request); // true for curl http://127.0.0.1:3000/locks
  */
-export function onlyFromThisMachine(request: Request): boolean {
+function onlyFromThisMachine(request: Request): boolean {
   return LOOPBACK.has(request.socket.remoteAddress ?? '');
 }
 

@@ -38,7 +38,7 @@ export async function runDlock(args: readonly string[]): Promise<CliRun> {
   return { code, stdout, stderr };
 }
 
-/** A process holding one lock (test/support/hold-lock.ts), and what it printed. */
+/** A process holding one lock (test/workers/hold-lock-worker.ts), and what it printed. */
 export interface LockHolder {
   readonly pid: number;
   readonly fencingToken: number | undefined;
@@ -54,7 +54,7 @@ export async function startHolder(
   key: string,
   label: string,
 ): Promise<LockHolder> {
-  const child = spawnTs('test/support/hold-lock.ts', [store, url, key, label]);
+  const child = spawnTs('test/workers/hold-lock-worker.ts', [store, url, key, label]);
   let output = '';
   let markLost!: () => void;
   const lost = new Promise<void>((resolve) => {

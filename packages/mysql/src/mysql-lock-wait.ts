@@ -89,6 +89,10 @@ export async function waitForNamedLock(options: WaitForNamedLockOptions): Promis
     }
 
     if (acquired !== null && acquired !== undefined && Number(acquired) === 1) {
+      // Granted as the deadline cut it short: a KILL QUERY may still be on its way and would hit
+      // this session's next statement. The wait is over anyway: give it up (the tainted
+      // connection is destroyed, which frees the lock).
+      if (cut) return false;
       if (!signal.aborted) return true;
       // Taken just as the caller gave up: the caller destroys this connection, which frees it.
       connection.tainted = true;

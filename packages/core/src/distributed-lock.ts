@@ -2,7 +2,7 @@ import type { KeyFitsMethod, SkipFitsResult } from './decorator-type-checks.js';
 import { getDefaultLockManager } from './default-manager.js';
 import { describeValue } from './duration.js';
 import { InvalidLockKeyError, InvalidLockOptionsError } from './errors.js';
-import { parseKeyTemplate, validateLockKey } from './key-template.js';
+import { compileKey } from './key-compiler.js';
 import type { LockManager } from './lock-manager.js';
 import {
   type DefaultBackendName,
@@ -62,8 +62,7 @@ export interface DistributedSemaphoreOptions<
 }
 
 /** A key function that returns one key (a semaphore has one key). */
-// biome-ignore lint/suspicious/noExplicitAny: any parameter list; KeyFitsMethod checks it against the method
-export type LockKeyFunctionOne = (...args: any[]) => string;
+export type LockKeyFunctionOne = (...args: never[]) => string;
 
 /** What `getDistributedLockMetadata` returns for a decorated method. */
 export interface DistributedLockMetadata extends LockOptions {
@@ -289,29 +288,6 @@ export function getDistributedLockMetadata(
     typeof target === 'function' && !(methodName in target) ? (target.prototype as object) : target;
   const method = (owner as Record<string | symbol, unknown>)[methodName];
   return typeof method === 'function' ? lockMetadata.get(method) : undefined;
-}
-
-function compileKey(key: unknown): (args: readonly unknown[]) => string | string[] {
-  if (typeof key === 'string') {
-    const template = parseKeyTemplate(key);
-    return (args) => template.resolve(args);
-  }
-  if (typeof key === 'function') {
-    return (args) => {
-      const result: unknown = key(...args);
-      if (typeof result === 'string') return validateLockKey(result);
-      if (Array.isArray(result)) {
-        if (result.length === 0) throw new InvalidLockKeyError('The key function returned an empty array.');
-        return result.map((item) => validateLockKey(item));
-      }
-      throw new InvalidLockKeyError(
-        `The key function must return a string or an array of strings, got ${result === null ? 'null' : typeof result}.`,
-      );
-    };
-  }
-  throw new InvalidLockKeyError(
-    `@DistributedLock key must be a template string like 'stock:{0}' or a function of the arguments, got ${key === null ? 'null' : typeof key}.`,
-  );
 }
 
 function isStandardContext(value: unknown): value is { kind: string; name: string | symbol } {

@@ -22,12 +22,9 @@ export {
   LockBackendError,
   LockCapacityError,
   LockError,
-  LockKindUnsupportedError,
   LockLostError,
   LockNotAcquiredError,
   LockTimeoutError,
-  LockUpgradeError,
-  SemaphorePermitsMismatchError,
 } from './errors.js';
 export type { KeyTemplate } from './key-template.js';
 export { MAX_KEY_LENGTH, parseKeyTemplate } from './key-template.js';
@@ -74,7 +71,7 @@ export type {
   LockOwnerSession,
 } from './lock-inspection.js';
 export { defaultAppName, LockInspectionUnsupportedError, processLockOwner } from './lock-inspection.js';
-export type { LockManagerOptions, LockScope, TryLockResult } from './lock-manager.js';
+export type { LockManagerOptions } from './lock-manager.js';
 export { LockManager } from './lock-manager.js';
 export type {
   AcquireOptions,
@@ -94,9 +91,15 @@ export type {
 export { DEFAULT_LEASE_MS, DEFAULT_WAIT_MS } from './lock-options.js';
 export type { LockRoute, LockRouteRequest } from './lock-route.js';
 export { recommendedRoute } from './lock-route.js';
+export type { LockScope, TryLockResult } from './lock-scope-runner.js';
 export type { MemoryLockBackendOptions } from './memory-lock-backend.js';
 export { MemoryLockBackend } from './memory-lock-backend.js';
 export { MemoryLockStore } from './memory-lock-store.js';
+export {
+  LockKindUnsupportedError,
+  LockUpgradeError,
+  SemaphorePermitsMismatchError,
+} from './shared-lock-errors.js';
 export type { WaitOrAbortOptions } from './wait-or-abort.js';
 export { waitOrAbort } from './wait-or-abort.js';
 export { Wakeup } from './wakeup.js';

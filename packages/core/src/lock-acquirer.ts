@@ -6,8 +6,6 @@ import {
   LockError,
   LockNotAcquiredError,
   LockTimeoutError,
-  LockUpgradeError,
-  SemaphorePermitsMismatchError,
   withBackendName,
 } from './errors.js';
 import { HeldLock, type HeldLockInit } from './held-lock.js';
@@ -19,6 +17,7 @@ import { findHeldLock } from './lock-context.js';
 import type { LockEventListening, LockEventSink } from './lock-events.js';
 import type { LockOwnerRecord } from './lock-inspection.js';
 import type { LockReleaser } from './lock-releaser.js';
+import { LockUpgradeError, SemaphorePermitsMismatchError } from './shared-lock-errors.js';
 
 /** What every event about one acquisition carries. */
 type LockEventFields = ReturnType<typeof lockEventBase>;

@@ -1,10 +1,11 @@
 import { describeValue } from './duration.js';
-import { InvalidLockKeyError, InvalidLockOptionsError, LockKindUnsupportedError } from './errors.js';
+import { InvalidLockKeyError, InvalidLockOptionsError } from './errors.js';
 import { validateLockKey } from './key-template.js';
 import type { LockBackend, SharedLockType } from './lock-backend.js';
 import type { CallLockOptions, LockDefaults } from './lock-options.js';
 import { resolveTiming } from './lock-options.js';
 import { type LockRoute, recommendedRoute } from './lock-route.js';
+import { LockKindUnsupportedError } from './shared-lock-errors.js';
 
 /**
  * What a call holds: an exclusive lock (a write lock: what every lock without `mode` is), a read

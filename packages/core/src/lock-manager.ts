@@ -1,29 +1,19 @@
 import { EventEmitter } from 'node:events';
-import { assertDuration, describeValue } from './duration.js';
-import {
-  InvalidLockKeyError,
-  InvalidLockOptionsError,
-  LockBackendError,
-  LockError,
-  LockNotAcquiredError,
-  LockTimeoutError,
-} from './errors.js';
+import { InvalidLockKeyError, InvalidLockOptionsError, LockBackendError } from './errors.js';
 import { HeldLockRegistry } from './held-lock-registry.js';
 import { LagGuard } from './lag-guard.js';
 import { LocalKeyQueue } from './local-key-queue.js';
-import { freshLocks, LockAcquirer, type TakenLock } from './lock-acquirer.js';
+import { LockAcquirer } from './lock-acquirer.js';
 import type { LockBackend } from './lock-backend.js';
 import { type LockCallPlan, LockPlanner } from './lock-call-plan.js';
-import { type LockInfo, runWithHeldLocks } from './lock-context.js';
 import {
   emitSafely,
   type LockEventListening,
   type LockEventSink,
   type LockManagerEvents,
 } from './lock-events.js';
-import { type LockHandle, ownedLockHandle, reentrantLockHandle } from './lock-handle.js';
+import { type LockHandle } from './lock-handle.js';
 import {
-  defaultAppName,
   type ForceReleaseOptions,
   type ForceReleaseResult,
   type InspectOptions,
@@ -32,6 +22,7 @@ import {
   processLockOwner,
 } from './lock-inspection.js';
 import { LockInspector } from './lock-inspector.js';
+import { resolveManagerOptions } from './lock-manager-options.js';
 import type {
   AcquireOptions,
   AcquireSemaphoreOptions,
@@ -41,6 +32,7 @@ import type {
 } from './lock-options.js';
 import { LockReleaser } from './lock-releaser.js';
 import type { LockRoute } from './lock-route.js';
+import { type LockScope, LockScopeRunner, type TryLockResult } from './lock-scope-runner.js';
 
 /** Options of a {@link LockManager}; `B` is the names of its backends. */
 export interface LockManagerOptions<B extends string = string> {
@@ -68,19 +60,6 @@ export interface LockManagerOptions<B extends string = string> {
   readonly appName?: string | undefined;
 }
 
-/** What the function given to {@link LockManager.withLock} receives. */
-export interface LockScope {
-  /** One entry per key, in acquisition order; the same objects `currentLock()` returns. */
-  readonly locks: readonly LockInfo[];
-  /** Aborts as soon as any lock of this scope is lost. */
-  readonly signal: AbortSignal;
-}
-
-/** What {@link LockManager.tryWithLock} resolves to. */
-export type TryLockResult<T> =
-  | { readonly acquired: true; readonly value: T }
-  | { readonly acquired: false; readonly reason: 'held' | 'timeout' };
-
 const MANAGER_CLOSED_REASON = 'the lock manager was closed';
 
 /**
@@ -98,7 +77,7 @@ export class LockManager<B extends string = string> extends EventEmitter<LockMan
   readonly #registry: HeldLockRegistry;
   readonly #releaser: LockReleaser;
   readonly #acquirer: LockAcquirer;
-  readonly #emit: LockEventSink;
+  readonly #runner: LockScopeRunner;
   readonly #inspector: LockInspector;
   #closed: Promise<void> | undefined;
 
@@ -112,24 +91,13 @@ export class LockManager<B extends string = string> extends EventEmitter<LockMan
       route: options.route,
       defaults: options.defaults,
     });
-    const keyPrefix = options.keyPrefix ?? '';
-    if (typeof keyPrefix !== 'string') throw new InvalidLockOptionsError('keyPrefix must be a string.');
-    if (options.defaults?.waitMs !== undefined) assertDuration('defaults.waitMs', options.defaults.waitMs);
+    const { keyPrefix, lagAlarmShare, appName } = resolveManagerOptions(options);
     const emit: LockEventSink = (event, ...args) => emitSafely(this, event, ...args);
     const listening: LockEventListening = (event) => this.listenerCount(event) > 0;
-    this.#emit = emit;
     const localQueue = new LocalKeyQueue();
-    const lagAlarmShare = options.lagAlarmShare ?? 0.5;
-    if (typeof lagAlarmShare !== 'number' || !(lagAlarmShare > 0 && lagAlarmShare <= 1)) {
-      throw new InvalidLockOptionsError(
-        `lagAlarmShare must be a number in (0, 1], got ${describeValue(lagAlarmShare)}.`,
-      );
-    }
     const lagGuard = new LagGuard({ locks: () => this.#registry.locks, emit, alarmShare: lagAlarmShare });
     this.#registry = new HeldLockRegistry(localQueue, emit, (count) => lagGuard.watch(count));
     this.#releaser = new LockReleaser(this.#registry, emit, listening);
-    const appName = options.appName ?? defaultAppName();
-    if (typeof appName !== 'string') throw new InvalidLockOptionsError('appName must be a string.');
     this.#inspector = new LockInspector(new Map(Object.entries(options.backends)), keyPrefix);
     this.#acquirer = new LockAcquirer({
       owner: this,
@@ -140,6 +108,12 @@ export class LockManager<B extends string = string> extends EventEmitter<LockMan
       releaser: this.#releaser,
       emit,
       listening,
+    });
+    this.#runner = new LockScopeRunner({
+      acquirer: this.#acquirer,
+      releaser: this.#releaser,
+      registry: this.#registry,
+      emit,
     });
   }
 
@@ -178,7 +152,7 @@ export class LockManager<B extends string = string> extends EventEmitter<LockMan
   ): Promise<T> {
     assertFunction(fn, 'withLock');
     const plan = this.#plan(keys, options);
-    return this.#runHolding(await this.#acquirer.acquireAll(plan, true), fn);
+    return this.#runner.run(plan, fn);
   }
 
   /**
@@ -196,7 +170,7 @@ export class LockManager<B extends string = string> extends EventEmitter<LockMan
     fn: (scope: LockScope) => Promise<T> | T,
   ): Promise<TryLockResult<T>> {
     assertFunction(fn, 'tryWithLock');
-    return this.#tryRun(this.#plan(keys, options), fn);
+    return this.#runner.tryRun(this.#plan(keys, options), fn);
   }
 
   /**
@@ -222,7 +196,7 @@ export class LockManager<B extends string = string> extends EventEmitter<LockMan
   ): Promise<T> {
     assertFunction(fn, 'withSemaphore');
     const plan = this.#planSemaphore(key, options);
-    return this.#runHolding(await this.#acquirer.acquireAll(plan, true), fn);
+    return this.#runner.run(plan, fn);
   }
 
   /**
@@ -239,7 +213,7 @@ export class LockManager<B extends string = string> extends EventEmitter<LockMan
     fn: (scope: LockScope) => Promise<T> | T,
   ): Promise<TryLockResult<T>> {
     assertFunction(fn, 'tryWithSemaphore');
-    return this.#tryRun(this.#planSemaphore(key, options), fn);
+    return this.#runner.tryRun(this.#planSemaphore(key, options), fn);
   }
 
   /**
@@ -252,26 +226,7 @@ export class LockManager<B extends string = string> extends EventEmitter<LockMan
    */
   async acquireSemaphore(key: string, options: AcquireSemaphoreOptions<B>): Promise<LockHandle> {
     const plan = this.#planSemaphore(key, options);
-    return this.#handle(plan, options.autoRenew === true);
-  }
-
-  async #tryRun<T>(plan: LockCallPlan, fn: (scope: LockScope) => Promise<T> | T): Promise<TryLockResult<T>> {
-    let taken: TakenLock[];
-    try {
-      taken = await this.#acquirer.acquireAll(plan, true);
-    } catch (error) {
-      const reason = skipReason(error);
-      if (!reason) throw error;
-      this.#emit('skipped', {
-        key: reason.key ?? plan.keys[0]!,
-        backend: plan.backendName,
-        label: plan.label,
-        keyTemplate: plan.keyTemplate,
-        reason: reason.reason,
-      });
-      return { acquired: false, reason: reason.reason };
-    }
-    return { acquired: true, value: await this.#runHolding(taken, fn) };
+    return this.#runner.handle(plan, options.autoRenew === true);
   }
 
   /**
@@ -285,15 +240,7 @@ export class LockManager<B extends string = string> extends EventEmitter<LockMan
   async acquire(key: string, options: AcquireOptions<B> = {}): Promise<LockHandle> {
     if (Array.isArray(key))
       throw new InvalidLockKeyError('acquire() takes one key; use withLock() for several.');
-    return this.#handle(this.#plan(key, options), options.autoRenew === true);
-  }
-
-  async #handle(plan: LockCallPlan, autoRenew: boolean): Promise<LockHandle> {
-    const [taken] = await this.#acquirer.acquireAll(plan, autoRenew);
-    const { lock, fresh } = taken!;
-    return fresh
-      ? ownedLockHandle(lock, { releaser: this.#releaser, registry: this.#registry })
-      : reentrantLockHandle(lock);
+    return this.#runner.handle(this.#plan(key, options), options.autoRenew === true);
   }
 
   /**
@@ -371,39 +318,8 @@ export class LockManager<B extends string = string> extends EventEmitter<LockMan
     }
     return this.#planner.plan(key, options, { permits: options.permits });
   }
-
-  async #runHolding<T>(taken: readonly TakenLock[], fn: (scope: LockScope) => Promise<T> | T): Promise<T> {
-    const fresh = freshLocks(taken);
-    const scope: LockScope = {
-      locks: taken.map(({ lock }) => lock.view),
-      signal:
-        taken.length === 1 ? taken[0]!.lock.signal : AbortSignal.any(taken.map(({ lock }) => lock.signal)),
-    };
-    let outcome: { ok: true; value: T } | { ok: false; error: unknown };
-    try {
-      outcome = { ok: true, value: await runWithHeldLocks(fresh, () => fn(scope)) };
-    } catch (error) {
-      outcome = { ok: false, error };
-    }
-    const lost = await this.#releaser.releaseAll(fresh, { honorHold: true });
-    if (lost) {
-      if (!outcome.ok && lost.cause === undefined)
-        Object.defineProperty(lost, 'cause', { value: outcome.error });
-      throw lost;
-    }
-    if (!outcome.ok) throw outcome.error;
-    return outcome.value;
-  }
 }
 
 function assertFunction(fn: unknown, method: string): void {
   if (typeof fn !== 'function') throw new TypeError(`${method}(keys, options, fn): fn must be a function.`);
-}
-
-/** Why a lock stayed taken, when that is the error: the answer `tryWithLock` gives instead. */
-function skipReason(error: unknown): { key: string | undefined; reason: 'held' | 'timeout' } | undefined {
-  if (!LockError.isInstance(error)) return undefined;
-  if (LockNotAcquiredError.isInstance(error)) return { key: error.key, reason: 'held' };
-  if (LockTimeoutError.isInstance(error)) return { key: error.key, reason: 'timeout' };
-  return undefined;
 }

@@ -12,13 +12,12 @@ export interface ReleaseMode {
 export class LockReleaser {
   readonly #registry: HeldLockRegistry;
   readonly #emit: LockEventSink;
-
   readonly #listening: LockEventListening;
 
-  constructor(registry: HeldLockRegistry, emit: LockEventSink, listening: LockEventListening = () => true) {
-    this.#listening = listening;
+  constructor(registry: HeldLockRegistry, emit: LockEventSink, listening: LockEventListening) {
     this.#registry = registry;
     this.#emit = emit;
+    this.#listening = listening;
   }
 
   /** Release in reverse order; resolves to the first loss found, if any. Never rejects. */
@@ -57,7 +56,8 @@ export class LockReleaser {
     } finally {
       this.#registry.forget(lock);
     }
-    if (stillOurs && !lock.lostError) {
+    // The event object is built only for listeners: most managers have none.
+    if (stillOurs && !lock.lostError && this.#listening('released')) {
       this.#emit('released', { ...lockEventBase(lock), heldMs: Date.now() - lock.acquiredAt, untilLeaseEnd });
     }
     return lock.lostError;

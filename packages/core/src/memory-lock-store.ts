@@ -1,5 +1,5 @@
-import { SemaphorePermitsMismatchError } from './errors.js';
 import type { BackendForceReleaseResult, BackendLockState, LockOwnerRecord } from './lock-inspection.js';
+import { SemaphorePermitsMismatchError } from './shared-lock-errors.js';
 
 interface StoredLock {
   readonly token: string;

@@ -1,0 +1,109 @@
+import { LockError, LockNotAcquiredError, LockTimeoutError } from './errors.js';
+import type { HeldLockRegistry } from './held-lock-registry.js';
+import { freshLocks, type LockAcquirer, type TakenLock } from './lock-acquirer.js';
+import type { LockCallPlan } from './lock-call-plan.js';
+import { type LockInfo, runWithHeldLocks } from './lock-context.js';
+import type { LockEventSink } from './lock-events.js';
+import { type LockHandle, ownedLockHandle, reentrantLockHandle } from './lock-handle.js';
+import type { LockReleaser } from './lock-releaser.js';
+
+/** What the function given to `LockManager.withLock` receives. */
+export interface LockScope {
+  /** One entry per key, in acquisition order; the same objects `currentLock()` returns. */
+  readonly locks: readonly LockInfo[];
+  /** Aborts as soon as any lock of this scope is lost. */
+  readonly signal: AbortSignal;
+}
+
+/** What `LockManager.tryWithLock` resolves to. */
+export type TryLockResult<T> =
+  | { readonly acquired: true; readonly value: T }
+  | { readonly acquired: false; readonly reason: 'held' | 'timeout' };
+
+/**
+ * Runs a planned call: takes its locks, runs the work inside them (or hands out a handle), releases
+ * them in reverse, and turns a loss into the call's outcome. The manager's public methods are this,
+ * plus planning.
+ */
+export class LockScopeRunner {
+  readonly #acquirer: LockAcquirer;
+  readonly #releaser: LockReleaser;
+  readonly #registry: HeldLockRegistry;
+  readonly #emit: LockEventSink;
+
+  constructor(parts: {
+    readonly acquirer: LockAcquirer;
+    readonly releaser: LockReleaser;
+    readonly registry: HeldLockRegistry;
+    readonly emit: LockEventSink;
+  }) {
+    this.#acquirer = parts.acquirer;
+    this.#releaser = parts.releaser;
+    this.#registry = parts.registry;
+    this.#emit = parts.emit;
+  }
+
+  async run<T>(plan: LockCallPlan, fn: (scope: LockScope) => Promise<T> | T): Promise<T> {
+    return this.#runHolding(await this.#acquirer.acquireAll(plan, true), fn);
+  }
+
+  /** Like {@link run}, but a lock that stays taken is an answer (and a `skipped` event). */
+  async tryRun<T>(plan: LockCallPlan, fn: (scope: LockScope) => Promise<T> | T): Promise<TryLockResult<T>> {
+    let taken: TakenLock[];
+    try {
+      taken = await this.#acquirer.acquireAll(plan, true);
+    } catch (error) {
+      const reason = skipReason(error);
+      if (!reason) throw error;
+      this.#emit('skipped', {
+        key: reason.key ?? plan.keys[0]!,
+        backend: plan.backendName,
+        label: plan.label,
+        keyTemplate: plan.keyTemplate,
+        reason: reason.reason,
+      });
+      return { acquired: false, reason: reason.reason };
+    }
+    return { acquired: true, value: await this.#runHolding(taken, fn) };
+  }
+
+  /** One lock as a handle the caller releases; renewed only with `autoRenew`. */
+  async handle(plan: LockCallPlan, autoRenew: boolean): Promise<LockHandle> {
+    const [taken] = await this.#acquirer.acquireAll(plan, autoRenew);
+    const { lock, fresh } = taken!;
+    return fresh
+      ? ownedLockHandle(lock, { releaser: this.#releaser, registry: this.#registry })
+      : reentrantLockHandle(lock);
+  }
+
+  async #runHolding<T>(taken: readonly TakenLock[], fn: (scope: LockScope) => Promise<T> | T): Promise<T> {
+    const fresh = freshLocks(taken);
+    const scope: LockScope = {
+      locks: taken.map(({ lock }) => lock.view),
+      signal:
+        taken.length === 1 ? taken[0]!.lock.signal : AbortSignal.any(taken.map(({ lock }) => lock.signal)),
+    };
+    let outcome: { ok: true; value: T } | { ok: false; error: unknown };
+    try {
+      outcome = { ok: true, value: await runWithHeldLocks(fresh, () => fn(scope)) };
+    } catch (error) {
+      outcome = { ok: false, error };
+    }
+    const lost = await this.#releaser.releaseAll(fresh, { honorHold: true });
+    if (lost) {
+      if (!outcome.ok && lost.cause === undefined)
+        Object.defineProperty(lost, 'cause', { value: outcome.error });
+      throw lost;
+    }
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
+  }
+}
+
+/** Why a lock stayed taken, when that is the error: the answer `tryWithLock` gives instead. */
+function skipReason(error: unknown): { key: string | undefined; reason: 'held' | 'timeout' } | undefined {
+  if (!LockError.isInstance(error)) return undefined;
+  if (LockNotAcquiredError.isInstance(error)) return { key: error.key, reason: 'held' };
+  if (LockTimeoutError.isInstance(error)) return { key: error.key, reason: 'timeout' };
+  return undefined;
+}

@@ -84,7 +84,9 @@ describe('generated lua-scripts.ts', () => {
     expect(Object.keys(LUA_SCRIPTS)).toHaveLength(files.length);
     for (const file of files) {
       const [, name, keys] = /^(.+)-(\d+)\.lua$/.exec(file)!;
-      const script = LUA_SCRIPTS[name as keyof typeof LUA_SCRIPTS];
+      // The generator names scripts in camelCase: rw-read-acquire-4.lua -> rwReadAcquire.
+      const camel = name!.replace(/-([a-z0-9])/g, (_, char: string) => char.toUpperCase());
+      const script = LUA_SCRIPTS[camel as keyof typeof LUA_SCRIPTS];
       const source = readFileSync(join(luaDir, file), 'utf8').replace(
         /^-- @include (\S+)$/gm,
         (_, path: string) => readFileSync(join(luaDir, path), 'utf8').trimEnd(),

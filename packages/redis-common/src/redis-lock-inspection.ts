@@ -5,6 +5,7 @@ import type {
   LockOwner,
   LockOwnerRecord,
 } from '@dlock/core';
+import type { Redis } from 'ioredis';
 import { runReleaseScript } from './generated/lua-scripts.js';
 import { isRedisCluster, type RedisLockClient } from './redis-client.js';
 import { parseRedisLockValue, redisLockKeys } from './redis-key-layout.js';
@@ -119,7 +120,7 @@ export class RedisLockInspector {
     const { keyPrefix } = this.#format;
     const escapedPrefix = redisLockKeys('', request.prefix).lock.slice(1, -1);
     const match = `${escapeGlob(keyPrefix)}{${escapeGlob(escapedPrefix)}*}`;
-    const nodes = isRedisCluster(this.#client) ? this.#client.nodes('master') : [this.#client];
+    const nodes = await this.#masters();
     const found = new Set<string>();
     const states: BackendLockState[] = [];
     for (const node of nodes) {
@@ -131,7 +132,7 @@ export class RedisLockInspector {
         steps += 1;
         const fresh = batch.filter((redisKey) => !found.has(redisKey));
         for (const redisKey of fresh) found.add(redisKey);
-        for (const state of await this.#inspectMany(fresh)) {
+        for (const state of await this.#inspectMany(node, fresh)) {
           if (state.held && states.length < request.limit) states.push(state);
         }
       } while (cursor !== '0' && steps < MAX_SCAN_STEPS && states.length < request.limit);
@@ -169,10 +170,20 @@ export class RedisLockInspector {
     return { released: false };
   }
 
-  async #inspectMany(redisKeys: readonly string[]): Promise<BackendLockState[]> {
+  /** The nodes to scan: the client itself, or every master of a Cluster (connecting it first). */
+  async #masters(): Promise<Redis[]> {
+    const client = this.#client;
+    if (!isRedisCluster(client)) return [client];
+    // A Cluster client knows its nodes only once connected; any command connects it.
+    if (client.nodes('master').length === 0) await client.ping();
+    return client.nodes('master');
+  }
+
+  /** Read `redisKeys` (all on `node`: one Cluster node's keys share its connection) in one pipeline. */
+  async #inspectMany(node: Redis, redisKeys: readonly string[]): Promise<BackendLockState[]> {
     if (redisKeys.length === 0) return [];
     const { keyPrefix } = this.#format;
-    const pipeline = this.#client.pipeline();
+    const pipeline = node.pipeline();
     for (const lockKey of redisKeys) {
       pipeline.get(lockKey).pttl(lockKey).zcard(`${lockKey}:queue`).get(`${lockKey}:owner`);
     }

@@ -13,7 +13,6 @@ import {
   redisLockKeys,
   runAcquireScript,
   runExtendScript,
-  runLuaScript,
   runReleaseScript,
 } from '../src/index.js';
 

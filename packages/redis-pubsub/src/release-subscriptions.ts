@@ -184,7 +184,10 @@ export class ReleaseSubscriptions {
     if (!entry) return;
     const separator = owner.indexOf(':');
     const fence = separator > 0 ? Number(owner.slice(0, separator)) : Number.NaN;
-    if (!Number.isSafeInteger(fence)) return entry.waiters.get(owner)?.notify();
+    if (!Number.isSafeInteger(fence)) {
+      entry.waiters.get(owner)?.notify();
+      return;
+    }
     const token = owner.slice(separator + 1);
     const waiter = entry.waiters.get(token);
     if (!waiter) return;

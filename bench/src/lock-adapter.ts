@@ -11,7 +11,7 @@ export type LibraryId =
   | 'redis-semaphore-2ms';
 
 /** Releases the lock the adapter took. */
-export type ReleaseLock = () => Promise<void>;
+type ReleaseLock = () => Promise<void>;
 
 /**
  * The one shape every library is driven through, so each scenario runs the same code for all:

@@ -1,9 +1,9 @@
 import type { LockConnection, StatementLimits } from './lock-connection.js';
 
 /** How long a name's counter row outlives its last acquisition before it may be pruned: 1 hour. */
-export const DEFAULT_FENCING_ROW_RETENTION_MS = 3_600_000;
+const DEFAULT_FENCING_ROW_RETENTION_MS = 3_600_000;
 /** At most one prune statement per backend in this interval: 1 minute. */
-export const DEFAULT_FENCING_PRUNE_INTERVAL_MS = 60_000;
+const DEFAULT_FENCING_PRUNE_INTERVAL_MS = 60_000;
 /** Rows deleted by one prune statement at most, so it never holds InnoDB locks for long. */
 const PRUNE_BATCH = 1_000;
 

@@ -16,6 +16,8 @@ export interface FencingCounterRetention {
   readonly retentionMs?: number | undefined;
   /** Least time between two prune statements of one backend. Default {@link DEFAULT_FENCING_PRUNE_INTERVAL_MS}. */
   readonly pruneIntervalMs?: number | undefined;
+  /** Runs a prune statement on another connection than the lock's (none: no pruning). */
+  readonly pruneElsewhere?: ((sql: string, parameters: readonly unknown[]) => Promise<unknown>) | undefined;
 }
 
 /**
@@ -26,8 +28,8 @@ export interface FencingCounterRetention {
  * across every client and survive restarts.
  *
  * Because a token is at least the clock, a row only matters while the clock has not passed it:
- * rows not bumped for `retentionMs` (1 hour) are deleted, at most once a minute, in batches, by the
- * connection that just took a lock. The next token of a pruned name starts again from the clock,
+ * rows not bumped for `retentionMs` (1 hour) are deleted, at most once a minute, in batches, in the
+ * background on another pooled connection (an index on `token` keeps that DELETE short). The next token of a pruned name starts again from the clock,
  * which is past the old one unless the database clock stepped back by more than `retentionMs`.
  * The table therefore holds about one row per name locked in the last hour, not one per name ever
  * locked. Older tables with small tokens (1, 2, 3, ...) keep working: the clock is far above them.
@@ -41,6 +43,8 @@ export class FencingCounter {
   readonly #create: boolean;
   readonly #retentionMs: number;
   readonly #pruneIntervalMs: number;
+  readonly #pruneElsewhere: FencingCounterRetention['pruneElsewhere'];
+  #pruning = false;
   #ready: Promise<void> | undefined;
   #lastPruneAt = Number.NEGATIVE_INFINITY;
 
@@ -53,6 +57,7 @@ export class FencingCounter {
     this.#create = create;
     this.#retentionMs = retention.retentionMs ?? DEFAULT_FENCING_ROW_RETENTION_MS;
     this.#pruneIntervalMs = retention.pruneIntervalMs ?? DEFAULT_FENCING_PRUNE_INTERVAL_MS;
+    this.#pruneElsewhere = retention.pruneElsewhere;
   }
 
   /**
@@ -69,7 +74,8 @@ export class FencingCounter {
         .execute(
           `CREATE TABLE IF NOT EXISTS ${this.#table} (
              name VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY,
-             token BIGINT UNSIGNED NOT NULL
+             token BIGINT UNSIGNED NOT NULL,
+             KEY dlock_fencing_token (token)
            ) ENGINE=InnoDB`,
           [],
           // Shared by every caller until it settles: one caller's abort must not fail the others.
@@ -95,26 +101,36 @@ export class FencingCounter {
     if (!Number.isSafeInteger(token) || token < 1) {
       throw new Error(`fencing counter returned no token (insertId ${String(insertId)})`);
     }
-    await this.#pruneIfDue(connection, limits);
+    this.#pruneIfDue();
     return token;
   }
 
-  /** Delete rows not bumped for retentionMs, at most once per pruneIntervalMs; never fails a caller. */
-  async #pruneIfDue(connection: LockConnection, limits: Omit<StatementLimits, 'action'>): Promise<void> {
+  /**
+   * Delete rows not bumped for retentionMs, at most once per pruneIntervalMs, in the background on
+   * another connection: it never delays or fails an acquisition, and a slow DELETE can never end
+   * the session that holds a lock.
+   */
+  #pruneIfDue(): void {
     const now = Date.now();
-    if (now - this.#lastPruneAt < this.#pruneIntervalMs) return;
+    if (!this.#pruneElsewhere || this.#pruning || now - this.#lastPruneAt < this.#pruneIntervalMs) return;
     this.#lastPruneAt = now;
-    const result = await connection
-      .execute(
-        `DELETE FROM ${this.#table} WHERE token < ${SERVER_MICROS} - ? LIMIT ${PRUNE_BATCH}`,
-        [Math.round(this.#retentionMs * 1000)],
-        { ...limits, action: 'pruning the fencing table' },
+    this.#pruning = true;
+    this.#pruneElsewhere(
+      `DELETE FROM ${this.#table} WHERE token < ${SERVER_MICROS} - ? LIMIT ${PRUNE_BATCH}`,
+      [Math.round(this.#retentionMs * 1000)],
+    )
+      .then(
+        (result) => {
+          // A full batch: more idle rows are likely left (a backlog, e.g. after an upgrade from a
+          // table that was never pruned): prune again at the next acquisition, not a minute later.
+          if ((result as { affectedRows?: number } | undefined)?.affectedRows === PRUNE_BATCH) {
+            this.#lastPruneAt = Number.NEGATIVE_INFINITY;
+          }
+        },
+        () => undefined,
       )
-      .catch(() => undefined);
-    // A full batch: more idle rows are likely left (a backlog, e.g. after an upgrade from a table
-    // that was never pruned): prune again at the next acquisition instead of a minute later.
-    if ((result as { affectedRows?: number } | undefined)?.affectedRows === PRUNE_BATCH) {
-      this.#lastPruneAt = Number.NEGATIVE_INFINITY;
-    }
+      .finally(() => {
+        this.#pruning = false;
+      });
   }
 }

@@ -115,6 +115,13 @@ export class LockConnection {
   /** Call `listener` once if the session ends while this connection is still ours. */
   onGone(listener: () => void): void {
     this.#onGone = listener;
+    // Already over (destroyed by an abandoned statement, or closed by the server): say so now.
+    if (this.#gone) listener();
+  }
+
+  /** True once the session is known to be over, and its named locks with it. */
+  get gone(): boolean {
+    return this.#gone;
   }
 
   /** Run one parameterized statement within `limits` and return its first row (`{}` when there is none). */

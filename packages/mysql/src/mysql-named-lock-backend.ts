@@ -9,6 +9,7 @@ import {
   LockBackendError,
   LockCapacityError,
   linkAbortSignals,
+  waitOrAbort,
 } from '@dlock/core';
 import type { DataSource } from 'typeorm';
 import { ConnectionSlots } from './connection-slots.js';
@@ -69,7 +70,15 @@ export class MySqlNamedLockBackend implements LockBackend {
     this.#fencing =
       this.#options.fencingTable === undefined
         ? undefined
-        : new FencingCounter(this.#options.fencingTable, this.#options.createFencingTable);
+        : new FencingCounter(this.#options.fencingTable, this.#options.createFencingTable, {
+            // Pruning runs on another pooled connection, in the background: never on the session
+            // that holds a lock, never inside an acquisition's deadline.
+            pruneElsewhere: (sql, parameters) =>
+              waitOrAbort(dataSource.query(sql, [...parameters]), {
+                timeoutMs: this.#options.commandTimeoutMs,
+                timeoutError: () => new Error('fencing table prune did not answer in time'),
+              }),
+          });
     this.#inspector = new MySqlLockInspector({
       dataSource,
       lockNameOf: (key) => this.lockNameOf(key),
@@ -232,6 +241,8 @@ export class MySqlNamedLockBackend implements LockBackend {
       const fencingToken = this.#fencing
         ? await this.#fencing.next(connection, name, limitsNow())
         : undefined;
+      // A session that ended meanwhile (an abandoned statement destroyed it) holds nothing.
+      if (connection.gone) throw new Error('the lock connection ended before the lock was handed over');
       const lock = new MySqlHeldLock({
         connection,
         name,

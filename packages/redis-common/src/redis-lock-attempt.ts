@@ -235,7 +235,9 @@ class HandedOverRedisLock implements BackendLock {
     this.#claimTimer = undefined;
     if (this.#released) return;
     try {
-      if (await this.extend(leaseMs)) return;
+      // Never shorter than what is left of the pickup lease: the expiry this lock already reported
+      // must stay at or before the real one (PEXPIRE sets the TTL, it does not only lengthen it).
+      if (await this.extend(Math.max(leaseMs, this.#expiresAt - Date.now()))) return;
       if (!this.#released) {
         this.#lost.abort(
           new LockBackendError(
@@ -259,7 +261,8 @@ class HandedOverRedisLock implements BackendLock {
       'extending',
       runExtendScript(client, keys, { token, leaseMs: toRedisMs(leaseMs) }),
     );
-    if (ours) this.#expiresAt = Math.max(this.#expiresAt, sentAt + leaseMs);
+    // PEXPIRE sets the TTL: the lease now ends leaseMs after the server saw it, at or after this.
+    if (ours) this.#expiresAt = sentAt + leaseMs;
     return ours;
   }
 

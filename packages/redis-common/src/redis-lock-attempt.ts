@@ -186,9 +186,10 @@ export interface RedisHandoff {
  * Take a lock that a release handed to `target.token` and announced in a handoff message, without a
  * claim round trip: the lock is ours on the pickup lease from the moment of the handoff, so the
  * caller may start at once. `expiresAt` starts at `firstSentAt + handoffLeaseMs` (never later than
- * the pickup lease's real end); after `claimAfterMs` the lock claims the caller's full lease with the
- * token-checked `extend` script (which never takes a free lock, so a claim that arrives after a
- * release does nothing), and `expiresAt` grows. If the claim finds the lock gone (the pickup lease ran
+ * the pickup lease's real end); after `claimAfterMs` the lock claims the caller's full lease, but
+ * never less than what is left of the pickup lease, with the token-checked `extend` script (which
+ * never takes a free lock, so a claim that arrives after a release does nothing); `expiresAt` then
+ * follows what Redis was told, so it never runs past the real expiry. If the claim finds the lock gone (the pickup lease ran
  * out first, e.g. the process was paused), `lostSignal` aborts. Returns `undefined` when too little of
  * the pickup lease is left to start safely: claim with an acquire attempt instead.
  *

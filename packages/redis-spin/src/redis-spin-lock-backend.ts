@@ -49,7 +49,7 @@ export interface RedisSpinLockBackendOptions extends RedisLockFormatOptions {
 }
 
 /**
- * Redis lock backend that waits by retrying: `SET NX PX` (plus the fencing counter) in one Lua
+ * Redis lock backend that waits by retrying: `SET NX PX` (the fencing token kept in the lock value) in one Lua
  * round trip, then exponential backoff with jitter until `waitMs`. The cheapest choice when callers
  * rarely wait; uses the same keys and scripts as `RedisPubSubLockBackend`, so both can be mixed on
  * one key.

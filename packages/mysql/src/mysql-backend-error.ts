@@ -4,7 +4,7 @@ import { BACKEND } from './mysql-lock-options.js';
 /** MySQL 8: `GET_LOCK` would close a wait-for cycle between sessions holding named locks. */
 export const ER_USER_LOCK_DEADLOCK = 3058;
 /** MySQL 8: the lock name is empty or longer than 64 characters. */
-export const ER_USER_LOCK_WRONG_NAME = 3057;
+const ER_USER_LOCK_WRONG_NAME = 3057;
 /** The server refused a new connection: `max_connections` reached. */
 export const ER_CON_COUNT_ERROR = 1040;
 /** The server refused a new connection: the user's `max_user_connections` reached. */

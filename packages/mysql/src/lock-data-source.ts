@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 
+/** Options of {@link createLockDataSource}: a small pool of its own for the lock backend. */
 export interface LockDataSourceOptions {
   /** Connection URL, e.g. `mysql://user:password@127.0.0.1:3306/app`. */
   readonly url: string;

@@ -61,6 +61,7 @@ export interface ResolvedMySqlLockOptions {
   readonly createFencingTable: boolean;
 }
 
+/** The default prefix of every lock name this backend sends to the server. */
 export const DEFAULT_KEY_PREFIX = 'dlock:';
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_$]{0,63}(\.[A-Za-z_][A-Za-z0-9_$]{0,63})?$/;
 const MAX_KEY_PREFIX_LENGTH = 256;

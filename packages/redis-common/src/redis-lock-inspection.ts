@@ -98,7 +98,7 @@ export class RedisLockInspector {
     this.#format = format;
   }
 
-  /** What Redis holds for `key` (see {@link LockBackend.inspect}). */
+  /** What Redis holds for `key` (see `LockBackend.inspect` in `@dlock/core`). */
   async inspect(key: string): Promise<BackendLockState> {
     const keys = redisLockKeys(this.#format.keyPrefix, key);
     const replies = await this.#client
@@ -115,7 +115,7 @@ export class RedisLockInspector {
     return toState(key, { value, pttl, queued, owner }, Date.now());
   }
 
-  /** Held locks whose key starts with `request.prefix` (see {@link LockBackend.list}). */
+  /** Held locks whose key starts with `request.prefix` (see `LockBackend.list` in `@dlock/core`). */
   async list(request: BackendListRequest): Promise<BackendLockState[]> {
     const { keyPrefix } = this.#format;
     const escapedPrefix = redisLockKeys('', request.prefix).lock.slice(1, -1);

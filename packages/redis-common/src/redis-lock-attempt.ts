@@ -1,7 +1,7 @@
 import { type BackendLock, LockBackendError, waitOrAbort } from '@dlock/core';
 import { runAcquireScript, runExtendScript, runReleaseScript } from './generated/lua-scripts.js';
-import { toLockBackendError } from './redis-backend-error.js';
 import type { PublishCommand, RedisLockClient } from './redis-client.js';
+import { commandFailure, noAnswerError as timedOutError, unreachableError } from './redis-command-errors.js';
 import { RedisConnectionHealth } from './redis-connection-health.js';
 import type { RedisLockKeys } from './redis-key-layout.js';
 import type { AcquireReply } from './redis-script-replies.js';
@@ -334,32 +334,16 @@ function toRedisMs(ms: number): number {
   return Math.max(1, Math.ceil(ms));
 }
 
+/** No answer within commandTimeoutMs: unreachable (with the connection error) if the client knows so. */
 function noAnswerError(
   target: RedisLockTarget,
   action: string,
   health: RedisConnectionHealth,
 ): LockBackendError {
   const cause = health.unreachableCause;
-  if (cause) return unreachableError(target, action, cause, health.address);
-  const { commandTimeoutMs } = target.settings;
-  return new LockBackendError(
-    `Redis at ${health.address} did not answer within ${commandTimeoutMs} ms while ${action} lock "${target.key}" ` +
-      `(backend "${target.backend}"); check the connection or raise commandTimeoutMs.`,
-    { backend: target.backend, key: target.key, isRetryable: true },
-  );
-}
-
-function unreachableError(
-  target: RedisLockTarget,
-  action: string,
-  cause: Error,
-  address: string,
-): LockBackendError {
-  return new LockBackendError(
-    `Redis at ${address} is unreachable (${cause.message}) while ${action} lock "${target.key}" ` +
-      `(backend "${target.backend}"); the client keeps reconnecting.`,
-    { backend: target.backend, key: target.key, isRetryable: true, cause },
-  );
+  return cause
+    ? unreachableError(target, action, cause, health.address)
+    : timedOutError(target, action, target.settings.commandTimeoutMs, health.address);
 }
 
 function describeFailure(
@@ -368,11 +352,5 @@ function describeFailure(
   action: string,
   health: RedisConnectionHealth,
 ): unknown {
-  return toLockBackendError(error, {
-    backend: target.backend,
-    key: target.key,
-    action,
-    address: health.address,
-    clientClosed: target.client.status === 'end',
-  });
+  return commandFailure(error, target, action, health.address);
 }

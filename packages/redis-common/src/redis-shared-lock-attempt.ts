@@ -13,8 +13,13 @@ import {
   runSemaphoreExtendScript,
   runSemaphoreReleaseScript,
 } from './generated/lua-scripts.js';
-import { toLockBackendError } from './redis-backend-error.js';
 import type { RedisLockClient } from './redis-client.js';
+import {
+  commandFailure,
+  noAnswerError,
+  type RedisCommandSubject,
+  unreachableError,
+} from './redis-command-errors.js';
 import { RedisConnectionHealth } from './redis-connection-health.js';
 import type { RedisLockKeys } from './redis-key-layout.js';
 import type { RedisAcquireAttempt, RedisLockAttempt, RedisLockScriptSettings } from './redis-lock-attempt.js';
@@ -281,12 +286,12 @@ function what(target: RedisSharedLockTarget): string {
   return target.kind.type === 'read' ? `read lock "${target.key}"` : `semaphore "${target.key}"`;
 }
 
+function subjectOf(target: RedisSharedLockTarget): RedisCommandSubject {
+  return { ...target, noun: what(target) };
+}
+
 function noAnswer(target: RedisSharedLockTarget, action: string, address: string): LockBackendError {
-  return new LockBackendError(
-    `Redis at ${address} did not answer within ${target.settings.commandTimeoutMs} ms while ${action} ${what(target)} ` +
-      `(backend "${target.backend}"); check the connection or raise commandTimeoutMs.`,
-    { backend: target.backend, key: target.key, isRetryable: true },
-  );
+  return noAnswerError(subjectOf(target), action, target.settings.commandTimeoutMs, address);
 }
 
 function unreachable(
@@ -295,19 +300,9 @@ function unreachable(
   cause: Error,
   address: string,
 ): LockBackendError {
-  return new LockBackendError(
-    `Redis at ${address} is unreachable (${cause.message}) while ${action} ${what(target)} ` +
-      `(backend "${target.backend}"); the client keeps reconnecting.`,
-    { backend: target.backend, key: target.key, isRetryable: true, cause },
-  );
+  return unreachableError(subjectOf(target), action, cause, address);
 }
 
 function describe(error: unknown, target: RedisSharedLockTarget, action: string, address: string): unknown {
-  return toLockBackendError(error, {
-    backend: target.backend,
-    key: target.key,
-    action,
-    address,
-    clientClosed: target.client.status === 'end',
-  });
+  return commandFailure(error, subjectOf(target), action, address);
 }

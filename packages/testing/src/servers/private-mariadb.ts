@@ -137,13 +137,14 @@ export class PrivateMariaDb {
   }
 
   /**
-   * Freeze the server (SIGSTOP): connections stay open, nothing answers. Undo with {@link resume}.
+   * Freeze the server (SIGSTOP, returning once every thread has stopped): connections stay open,
+   * nothing answers. Undo with {@link resume}.
    *
    * @example
    * database.pause();
    */
   pause(): void {
-    this.#process?.signal('SIGSTOP');
+    this.#process?.freeze();
   }
 
   /**
@@ -153,7 +154,7 @@ export class PrivateMariaDb {
    * database.resume();
    */
   resume(): void {
-    this.#process?.signal('SIGCONT');
+    this.#process?.thaw();
   }
 
   /**

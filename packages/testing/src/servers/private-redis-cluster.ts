@@ -147,7 +147,7 @@ export class PrivateRedisCluster {
    * cluster.pause(0);
    */
   pause(index: number): void {
-    this.#nodes[index]!.process.signal('SIGSTOP');
+    this.#nodes[index]!.process.freeze();
   }
 
   /**
@@ -157,7 +157,7 @@ export class PrivateRedisCluster {
    * cluster.resume(0);
    */
   resume(index: number): void {
-    this.#nodes[index]!.process.signal('SIGCONT');
+    this.#nodes[index]!.process.thaw();
   }
 
   /**

@@ -124,8 +124,8 @@ export class PrivateRedisServer {
   }
 
   /**
-   * Freeze the server (SIGSTOP): its connections stay open but nothing is answered, like a long
-   * GC pause or a stalled VM. Undo with {@link resume}.
+   * Freeze the server (SIGSTOP, returning once it has stopped): its connections stay open but
+   * nothing is answered, like a long GC pause or a stalled VM. Undo with {@link resume}.
    *
    * @example
    * server.pause();
@@ -133,7 +133,7 @@ export class PrivateRedisServer {
    * server.resume();
    */
   pause(): void {
-    this.#process?.signal('SIGSTOP');
+    this.#process?.freeze();
   }
 
   /**
@@ -143,7 +143,7 @@ export class PrivateRedisServer {
    * server.resume();
    */
   resume(): void {
-    this.#process?.signal('SIGCONT');
+    this.#process?.thaw();
   }
 
   /**

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const OUTPUT_LIMIT = 4_000;
 
@@ -71,6 +72,35 @@ export class ServerProcess {
   }
 
   /**
+   * SIGSTOP, then wait until the kernel reports every thread stopped. The signal alone is not
+   * enough: a thread already running finishes what it was doing, and a multi-threaded server
+   * (mariadbd) was seen answering a query sent right after `kill()` returned.
+   *
+   * @example
+   * server.freeze(); // nothing sent from here on is answered
+   */
+  freeze(): void {
+    if (!this.running) return;
+    const pid = this.child.pid!;
+    this.signal('SIGSTOP');
+    const deadline = Date.now() + FREEZE_TIMEOUT_MS;
+    while (!everyThreadStopped(pid)) {
+      if (Date.now() > deadline) throw new Error(`pid ${pid} did not stop within ${FREEZE_TIMEOUT_MS} ms`);
+      Atomics.wait(FREEZE_POLL, 0, 0, 1);
+    }
+  }
+
+  /**
+   * SIGCONT: undo {@link freeze}.
+   *
+   * @example
+   * server.thaw();
+   */
+  thaw(): void {
+    this.signal('SIGCONT');
+  }
+
+  /**
    * SIGKILL and wait for the exit.
    *
    * @example
@@ -102,4 +132,26 @@ export class ServerProcess {
     clearTimeout(timer);
     if (result === 'timeout') await this.kill();
   }
+}
+
+const FREEZE_TIMEOUT_MS = 5_000;
+// Atomics.wait on a private buffer is a synchronous sleep: freeze() keeps a synchronous signature.
+const FREEZE_POLL = new Int32Array(new SharedArrayBuffer(4));
+
+/** True once every thread of `pid` is in state T (stopped); true as well where /proc is missing. */
+function everyThreadStopped(pid: number): boolean {
+  let threads: string[];
+  try {
+    threads = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return true;
+  }
+  return threads.every((thread) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${thread}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2).startsWith('T');
+    } catch {
+      return true; // the thread exited
+    }
+  });
 }

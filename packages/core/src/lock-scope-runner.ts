@@ -78,11 +78,7 @@ export class LockScopeRunner {
 
   async #runHolding<T>(taken: readonly TakenLock[], fn: (scope: LockScope) => Promise<T> | T): Promise<T> {
     const fresh = freshLocks(taken);
-    const scope: LockScope = {
-      locks: taken.map(({ lock }) => lock.view),
-      signal:
-        taken.length === 1 ? taken[0]!.lock.signal : AbortSignal.any(taken.map(({ lock }) => lock.signal)),
-    };
+    const scope = new HeldLocksScope(taken);
     let outcome: { ok: true; value: T } | { ok: false; error: unknown };
     try {
       outcome = { ok: true, value: await runWithHeldLocks(fresh, () => fn(scope)) };
@@ -97,6 +93,32 @@ export class LockScopeRunner {
     }
     if (!outcome.ok) throw outcome.error;
     return outcome.value;
+  }
+}
+
+/**
+ * The scope handed to the work, built on first read: most work never looks at its locks or its
+ * signal, and an AbortSignal costs more to make than the rest of an uncontended call.
+ */
+class HeldLocksScope implements LockScope {
+  readonly #taken: readonly TakenLock[];
+  #locks: readonly LockInfo[] | undefined;
+  #signal: AbortSignal | undefined;
+
+  constructor(taken: readonly TakenLock[]) {
+    this.#taken = taken;
+  }
+
+  get locks(): readonly LockInfo[] {
+    this.#locks ??= this.#taken.map(({ lock }) => lock.view);
+    return this.#locks;
+  }
+
+  get signal(): AbortSignal {
+    const taken = this.#taken;
+    this.#signal ??=
+      taken.length === 1 ? taken[0]!.lock.signal : AbortSignal.any(taken.map(({ lock }) => lock.signal));
+    return this.#signal;
   }
 }
 

@@ -18,6 +18,11 @@ export interface HeldLockInit {
   readonly holdAtLeastMs: number;
   readonly backendLock: BackendLock;
   readonly renew: boolean;
+  /**
+   * Whether this lock took this process' local turn for its key (an exclusive lock does; a read
+   * lock or a semaphore permit never queues locally), and so has one to give back.
+   */
+  readonly holdsLocalTurn: boolean;
   readonly onLost: (lock: HeldLock) => void;
   readonly onRenewed: (lock: HeldLock) => void;
   readonly onRenewalFailed: (lock: HeldLock, error: unknown) => void;
@@ -43,7 +48,7 @@ export class HeldLock {
   #released = false;
   #lostError: LockLostError | undefined;
   #stopWatchingStore: (() => void) | undefined;
-  #turnGivenBack = false;
+  #holdsLocalTurn: boolean;
   #view: LockView | undefined;
 
   constructor(init: HeldLockInit) {
@@ -57,6 +62,7 @@ export class HeldLock {
     this.holdUntil = this.acquiredAt + init.holdAtLeastMs;
     this.backendLock = init.backendLock;
     this.#expiresAt = init.backendLock.expiresAt;
+    this.#holdsLocalTurn = init.holdsLocalTurn;
     // The callbacks below capture these three functions, not `init`: a held lock keeps no copy of
     // the acquisition's bookkeeping (heap per held lock, issue #18).
     const { onLost, onRenewed, onRenewalFailed } = init;
@@ -145,13 +151,14 @@ export class HeldLock {
   }
 
   /**
-   * True the first time only: the caller then hands this key's local turn to the next caller of
-   * this process. Happens at release, or earlier at a loss (the lock is gone everywhere, so this
-   * process must not keep its own callers out longer than other processes).
+   * True the first time only, and only for a lock that took the local turn: the caller then hands
+   * this key's turn to the next caller of this process. Happens at release, or earlier at a loss
+   * (the lock is gone everywhere, so this process must not keep its own callers out longer than
+   * other processes).
    */
   giveBackTurn(): boolean {
-    if (this.#turnGivenBack) return false;
-    this.#turnGivenBack = true;
+    if (!this.#holdsLocalTurn) return false;
+    this.#holdsLocalTurn = false;
     return true;
   }
 }

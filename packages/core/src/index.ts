@@ -1,6 +1,7 @@
 export type { AbortLink } from './abort-link.js';
 export { abortableDelay, createClosingController, linkAbortSignals, onAbort } from './abort-link.js';
 export { getDefaultLockManager, setDefaultLockManager } from './default-manager.js';
+export { DistributedLock, DistributedSemaphore, getDistributedLockMetadata } from './distributed-lock.js';
 export type {
   DistributedLockDecorator,
   DistributedLockMetadata,
@@ -10,8 +11,7 @@ export type {
   LockKeyFunction,
   LockKeyFunctionOne,
   OnLocked,
-} from './distributed-lock.js';
-export { DistributedLock, DistributedSemaphore, getDistributedLockMetadata } from './distributed-lock.js';
+} from './distributed-lock-options.js';
 export type { DurationRule } from './duration.js';
 export { assertDuration, MAX_DURATION_MS } from './duration.js';
 export type { LockBackendErrorOptions, LockErrorCode, LockErrorOptions } from './errors.js';
@@ -71,8 +71,8 @@ export type {
   LockOwnerSession,
 } from './lock-inspection.js';
 export { defaultAppName, LockInspectionUnsupportedError, processLockOwner } from './lock-inspection.js';
-export type { LockManagerOptions } from './lock-manager.js';
 export { LockManager } from './lock-manager.js';
+export type { LockManagerOptions } from './lock-manager-options.js';
 export type {
   AcquireOptions,
   AcquireSemaphoreOptions,

@@ -12,12 +12,12 @@ import { HeldLock, type HeldLockInit } from './held-lock.js';
 import type { HeldLockRegistry, lockEventBase } from './held-lock-registry.js';
 import type { LocalKeyQueue } from './local-key-queue.js';
 import type { BackendLock } from './lock-backend.js';
-import type { LockCallPlan, LockKind } from './lock-call-plan.js';
-import { findHeldLock } from './lock-context.js';
+import type { LockCallPlan } from './lock-call-plan.js';
 import type { LockEventListening, LockEventSink } from './lock-events.js';
 import type { LockOwnerRecord } from './lock-inspection.js';
+import { LockReentry } from './lock-reentry.js';
 import type { LockReleaser } from './lock-releaser.js';
-import { LockUpgradeError, SemaphorePermitsMismatchError } from './shared-lock-errors.js';
+import { SemaphorePermitsMismatchError } from './shared-lock-errors.js';
 
 /** What every event about one acquisition carries. */
 type LockEventFields = ReturnType<typeof lockEventBase>;
@@ -32,13 +32,6 @@ export interface TakenLock {
 export function freshLocks(taken: readonly TakenLock[]): HeldLock[] {
   return taken.filter(({ fresh }) => fresh).map(({ lock }) => lock);
 }
-
-/**
- * What each held lock of this process holds (read locks and semaphore permits; an exclusive lock
- * is not listed). Kept beside the lock, not in it: the async context needs it to refuse a write
- * inside a read of the same key, and a semaphore re-entered with other permits.
- */
-const heldKinds = new WeakMap<HeldLock, LockKind>();
 
 export interface LockAcquirerParts {
   /** The manager: the async context tells its locks from another manager's. */
@@ -69,16 +62,13 @@ export class LockAcquirer {
   readonly #listening: LockEventListening;
   /** The registry's callbacks of every held lock, made once (not three closures per lock). */
   readonly #lockCallbacks: Pick<HeldLockInit, 'onLost' | 'onRenewed' | 'onRenewalFailed'>;
-  /**
-   * The async-context owner of this manager's semaphore permits: a semaphore and a lock of the same
-   * key are different things, so neither re-enters the other.
-   */
-  readonly #semaphoreOwner = {};
+  readonly #reentry: LockReentry;
   #closedReason: LockError | undefined;
   readonly #ownerByLabel = new Map<string, LockOwnerRecord>();
 
   constructor(parts: LockAcquirerParts) {
     this.#parts = parts;
+    this.#reentry = new LockReentry(parts.owner);
     this.#listening = parts.listening ?? (() => true);
     const { registry } = parts;
     this.#lockCallbacks = {
@@ -115,7 +105,7 @@ export class LockAcquirer {
     const taken: TakenLock[] = [];
     try {
       for (const key of plan.keys) {
-        const outer = this.#reentered(key, plan);
+        const outer = this.#reentry.outerLock(key, plan);
         // A lock the chain lost is no lock: nested work must not run as if it held one.
         if (outer?.lostError) throw outer.lostError;
         if (outer) taken.push({ lock: outer, fresh: false });
@@ -133,33 +123,6 @@ export class LockAcquirer {
       if (call) this.#waitingCalls.delete(call);
       stopForwarding?.();
     }
-  }
-
-  /**
-   * The lock this call chain already holds for `key` that this call re-enters, if any. A read or
-   * write inside a write, and a read inside a read, re-enter; a write inside a read is refused (it
-   * would wait for itself); a semaphore re-enters a permit of the same key and permits.
-   */
-  #reentered(key: string, plan: LockCallPlan): HeldLock | undefined {
-    const { kind } = plan;
-    if (kind.type === 'semaphore') {
-      const outer = findHeldLock(this.#semaphoreOwner, key);
-      const outerKind = outer && heldKinds.get(outer);
-      if (outerKind?.type === 'semaphore' && outerKind.permits !== kind.permits) {
-        throw new SemaphorePermitsMismatchError({
-          key,
-          backend: plan.backendName,
-          permits: kind.permits,
-          storedPermits: outerKind.permits,
-        });
-      }
-      return outer;
-    }
-    const outer = findHeldLock(this.#parts.owner, key);
-    if (outer && kind.type === 'exclusive' && heldKinds.get(outer)?.type === 'read') {
-      throw new LockUpgradeError(key, plan.backendName);
-    }
-    return outer;
   }
 
   async #acquireOne(
@@ -269,7 +232,7 @@ export class LockAcquirer {
     // through its slow path, which the profile showed as a third of the manager's own work.
     const callbacks = this.#lockCallbacks;
     const lock = new HeldLock({
-      manager: kind.type === 'semaphore' ? this.#semaphoreOwner : this.#parts.owner,
+      manager: this.#reentry.contextOwner(kind),
       key,
       label: base.label,
       keyTemplate: base.keyTemplate,
@@ -279,16 +242,12 @@ export class LockAcquirer {
       holdAtLeastMs: plan.holdAtLeastMs,
       backendLock,
       renew: call.renew,
+      holdsLocalTurn: exclusive,
       onLost: callbacks.onLost,
       onRenewed: callbacks.onRenewed,
       onRenewalFailed: callbacks.onRenewalFailed,
     });
-    if (!exclusive) {
-      heldKinds.set(lock, kind);
-      // A shared hold never took this process' local turn for the key: mark it given back, so
-      // its release does not hand a turn it never had to the next local writer.
-      lock.giveBackTurn();
-    }
+    this.#reentry.remember(lock, kind);
     registry.add(lock);
     if (this.#listening('acquired'))
       emit('acquired', {

@@ -4,7 +4,6 @@ import { HeldLockRegistry } from './held-lock-registry.js';
 import { LagGuard } from './lag-guard.js';
 import { LocalKeyQueue } from './local-key-queue.js';
 import { LockAcquirer } from './lock-acquirer.js';
-import type { LockBackend } from './lock-backend.js';
 import { type LockCallPlan, LockPlanner } from './lock-call-plan.js';
 import {
   emitSafely,
@@ -22,43 +21,15 @@ import {
   processLockOwner,
 } from './lock-inspection.js';
 import { LockInspector } from './lock-inspector.js';
-import { resolveManagerOptions } from './lock-manager-options.js';
+import { type LockManagerOptions, resolveManagerOptions } from './lock-manager-options.js';
 import type {
   AcquireOptions,
   AcquireSemaphoreOptions,
   CallLockOptions,
   CallSemaphoreOptions,
-  LockDefaults,
 } from './lock-options.js';
 import { LockReleaser } from './lock-releaser.js';
-import type { LockRoute } from './lock-route.js';
 import { type LockScope, LockScopeRunner, type TryLockResult } from './lock-scope-runner.js';
-
-/** Options of a {@link LockManager}; `B` is the names of its backends. */
-export interface LockManagerOptions<B extends string = string> {
-  /** Backends by name, e.g. `{ spin, pubsub, mysql }`; their names type the `backend` option of calls. */
-  readonly backends: Readonly<Record<B, LockBackend>>;
-  /**
-   * Picks the backend when a call names none. Default: the only backend if there is one,
-   * otherwise {@link recommendedRoute} (no retry -> "spin", retry -> "pubsub").
-   */
-  readonly route?: LockRoute<NoInfer<B>> | undefined;
-  /** Prepended to every key, e.g. `"shop:"`, so several apps can share a store. */
-  readonly keyPrefix?: string | undefined;
-  /** Defaults for `retry`, `leaseMs` and `waitMs`. */
-  readonly defaults?: LockDefaults | undefined;
-  /**
-   * Share (0 to 1] of a held lock's renewal margin (two thirds of its lease) an event-loop stall
-   * may eat before the manager emits `lag` and renews at once. Default 0.5.
-   */
-  readonly lagAlarmShare?: number | undefined;
-  /**
-   * The app name recorded with every lock this manager takes (with host, pid and the call's label),
-   * shown by `inspect()`, `list()` and the `dlock` CLI. Default: `npm_package_name` (set by
-   * `npm run`/`pnpm run`), else the entry script's file name, else `process.title`.
-   */
-  readonly appName?: string | undefined;
-}
 
 const MANAGER_CLOSED_REASON = 'the lock manager was closed';
 

@@ -1,5 +1,6 @@
 import type { BackendForceReleaseResult, BackendLockState, LockOwnerRecord } from './lock-inspection.js';
-import { SemaphorePermitsMismatchError } from './shared-lock-errors.js';
+import { MemorySemaphores } from './memory-semaphores.js';
+import { addTo, dropExpired, nextFence, removeFrom, type Sleeper } from './memory-store-parts.js';
 
 interface StoredLock {
   readonly token: string;
@@ -7,18 +8,6 @@ interface StoredLock {
   /** Who took it (kept in process: what `inspect` shows), and when. */
   readonly owner?: LockOwnerRecord | undefined;
   readonly acquiredAt?: number | undefined;
-}
-
-interface Sleeper {
-  wake(): void;
-  /** A waiting reader (`'read'`) or writer (omitted). Readers queued back to back are woken together. */
-  readonly kind?: 'read' | 'write' | undefined;
-}
-
-interface StoredSemaphore {
-  permits: number;
-  /** Owner token -> lease end (epoch ms). */
-  readonly holders: Map<string, number>;
 }
 
 /**
@@ -35,16 +24,14 @@ export class MemoryLockStore {
   readonly #readers = new Map<string, Map<string, number>>();
   readonly #fences = new Map<string, number>();
   readonly #sleepers = new Map<string, Sleeper[]>();
-  readonly #semaphores = new Map<string, StoredSemaphore>();
-  readonly #semaphoreFences = new Map<string, number>();
-  readonly #semaphoreSleepers = new Map<string, Sleeper[]>();
+  readonly #semaphores = new MemorySemaphores();
 
   /** Take `key` for `token` if free (or expired). Returns the fencing token, or `undefined` if taken. */
   tryAcquire(key: string, token: string, leaseMs: number, owner?: LockOwnerRecord): number | undefined {
     if (this.#live(key) || this.#liveReaders(key)) return undefined;
     const now = Date.now();
     this.#locks.set(key, { token, expiresAt: now + leaseMs, owner, acquiredAt: now });
-    return this.#nextFence(this.#fences, key);
+    return nextFence(this.#fences, key);
   }
 
   /** What the store knows about the exclusive lock `key`: holder, owner record, lease, fencing token, sleepers. */
@@ -113,7 +100,7 @@ export class MemoryLockStore {
     const readers = this.#readers.get(key) ?? new Map<string, number>();
     this.#readers.set(key, readers);
     readers.set(token, Date.now() + leaseMs);
-    return this.#nextFence(this.#fences, key);
+    return nextFence(this.#fences, key);
   }
 
   /** Reset the lease of `token`'s read lock of `key`; false when it holds none. */
@@ -177,78 +164,37 @@ export class MemoryLockStore {
     token: string,
     options: { readonly leaseMs: number; readonly permits: number; readonly sleeper?: Sleeper | undefined },
   ): number | undefined {
-    const queue = this.#semaphoreSleepers.get(key) ?? [];
-    const semaphore = this.#liveSemaphore(key);
-    if (semaphore && semaphore.permits !== options.permits) {
-      if (semaphore.holders.size > 0 || queue.some((waiting) => waiting !== options.sleeper)) {
-        throw new SemaphorePermitsMismatchError({
-          key,
-          backend: 'memory',
-          permits: options.permits,
-          storedPermits: semaphore.permits,
-        });
-      }
-      semaphore.permits = options.permits;
-    }
-    const stored = semaphore ?? { permits: options.permits, holders: new Map<string, number>() };
-    const free = stored.permits - stored.holders.size;
-    const position = options.sleeper ? queue.indexOf(options.sleeper) : -1;
-    if ((position >= 0 ? position : queue.length) >= free) return undefined;
-    stored.holders.set(token, Date.now() + options.leaseMs);
-    this.#semaphores.set(key, stored);
-    return this.#nextFence(this.#semaphoreFences, key);
+    return this.#semaphores.tryAcquire(key, token, options);
   }
 
   /** Reset the lease of `token`'s permit of `key`; false when it holds none. */
   extendPermit(key: string, token: string, leaseMs: number): boolean {
-    const holders = this.#liveSemaphore(key)?.holders;
-    if (!holders?.has(token)) return false;
-    holders.set(token, Date.now() + leaseMs);
-    return true;
+    return this.#semaphores.extend(key, token, leaseMs);
   }
 
   /** Give back `token`'s permit of `key`, waking as many waiters as permits are free; false when it holds none. */
   releasePermit(key: string, token: string): boolean {
-    const semaphore = this.#liveSemaphore(key);
-    if (!semaphore?.holders.delete(token)) return false;
-    this.wakePermitWaiters(key);
-    return true;
+    return this.#semaphores.release(key, token);
   }
 
   /** Milliseconds until the first permit of `key` comes free by lease end (0 if one is free). */
   remainingPermitLeaseMs(key: string): number {
-    const semaphore = this.#liveSemaphore(key);
-    if (!semaphore || semaphore.holders.size < semaphore.permits) return 0;
-    return Math.max(0, Math.min(...semaphore.holders.values()) - Date.now());
+    return this.#semaphores.remainingLeaseMs(key);
   }
 
   /** Queue a sleeper for a permit of the semaphore `key`. */
   addPermitSleeper(key: string, sleeper: Sleeper): void {
-    addTo(this.#semaphoreSleepers, key, sleeper);
+    this.#semaphores.addSleeper(key, sleeper);
   }
 
   /** Stop waking `sleeper` for a permit of `key`. */
   removePermitSleeper(key: string, sleeper: Sleeper): void {
-    removeFrom(this.#semaphoreSleepers, key, sleeper);
+    this.#semaphores.removeSleeper(key, sleeper);
   }
 
   /** Wake the first waiters of `key`, as many as permits are free. */
   wakePermitWaiters(key: string): void {
-    const semaphore = this.#liveSemaphore(key);
-    const queue = this.#semaphoreSleepers.get(key);
-    if (!semaphore) {
-      queue?.[0]?.wake();
-      return;
-    }
-    const free = semaphore.permits - semaphore.holders.size;
-    if (semaphore.holders.size === 0 && !queue) this.#semaphores.delete(key);
-    for (const sleeper of queue?.slice(0, Math.max(0, free)) ?? []) sleeper.wake();
-  }
-
-  #nextFence(fences: Map<string, number>, key: string): number {
-    const fence = (fences.get(key) ?? 0) + 1;
-    fences.set(key, fence);
-    return fence;
+    this.#semaphores.wakeWaiters(key);
   }
 
   /** Wake the writer at the head of the queue, or every reader queued back to back at its head. */
@@ -283,34 +229,4 @@ export class MemoryLockStore {
     this.#readers.delete(key);
     return undefined;
   }
-
-  #liveSemaphore(key: string): StoredSemaphore | undefined {
-    const semaphore = this.#semaphores.get(key);
-    if (!semaphore) return undefined;
-    dropExpired(semaphore.holders);
-    if (semaphore.holders.size === 0 && !this.#semaphoreSleepers.has(key)) {
-      this.#semaphores.delete(key);
-      return undefined;
-    }
-    return semaphore;
-  }
-}
-
-function dropExpired(holders: Map<string, number>): void {
-  const now = Date.now();
-  for (const [token, expiresAt] of holders) if (expiresAt <= now) holders.delete(token);
-}
-
-function addTo(sleepers: Map<string, Sleeper[]>, key: string, sleeper: Sleeper): void {
-  const queue = sleepers.get(key);
-  if (queue) queue.push(sleeper);
-  else sleepers.set(key, [sleeper]);
-}
-
-function removeFrom(sleepers: Map<string, Sleeper[]>, key: string, sleeper: Sleeper): void {
-  const queue = sleepers.get(key);
-  if (!queue) return;
-  const index = queue.indexOf(sleeper);
-  if (index >= 0) queue.splice(index, 1);
-  if (queue.length === 0) sleepers.delete(key);
 }

@@ -1,6 +1,6 @@
 import { onAbort } from './abort-link.js';
 import { LockLostError } from './errors.js';
-import { LeaseWatch } from './lease-watch.js';
+import { type LeaseListener, LeaseWatch } from './lease-watch.js';
 import type { BackendLock } from './lock-backend.js';
 import { LockView } from './lock-handle.js';
 
@@ -29,7 +29,7 @@ export interface HeldLockInit {
 }
 
 /** A lock this process holds in the store: its lease watch, its abort signal, its loss. */
-export class HeldLock {
+export class HeldLock implements LeaseListener {
   readonly manager: object;
   readonly key: string;
   readonly label: string | undefined;
@@ -44,6 +44,9 @@ export class HeldLock {
   /** Made on first use of `signal` (most scopes never read it), or at a loss. */
   #controller: AbortController | undefined;
   readonly #watch: LeaseWatch;
+  readonly #onLost: HeldLockInit['onLost'];
+  readonly #onRenewed: HeldLockInit['onRenewed'];
+  readonly #onRenewalFailed: HeldLockInit['onRenewalFailed'];
   #expiresAt: number;
   #released = false;
   #lostError: LockLostError | undefined;
@@ -63,30 +66,17 @@ export class HeldLock {
     this.backendLock = init.backendLock;
     this.#expiresAt = init.backendLock.expiresAt;
     this.#holdsLocalTurn = init.holdsLocalTurn;
-    // The callbacks below capture these three functions, not `init`: a held lock keeps no copy of
-    // the acquisition's bookkeeping (heap per held lock, issue #18).
-    const { onLost, onRenewed, onRenewalFailed } = init;
-    this.#watch = new LeaseWatch(
-      {
-        lock: init.backendLock,
-        leaseMs: init.leaseMs,
-        renew: init.renew,
-        onRenewed: (expiresAt) => {
-          this.#expiresAt = expiresAt;
-          onRenewed(this);
-        },
-        onRenewalFailed: (error) => onRenewalFailed(this, error),
-        onLost: (cause) => {
-          if (this.markLost('its lease ran out before it could be renewed', cause)) onLost(this);
-        },
-      },
-      this.#expiresAt,
-    );
+    // Keeps the registry's three callbacks, not `init`: a held lock keeps no copy of the
+    // acquisition's bookkeeping (heap per held lock, issue #18).
+    this.#onLost = init.onLost;
+    this.#onRenewed = init.onRenewed;
+    this.#onRenewalFailed = init.onRenewalFailed;
+    this.#watch = new LeaseWatch(init.backendLock, this, init, this.#expiresAt);
     const lostSignal = init.backendLock.lostSignal;
     if (lostSignal) {
       const storeLost = () => {
         if (this.markLost('the store reported it gone (its connection or session ended)', lostSignal.reason))
-          onLost(this);
+          this.#onLost(this);
       };
       // Unsubscribed at release or loss: a backend may share one lostSignal between many locks
       // (one per connection), and a listener left on it would keep every finished lock alive.
@@ -120,6 +110,22 @@ export class HeldLock {
   get view(): LockView {
     this.#view ??= new LockView(this);
     return this.#view;
+  }
+
+  /** {@link LeaseListener}: the watch renewed the lease. */
+  leaseRenewed(expiresAt: number): void {
+    this.#expiresAt = expiresAt;
+    this.#onRenewed(this);
+  }
+
+  /** {@link LeaseListener}: a renewal failed (retried while the lease lasts). */
+  leaseRenewalFailed(error: unknown): void {
+    this.#onRenewalFailed(this, error);
+  }
+
+  /** {@link LeaseListener}: the lease ran out, or the store no longer has the lock. */
+  leaseRanOut(cause: unknown): void {
+    if (this.markLost('its lease ran out before it could be renewed', cause)) this.#onLost(this);
   }
 
   /** Renew at once (after an event-loop stall); a lock that is not renewed is left alone. */

@@ -9,14 +9,13 @@ function fakeLock(extend: BackendLock['extend']): BackendLock {
 function watch(lock: BackendLock, renew = true) {
   const events: string[] = [];
   const watcher = new LeaseWatch(
+    lock,
     {
-      lock,
-      leaseMs: 300,
-      renew,
-      onRenewed: (expiresAt) => events.push(`renewed:${expiresAt - Date.now()}`),
-      onRenewalFailed: (error) => events.push(`failed:${String(error)}`),
-      onLost: (cause) => events.push(`lost:${String(cause)}`),
+      leaseRenewed: (expiresAt) => events.push(`renewed:${expiresAt - Date.now()}`),
+      leaseRenewalFailed: (error) => events.push(`failed:${String(error)}`),
+      leaseRanOut: (cause) => events.push(`lost:${String(cause)}`),
     },
+    { leaseMs: 300, renew },
     lock.expiresAt,
   );
   return { watcher, events };

@@ -1,16 +1,19 @@
 import type { BackendLock } from './lock-backend.js';
 
-export interface LeaseRenewerOptions {
-  readonly lock: BackendLock;
+/** What a {@link LeaseWatch} tells the lock it watches (the held lock itself: no closures per lock). */
+export interface LeaseListener {
+  /** After every successful renewal, with the new local expiry. */
+  leaseRenewed(expiresAt: number): void;
+  /** A renewal could not reach the store (it is retried while the lease lasts). */
+  leaseRenewalFailed(error: unknown): void;
+  /** Once, when the lock is found gone, or its lease ran out before a renewal succeeded. */
+  leaseRanOut(cause: unknown): void;
+}
+
+export interface LeaseWatchSettings {
   readonly leaseMs: number;
   /** Renew at all? A handle from `acquire()` without `autoRenew` only watches its expiry. */
   readonly renew: boolean;
-  /** Called after every successful renewal with the new local expiry. */
-  readonly onRenewed: (expiresAt: number) => void;
-  /** Called when a renewal could not reach the store (it is retried while the lease lasts). */
-  readonly onRenewalFailed: (error: unknown) => void;
-  /** Called once when the lock is found gone, or its lease ran out before a renewal succeeded. */
-  readonly onLost: (cause: unknown) => void;
 }
 
 const MIN_RETRY_DELAY_MS = 10;
@@ -22,17 +25,23 @@ const MIN_RETRY_DELAY_MS = 10;
  * queued offline) still ends in `onLost` on time. Never throws, never leaves a rejected promise.
  */
 export class LeaseWatch {
-  readonly #options: LeaseRenewerOptions;
+  readonly #lock: BackendLock;
+  readonly #listener: LeaseListener;
+  readonly #leaseMs: number;
+  readonly #renews: boolean;
   #renewTimer: NodeJS.Timeout | undefined;
   #expiryTimer: NodeJS.Timeout | undefined;
   #stopped = false;
   #renewing = false;
   #lastRenewalError: unknown;
 
-  constructor(options: LeaseRenewerOptions, expiresAt: number) {
-    this.#options = options;
+  constructor(lock: BackendLock, listener: LeaseListener, settings: LeaseWatchSettings, expiresAt: number) {
+    this.#lock = lock;
+    this.#listener = listener;
+    this.#leaseMs = settings.leaseMs;
+    this.#renews = settings.renew;
     this.#armExpiry(expiresAt);
-    if (options.renew) this.#scheduleRenewal(options.leaseMs / 3);
+    if (this.#renews) this.#scheduleRenewal(this.#leaseMs / 3);
   }
 
   /** Stop renewing and watching (the scope ended or the lock is being released). */
@@ -47,7 +56,7 @@ export class LeaseWatch {
    * lease). Does nothing for a watch that does not renew, is stopped, or is renewing already.
    */
   renewNow(): void {
-    if (!this.#options.renew || this.#stopped || this.#renewing) return;
+    if (!this.#renews || this.#stopped || this.#renewing) return;
     clearTimeout(this.#renewTimer);
     void this.#renew();
   }
@@ -74,7 +83,7 @@ export class LeaseWatch {
    * then claimed its full lease in the background): follow it instead of reporting a loss.
    */
   #expired(): void {
-    const current = this.#options.lock.expiresAt;
+    const current = this.#lock.expiresAt;
     if (Number.isFinite(current) && current > Date.now()) this.#armExpiry(current);
     else this.#lose(this.#lastRenewalError);
   }
@@ -82,26 +91,26 @@ export class LeaseWatch {
   #lose(cause: unknown): void {
     if (this.#stopped) return;
     this.stop();
-    this.#options.onLost(cause);
+    this.#listener.leaseRanOut(cause);
   }
 
   async #renew(): Promise<void> {
     if (this.#renewing) return;
     this.#renewing = true;
-    const { lock, leaseMs, onRenewed } = this.#options;
+    const leaseMs = this.#leaseMs;
     const sentAt = Date.now();
     try {
-      const stillOurs = await lock.extend(leaseMs);
+      const stillOurs = await this.#lock.extend(leaseMs);
       if (this.#stopped) return;
       if (!stillOurs) return this.#lose(undefined);
       const expiresAt = sentAt + leaseMs;
       this.#armExpiry(expiresAt);
-      onRenewed(expiresAt);
+      this.#listener.leaseRenewed(expiresAt);
       this.#scheduleRenewal(leaseMs / 3);
     } catch (error) {
       this.#lastRenewalError = error;
       if (this.#stopped) return;
-      this.#options.onRenewalFailed(error);
+      this.#listener.leaseRenewalFailed(error);
       // Store unreachable: retry while the lease lasts; the expiry watchdog reports the loss.
       this.#scheduleRenewal(Math.max(MIN_RETRY_DELAY_MS, leaseMs / 6));
     } finally {

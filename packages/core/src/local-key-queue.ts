@@ -1,10 +1,4 @@
-import { waitOrAbort } from './wait-or-abort.js';
-
-interface LocalWaiter {
-  readonly admit: () => void;
-}
-
-const TIMED_OUT = Symbol('timed out');
+import { onAbort } from './abort-link.js';
 
 /** Result of asking for a key's local turn. */
 export type LocalTurn = 'admitted' | 'busy' | 'timeout';
@@ -34,32 +28,9 @@ export class LocalKeyQueue {
     }
     if (waitMs <= 0) return Promise.resolve('busy');
     if (signal.aborted) return Promise.reject(signal.reason);
-
-    let waiter!: LocalWaiter;
-    let handedTheTurn = false;
-    const admitted = new Promise<LocalTurn>((resolve) => {
-      waiter = {
-        admit: () => {
-          handedTheTurn = true;
-          resolve('admitted');
-        },
-      };
-    });
+    const waiter = new LocalWaiter(this, key, queue, waitMs, signal);
     queue.push(waiter);
-    return waitOrAbort(admitted, {
-      signal,
-      timeoutMs: waitMs,
-      timeoutError: () => TIMED_OUT,
-      onAbandoned: () => {
-        const index = queue.indexOf(waiter);
-        if (index >= 0) queue.splice(index, 1);
-        // Given the turn in the same tick it gave up: pass it on, or the key stays entered forever.
-        else if (handedTheTurn) this.leave(key);
-      },
-    }).catch((error: unknown) => {
-      if (error === TIMED_OUT) return 'timeout';
-      throw error;
-    });
+    return waiter.turn;
   }
 
   /** Give the turn for `key` to the next local waiter, or forget the key. */
@@ -70,4 +41,70 @@ export class LocalKeyQueue {
     if (next) next.admit();
     else this.#waiting.delete(key);
   }
+}
+
+/**
+ * One caller waiting for a key's turn, as one object with one timer and one abort subscription:
+ * a thousand callers queued behind a slow holder should cost a thousand small records, not a
+ * thousand nests of closures (heap per local waiter, issue #18).
+ */
+class LocalWaiter {
+  readonly turn: Promise<LocalTurn>;
+  #resolve!: (turn: LocalTurn) => void;
+  #reject!: (reason: unknown) => void;
+  readonly #owner: LocalKeyQueue;
+  readonly #key: string;
+  readonly #queue: LocalWaiter[];
+  readonly #timer: NodeJS.Timeout;
+  readonly #unsubscribe: () => void;
+  /**
+   * `handed`: given the turn, delivered a microtask later, so a caller that aborts in the same
+   * tick still gets its abort (and the turn goes on to the next caller instead of being lost).
+   */
+  #state: 'waiting' | 'handed' | 'done' = 'waiting';
+
+  constructor(owner: LocalKeyQueue, key: string, queue: LocalWaiter[], waitMs: number, signal: AbortSignal) {
+    this.turn = new Promise<LocalTurn>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    this.#owner = owner;
+    this.#key = key;
+    this.#queue = queue;
+    this.#timer = setTimeout(timeOut, waitMs, this);
+    this.#unsubscribe = onAbort(signal, () => this.giveUp(signal.reason, false));
+  }
+
+  admit(): void {
+    if (this.#state !== 'waiting') return;
+    this.#state = 'handed';
+    queueMicrotask(() => this.#deliver());
+  }
+
+  /** Stop waiting: resolve 'timeout', or reject with the abort reason. */
+  giveUp(reason: unknown, timedOut: boolean): void {
+    if (this.#state === 'done') return;
+    const handed = this.#state === 'handed';
+    this.#finish();
+    if (handed) this.#owner.leave(this.#key);
+    else this.#queue.splice(this.#queue.indexOf(this), 1);
+    if (timedOut) this.#resolve('timeout');
+    else this.#reject(reason);
+  }
+
+  #deliver(): void {
+    if (this.#state !== 'handed') return;
+    this.#finish();
+    this.#resolve('admitted');
+  }
+
+  #finish(): void {
+    this.#state = 'done';
+    clearTimeout(this.#timer);
+    this.#unsubscribe();
+  }
+}
+
+function timeOut(waiter: LocalWaiter): void {
+  waiter.giveUp(undefined, true);
 }

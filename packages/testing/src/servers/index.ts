@@ -6,4 +6,5 @@ export { PrivateMariaDb } from './private-mariadb.js';
 export { PrivateRedisCluster } from './private-redis-cluster.js';
 export type { PrivateRedisServerOptions } from './private-redis-server.js';
 export { PrivateRedisServer } from './private-redis-server.js';
+export { PrivateServer } from './private-server.js';
 export { ServerProcess } from './server-process.js';

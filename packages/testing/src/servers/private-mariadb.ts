@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { freePort } from './free-port.js';
+import { PrivateServer } from './private-server.js';
 import { ServerProcess } from './server-process.js';
 
 const run = promisify(execFile);
@@ -39,15 +40,11 @@ const SMALL_INNODB = ['--innodb-buffer-pool-size=16M', '--innodb-log-file-size=1
  * database.resume();
  * await database.stop();
  */
-export class PrivateMariaDb {
-  readonly port: number;
-  readonly #dir: string;
+export class PrivateMariaDb extends PrivateServer {
   readonly #options: PrivateMariaDbOptions;
-  #process: ServerProcess | undefined;
 
   private constructor(port: number, dir: string, options: PrivateMariaDbOptions) {
-    this.port = port;
-    this.#dir = dir;
+    super(port, dir, 15_000);
     this.#options = options;
   }
 
@@ -94,16 +91,6 @@ export class PrivateMariaDb {
   }
 
   /**
-   * The server's PID, while it runs.
-   *
-   * @example
-   * console.log(`private mariadbd pid ${database.pid}`);
-   */
-  get pid(): number | undefined {
-    return this.#process?.running ? this.#process.child.pid : undefined;
-  }
-
-  /**
    * Start (again) on the same port and data directory; a running server is shut down first. Data
    * survives, named locks and connections do not.
    *
@@ -112,20 +99,20 @@ export class PrivateMariaDb {
    * await database.restart(); // InnoDB recovers
    */
   async restart(): Promise<void> {
-    await this.#process?.stop(15_000);
+    await this.process?.stop(15_000);
     const child = ServerProcess.spawn(this.#options.mariadbd ?? '/usr/sbin/mariadbd', [
       '--no-defaults',
-      `--datadir=${join(this.#dir, 'data')}`,
+      `--datadir=${join(this.dir, 'data')}`,
       '--user=root',
       `--port=${this.port}`,
       '--bind-address=127.0.0.1',
-      `--socket=${join(this.#dir, 'mariadbd.sock')}`,
-      `--pid-file=${join(this.#dir, 'mariadbd.pid')}`,
+      `--socket=${join(this.dir, 'mariadbd.sock')}`,
+      `--pid-file=${join(this.dir, 'mariadbd.pid')}`,
       '--skip-name-resolve',
-      `--init-file=${join(this.#dir, 'init.sql')}`,
+      `--init-file=${join(this.dir, 'init.sql')}`,
       ...SMALL_INNODB,
     ]);
-    this.#process = child;
+    this.process = child;
     const deadline = Date.now() + (this.#options.startTimeoutMs ?? 60_000);
     while (Date.now() < deadline) {
       if (!child.running) throw new Error(`mariadbd on port ${this.port} exited at start: ${child.output}`);
@@ -134,48 +121,6 @@ export class PrivateMariaDb {
     }
     await child.kill();
     throw new Error(`mariadbd on port ${this.port} did not accept connections: ${child.output}`);
-  }
-
-  /**
-   * Freeze the server (SIGSTOP, returning once every thread has stopped): connections stay open,
-   * nothing answers. Undo with {@link resume}.
-   *
-   * @example
-   * database.pause();
-   */
-  pause(): void {
-    this.#process?.freeze();
-  }
-
-  /**
-   * Continue a paused server (SIGCONT).
-   *
-   * @example
-   * database.resume();
-   */
-  resume(): void {
-    this.#process?.thaw();
-  }
-
-  /**
-   * SIGKILL the server (by PID) and wait for it to exit: a crash.
-   *
-   * @example
-   * await database.kill();
-   */
-  async kill(): Promise<void> {
-    await this.#process?.kill();
-  }
-
-  /**
-   * Shut the server down (SIGTERM, then SIGKILL after 15 s) and delete its data directory.
-   *
-   * @example
-   * afterAll(() => database.stop());
-   */
-  async stop(): Promise<void> {
-    await this.#process?.stop(15_000);
-    rmSync(this.#dir, { recursive: true, force: true });
   }
 }
 

@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { freePort } from './free-port.js';
+import { PrivateServer } from './private-server.js';
 import { ServerProcess } from './server-process.js';
 
 /**
@@ -27,14 +28,11 @@ export interface PrivateRedisServerOptions {
  * server.resume();
  * await server.stop();
  */
-export class PrivateRedisServer {
-  readonly port: number;
+export class PrivateRedisServer extends PrivateServer {
   readonly #binary: string;
-  readonly #dir = mkdtempSync(join(tmpdir(), 'dlock-redis-'));
-  #process: ServerProcess | undefined;
 
   private constructor(port: number, binary: string) {
-    this.port = port;
+    super(port, mkdtempSync(join(tmpdir(), 'dlock-redis-')), 5_000);
     this.#binary = binary;
   }
 
@@ -66,16 +64,6 @@ export class PrivateRedisServer {
   }
 
   /**
-   * The server's PID, while it runs.
-   *
-   * @example
-   * console.log(`private redis-server pid ${server.pid}`);
-   */
-  get pid(): number | undefined {
-    return this.#process?.running ? this.#process.child.pid : undefined;
-  }
-
-  /**
    * Start (again) on the same port; a running server is stopped first. No persistence: a restart
    * loses every key.
    *
@@ -84,7 +72,7 @@ export class PrivateRedisServer {
    * await server.restart();
    */
   async restart(): Promise<void> {
-    await this.#process?.stop();
+    await this.process?.stop();
     const child = ServerProcess.spawn(this.#binary, [
       '--port',
       String(this.port),
@@ -97,9 +85,9 @@ export class PrivateRedisServer {
       '--daemonize',
       'no',
       '--dir',
-      this.#dir,
+      this.dir,
     ]);
-    this.#process = child;
+    this.process = child;
     const probe = new Redis(this.port, '127.0.0.1', {
       lazyConnect: true,
       retryStrategy: () => null,
@@ -121,49 +109,5 @@ export class PrivateRedisServer {
     } finally {
       probe.disconnect();
     }
-  }
-
-  /**
-   * Freeze the server (SIGSTOP, returning once it has stopped): its connections stay open but
-   * nothing is answered, like a long GC pause or a stalled VM. Undo with {@link resume}.
-   *
-   * @example
-   * server.pause();
-   * await sleep(leaseMs * 2);
-   * server.resume();
-   */
-  pause(): void {
-    this.#process?.freeze();
-  }
-
-  /**
-   * Continue a paused server (SIGCONT).
-   *
-   * @example
-   * server.resume();
-   */
-  resume(): void {
-    this.#process?.thaw();
-  }
-
-  /**
-   * SIGKILL the server (by PID) and wait for it to exit: a crash, every key lost.
-   *
-   * @example
-   * await server.kill();
-   */
-  async kill(): Promise<void> {
-    await this.#process?.kill();
-  }
-
-  /**
-   * Stop the server (SIGTERM, then SIGKILL if it lingers) and delete its directory.
-   *
-   * @example
-   * afterAll(() => server.stop());
-   */
-  async stop(): Promise<void> {
-    await this.#process?.stop();
-    rmSync(this.#dir, { recursive: true, force: true });
   }
 }

@@ -1,5 +1,5 @@
 import type { ContentionMetrics } from './contention-metrics.js';
-import { library } from './library-catalog.js';
+import { LIBRARIES, library } from './library-catalog.js';
 import { cell, markdownTable, times } from './number-format.js';
 import type { ResultsLookup } from './results-lookup.js';
 import type { TargetCheck } from './results-targets.js';
@@ -9,8 +9,11 @@ const SENT_GOAL = 3;
 /** ...and "flat with W": the largest W may cost at most this much more than the smallest. */
 const FLAT_TOLERANCE = 1.25;
 
+/** The semaphore rows by W, then in catalog order (dlock first), whatever order they ran in. */
 function rowsOf(lookup: ResultsLookup): readonly ContentionMetrics[] {
-  return lookup.results.semaphore ?? [];
+  const order = (row: ContentionMetrics) =>
+    LIBRARIES.findIndex((descriptor) => descriptor.id === row.library);
+  return [...(lookup.results.semaphore ?? [])].sort((a, b) => a.waiters - b.waiters || order(a) - order(b));
 }
 
 /**

@@ -36,13 +36,8 @@ return now`;
 /** Counters live an hour after the last call: a crashed demo leaves nothing behind for long. */
 const COUNTER_TTL_MS = 3_600_000;
 
-/**
- * Redis keys of one provider's counters. Not lock keys: the simulation's own bookkeeping.
- *
- * @example
- * providerCounterKeys('acme'); // { inFlight: 'psp-sim:acme:in-flight', max: 'psp-sim:acme:max' }
- */
-export function providerCounterKeys(provider: string): { inFlight: string; max: string } {
+/** Redis keys of one provider's counters. Not lock keys: the simulation's own bookkeeping. */
+function providerCounterKeys(provider: string): { inFlight: string; max: string } {
   return { inFlight: `psp-sim:${provider}:in-flight`, max: `psp-sim:${provider}:max` };
 }
 

@@ -28,6 +28,16 @@ export interface BenchPlan {
     readonly holdMs: number;
     readonly keys: readonly number[];
   };
+  /**
+   * One semaphore with `permits` permits, W waiters over the worker processes, each taking one
+   * permit and holding it `holdMs`: cost per acquisition as W grows, fairness, and the limit.
+   */
+  readonly semaphore: {
+    readonly libraries: readonly LibraryId[];
+    readonly permits: number;
+    readonly waiters: readonly number[];
+    readonly holdMs: number;
+  };
   /** The contention rounds again through a FaultyLink with `latencyMs` each way (a real network). */
   readonly network: {
     readonly latencyMs: number;
@@ -38,6 +48,14 @@ export interface BenchPlan {
 }
 
 const SCALE: readonly LibraryId[] = ['dlock-pubsub', 'dlock-spin', 'redlock', 'redis-semaphore'];
+
+const SEMAPHORE = {
+  libraries: ['dlock-pubsub-semaphore', 'dlock-spin-semaphore', 'redis-semaphore-semaphore'],
+  permits: 4,
+  // The issue's question is how the cost grows with W, so both runs measure both.
+  waiters: [16, 64],
+  holdMs: 5,
+} as const;
 
 const NETWORK: readonly LibraryId[] = [
   'dlock-pubsub',
@@ -82,6 +100,7 @@ export function benchPlan(mode: 'quick' | 'full'): BenchPlan {
       memory: { heldLocks: 2_000, waiters: 2_000 },
       network: { latencyMs: 1, libraries: NETWORK, waiters: [16], holdsMs: [5] },
       scale: { libraries: SCALE, waiters: 16, holdMs: 5, keys: [1, 100] },
+      semaphore: SEMAPHORE,
     };
   }
   return {
@@ -103,5 +122,6 @@ export function benchPlan(mode: 'quick' | 'full'): BenchPlan {
     memory: { heldLocks: 10_000, waiters: 10_000 },
     network: { latencyMs: 1, libraries: NETWORK, waiters: [64], holdsMs: [0, 5] },
     scale: { libraries: SCALE, waiters: 64, holdMs: 5, keys: [1, 100, 10_000] },
+    semaphore: SEMAPHORE,
   };
 }

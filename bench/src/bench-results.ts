@@ -20,13 +20,16 @@ export interface BenchResults {
   readonly network?: readonly ContentionMetrics[];
   /** W waiters spread over 1, 100, 10,000 keys (cost per acquisition as keys grow). */
   readonly scale?: readonly ContentionMetrics[];
+  /** One semaphore of `plan.semaphore.permits` permits, one row per (library, waiters). */
+  readonly semaphore?: readonly ContentionMetrics[];
   /** Libraries that could not run, with the reason. */
   readonly unavailable: ReadonlyMap<LibraryId, string>;
   readonly durationSec: number;
 }
 
 /**
- * Libraries that lost counter updates or overlapped, and whether any of them is dlock's.
+ * Libraries that lost counter updates or overlapped (for a semaphore row: ran more holders at once
+ * than its permits), and whether any of them is dlock's.
  *
  * @example
  * const { dlockFailed } = exclusionFailures(results.contention);

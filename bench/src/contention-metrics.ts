@@ -55,6 +55,9 @@ export interface ContentionMetrics {
   readonly keys?: number;
   /** Redis server CPU (user + system) per acquisition in the window, µs. */
   readonly serverCpuUsPerAcquisition?: number;
+  /** Semaphore rounds: the limit, and the most holders whose critical sections overlapped. */
+  readonly permits?: number;
+  readonly maxConcurrent?: number;
 }
 
 export interface ContentionMeasurement {
@@ -205,6 +208,7 @@ export function mergeRounds(rounds: readonly ContentionMetrics[]): ContentionMet
     idleWorkers: worst((m) => m.idleWorkers),
     lostUpdates: sum((m) => m.lostUpdates),
     overlaps: sum((m) => m.overlaps),
+    ...(first.maxConcurrent === undefined ? {} : { maxConcurrent: worst((m) => m.maxConcurrent ?? 0) }),
     errors: sum((m) => m.errors),
     firstErrors: rounds.flatMap((m) => m.firstErrors).slice(0, 3),
   };

@@ -20,6 +20,12 @@ export interface ContentionRunSpec {
    * absent: one key, with the non-atomic counter checking mutual exclusion.
    */
   readonly keys?: number;
+  /**
+   * Take one permit of a semaphore with this many instead of a lock (the semaphore scenario): up to
+   * `permits` holders at once, so the non-atomic counter is not used; the parent checks the
+   * holders' timestamps against the limit instead.
+   */
+  readonly permits?: number;
 }
 
 /** Monotonic instants (see `monotonicMs`) shared by every process of one round. */

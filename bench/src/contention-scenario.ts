@@ -7,6 +7,7 @@ import {
   decodeRecords,
 } from './contention-metrics.js';
 import type { ContentionResult, ContentionTiming } from './contention-protocol.js';
+import { concurrencyOf } from './holder-concurrency.js';
 import { library } from './library-catalog.js';
 import type { LibraryId, StoreUrls } from './lock-adapter.js';
 import { monotonicMs } from './monotonic-clock.js';
@@ -32,6 +33,8 @@ export interface ContentionRound {
   readonly tag: string;
   /** Spread over this many keys (scale scenario; mutual exclusion is not checked then). */
   readonly keys?: number;
+  /** Take one permit of a semaphore with this many permits instead of a lock (semaphore scenario). */
+  readonly permits?: number;
 }
 
 export interface ContentionContext {
@@ -75,6 +78,7 @@ export async function runContentionRound(
         counterFile,
         urls: context.urls,
         keys: round.keys,
+        permits: round.permits,
       },
     });
     firstWorkerId += count;
@@ -154,6 +158,18 @@ export async function runContentionRound(
   const serverCpuUsPerAcquisition =
     cpuFrom !== undefined && cpuTo !== undefined && inWindow > 0 ? (cpuTo - cpuFrom) / inWindow : undefined;
   const keys = round.keys ?? 1;
+  if (round.permits !== undefined) {
+    // Up to `permits` holders overlap by design: count the instants above the limit instead.
+    const { maxConcurrent, overLimit } = concurrencyOf(acquisitions, round.permits);
+    return {
+      ...metrics,
+      permits: round.permits,
+      maxConcurrent,
+      serverCpuUsPerAcquisition,
+      lostUpdates: 0,
+      overlaps: overLimit,
+    };
+  }
   // Over many keys, overlaps between different keys are expected and the counter is not used.
   return keys > 1
     ? { ...metrics, keys, serverCpuUsPerAcquisition, lostUpdates: 0, overlaps: 0 }

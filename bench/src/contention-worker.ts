@@ -27,7 +27,7 @@ function send(message: WorkerMessage): void {
 }
 
 async function prepare(spec: ContentionRunSpec): Promise<void> {
-  const created = await library(spec.library).create(spec.urls);
+  const created = await library(spec.library).create(spec.urls, spec.permits);
   if ('unavailable' in created) return send({ type: 'unavailable', reason: created.unavailable });
   // Warm up outside the measured key: connections open, scripts loaded, code paths compiled.
   for (let round = 0; round < 3; round++) {
@@ -71,8 +71,10 @@ async function run(timing: ContentionTiming): Promise<void> {
         continue;
       }
       const gotAt = monotonicMs();
-      // Over many keys the shared counter would race between keys: hold without it.
-      if (keyCount > 1) await new Promise((resolve) => setTimeout(resolve, spec.holdMs));
+      // Over many keys, or with several permit holders at once, the shared counter would race by
+      // design: hold without it.
+      if (keyCount > 1 || spec.permits !== undefined)
+        await new Promise((resolve) => setTimeout(resolve, spec.holdMs));
       else await counter.increment(spec.holdMs);
       const releaseAt = monotonicMs();
       records.push(workerId, wantAt, gotAt, releaseAt);

@@ -4,6 +4,7 @@ import { Mutex } from 'redis-semaphore';
 import { DataSource } from 'typeorm';
 import { BENCH_LEASE_MS, type LibraryId, type LockAdapter, type StoreUrls } from './lock-adapter.js';
 import { Redlock } from './redlock-client.js';
+import { SEMAPHORE_LIBRARIES } from './semaphore-catalog.js';
 
 /** What the bench knows about one library. */
 export interface LibraryDescriptor {
@@ -16,8 +17,11 @@ export interface LibraryDescriptor {
   readonly redisCluster?: boolean;
   /** Settings used, printed under the tables so the numbers can be reproduced. */
   readonly settings: string;
-  /** Build an adapter, or say why this library cannot run here (e.g. a backend not written yet). */
-  create(urls: StoreUrls): Promise<LockAdapter | { readonly unavailable: string }>;
+  /**
+   * Build an adapter, or say why this library cannot run here (e.g. a backend not written yet).
+   * `permits`: the limit of a semaphore library; mutexes ignore it.
+   */
+  create(urls: StoreUrls, permits?: number): Promise<LockAdapter | { readonly unavailable: string }>;
 }
 
 type RedisBackendClass = new (redis: Redis | Cluster, options?: object) => LockBackend;
@@ -117,6 +121,7 @@ export const LIBRARIES: readonly LibraryDescriptor[] = [
   },
   redisSemaphore('redis-semaphore', 'redis-semaphore', 10),
   redisSemaphore('redis-semaphore-2ms', 'redis-semaphore 2 ms', 2),
+  ...SEMAPHORE_LIBRARIES,
 ];
 
 /**

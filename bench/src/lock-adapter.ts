@@ -8,7 +8,11 @@ export type LibraryId =
   | 'dlock-memory'
   | 'redlock'
   | 'redis-semaphore'
-  | 'redis-semaphore-2ms';
+  | 'redis-semaphore-2ms'
+  // One permit of a semaphore (the semaphore scenario only).
+  | 'dlock-pubsub-semaphore'
+  | 'dlock-spin-semaphore'
+  | 'redis-semaphore-semaphore';
 
 /** Releases the lock the adapter took. */
 type ReleaseLock = () => Promise<void>;

@@ -13,6 +13,10 @@ const COLORS: Record<LibraryId, string> = {
   redlock: '#c62828',
   'redis-semaphore': '#ef6c00',
   'redis-semaphore-2ms': '#8d6e63',
+  // Not charted (the chart is the one-key lock contention); here because the record is complete.
+  'dlock-pubsub-semaphore': '#1565c0',
+  'dlock-spin-semaphore': '#2e7d32',
+  'redis-semaphore-semaphore': '#ef6c00',
 };
 
 const PANEL_WIDTH = 430;

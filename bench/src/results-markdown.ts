@@ -1,8 +1,11 @@
 import type { BenchResults } from './bench-results.js';
 import { LIBRARIES, library } from './library-catalog.js';
-import { cell, markdownTable, percent, times } from './number-format.js';
+import { cell, markdownTable } from './number-format.js';
 import { analyse } from './results-analysis.js';
+import { contentionSections, networkSection, scaleSection } from './results-contention-sections.js';
 import { isLibrary, ResultsLookup } from './results-lookup.js';
+import { decoratorSection, memorySection, uncontendedSection } from './results-process-sections.js';
+import { semaphoreSection } from './results-semaphore.js';
 import { checkTargets } from './results-targets.js';
 
 /** File name of the chart, next to results.md. */
@@ -56,271 +59,20 @@ export function resultsMarkdown(results: BenchResults): string {
 
   sections.push(['## Analysis', '', ...analyse(lookup).map((bullet) => `- ${bullet}`)].join('\n'));
 
-  const peer = lookup.bestUncontendedPeer();
   sections.push(
-    [
-      '## Uncontended acquire + release',
-      '',
-      `${plan.uncontended.rounds * plan.uncontended.iterationsPerRound} acquire+release on a free key per library, in one process, interleaved: each iteration runs every library once, in an order rotated per iteration (commands counted in a separate block of 100). ` +
-        '"Round trips" divides the p50 by the p50 of one raw command on the same store (Redis GET, MySQL SELECT 1).',
-      '',
-      markdownTable(
-        [
-          '',
-          'p50 µs',
-          'p99 µs',
-          'round trips (p50)',
-          `vs best peer${peer ? ` (${peer.label})` : ''}`,
-          'Redis cmds sent',
-          'executed',
-          'Redis command µs',
-          'Redis CPU µs',
-        ],
-        results.uncontended.map((row) => [
-          isLibrary(row.id) && library(row.id).family === 'dlock' ? `**${row.label}**` : row.label,
-          cell(row.p50Us, 0),
-          cell(row.p99Us, 0),
-          times(row.p50Us, lookup.floorUs(row.store)),
-          isLibrary(row.id) && row.store === 'redis' ? times(row.p50Us, peer?.p50Us) : '—',
-          cell(row.sentPerOp, 1),
-          cell(row.executedPerOp, 1),
-          cell(row.commandUsecPerOp ?? Number.NaN, 1),
-          cell(row.serverCpuUsPerOp ?? Number.NaN, 1),
-        ]),
-      ),
-    ].join('\n'),
-  );
-
-  const redisFloor = lookup.floorUs('redis');
-  const mysqlFloor = lookup.floorUs('mysql');
-  for (const hold of lookup.holds) {
-    const rows = lookup.waiters.flatMap((waiters) => {
-      const best = lookup.bestPeer(waiters, hold);
-      return lookup.configuration(waiters, hold).map((row) => {
-        const descriptor = library(row.library);
-        const floor = descriptor.store === 'mysql' ? mysqlFloor : redisFloor;
-        return [
-          String(waiters),
-          descriptor.family === 'dlock' ? `**${descriptor.label}**` : descriptor.label,
-          cell(row.throughputPerSec, 0),
-          times(row.throughputPerSec, best?.throughputPerSec),
-          cell(row.waitP50Ms, 1),
-          cell(row.waitP99Ms, 0),
-          cell(row.waitP99Ms / row.fairShareWaitMs, 1),
-          cell(row.handoffP50Ms, 2),
-          cell(row.handoffP99Ms, 1),
-          floor === undefined ? '—' : cell((row.handoffP50Ms * 1000) / floor, 1),
-          cell(row.sentPerAcquisition, 1),
-          cell(row.executedPerAcquisition, 1),
-          percent(row.releaserRewinShare),
-          percent(row.sameProcessShare),
-          `${row.starvedWorkers} (${row.idleWorkers})`,
-          row.lostUpdates === 0 && row.overlaps === 0
-            ? 'ok'
-            : `**FAILED** (${row.lostUpdates} lost, ${row.overlaps} overlaps)`,
-          row.errors === 0 ? '' : `${row.errors} errors: ${row.firstErrors[0] ?? ''}`,
-        ];
-      });
-    });
-    sections.push(
-      [
-        `## Contention on one key, hold ${hold} ms`,
-        '',
-        `W workers spread evenly over ${plan.processes} OS processes loop acquire -> non-atomic counter increment${hold > 0 ? ` + ${hold} ms` : ''} -> release on one key. ` +
-          `${plan.contentionRounds} round(s) of ${plan.windowMs / 1000} s after a ${plan.warmupMs} ms warm-up per library and W; ` +
-          '"vs best peer" is throughput over the best peer\'s at the same W; "fair" is W x the mean time between acquisitions; "handoff RTT" is the handoff p50 in raw round trips of the same store.',
-        '',
-        markdownTable(
-          [
-            'W',
-            'library',
-            'acq/s',
-            'vs best peer',
-            'wait p50 ms',
-            'wait p99 ms',
-            'p99 / fair',
-            'handoff p50 ms',
-            'handoff p99 ms',
-            'handoff RTT',
-            'cmds sent/acq',
-            'executed/acq',
-            'releaser re-wins',
-            'same process',
-            'starved (none)',
-            'exclusion',
-            'errors',
-          ],
-          rows,
-        ),
-      ].join('\n'),
-    );
-  }
-
-  const network = results.network ?? [];
-  if (network.length > 0) {
-    const fastestHandoff = (hold: number, waiters: number) =>
-      network.filter((row) => row.holdMs === hold && row.waiters === waiters);
-    const rows = network.map((row) => {
-      const descriptor = library(row.library);
-      const peers = fastestHandoff(row.holdMs, row.waiters).filter(
-        (other) => library(other.library).family === 'peer',
-      );
-      const best = Math.max(...peers.map((other) => other.throughputPerSec));
-      return [
-        String(row.waiters),
-        String(row.holdMs),
-        descriptor.family === 'dlock' ? `**${descriptor.label}**` : descriptor.label,
-        cell(row.throughputPerSec, 0),
-        peers.length > 0 ? times(row.throughputPerSec, best) : '—',
-        cell(row.waitP99Ms, 0),
-        cell(row.waitP99Ms / row.fairShareWaitMs, 1),
-        cell(row.handoffP50Ms, 2),
-        cell(row.handoffP99Ms, 1),
-        cell(row.sentPerAcquisition, 1),
-        percent(row.releaserRewinShare),
-        `${row.starvedWorkers} (${row.idleWorkers})`,
-        row.lostUpdates === 0 && row.overlaps === 0
-          ? 'ok'
-          : `**FAILED** (${row.lostUpdates} lost, ${row.overlaps} overlaps)`,
-      ];
-    });
-    sections.push(
-      [
-        `## Contention over a real network (${plan.network.latencyMs} ms each way)`,
-        '',
-        `The same rounds, every library in the same run, with every store connection of the worker processes going through a \`FaultyLink\` (\`@dlock/testing\`) that delays each chunk ${plan.network.latencyMs} ms each way (Redis and MySQL alike), so one round trip costs about ${2 * plan.network.latencyMs} ms more than on loopback. One round of ${plan.windowMs / 1000} s per library.`,
-        '',
-        markdownTable(
-          [
-            'W',
-            'hold ms',
-            'library',
-            'acq/s',
-            'vs best peer',
-            'wait p99 ms',
-            'p99 / fair',
-            'handoff p50 ms',
-            'handoff p99 ms',
-            'cmds sent/acq',
-            'releaser re-wins',
-            'starved (none)',
-            'exclusion',
-          ],
-          rows,
-        ),
-      ].join('\n'),
-    );
-  }
-
-  const scale = results.scale ?? [];
-  if (scale.length > 0) {
-    sections.push(
-      [
-        `## Scale: ${plan.scale.waiters} waiters over 1, 100 and 10,000 keys`,
-        '',
-        `${plan.scale.waiters} workers over ${plan.processes} processes, hold ${plan.scale.holdMs} ms, each acquisition on a key drawn at random from K keys (K = 1 is the contended single key; at 10,000 keys almost every acquisition is uncontended). Commands and Redis server CPU (\`INFO cpu\`, user + system, so parsing and network included) per acquisition should stay flat as K grows. Mutual exclusion is checked only at K = 1 (the counter is per key). Subscriptions per process and memory at scale are in the memory table below.`,
-        '',
-        markdownTable(
-          [
-            'keys',
-            'library',
-            'acq/s',
-            'cmds sent/acq',
-            'executed/acq',
-            'Redis CPU µs/acq',
-            'wait p99 ms',
-            'errors',
-          ],
-          scale.map((row) => [
-            String(row.keys ?? 1),
-            library(row.library).family === 'dlock'
-              ? `**${library(row.library).label}**`
-              : library(row.library).label,
-            cell(row.throughputPerSec, 0),
-            cell(row.sentPerAcquisition, 2),
-            cell(row.executedPerAcquisition, 1),
-            cell(row.serverCpuUsPerAcquisition ?? Number.NaN, 1),
-            cell(row.waitP99Ms, 1),
-            row.errors ? String(row.errors) : '',
-          ]),
-        ),
-      ].join('\n'),
-    );
-  }
-
-  const memory = results.memory ?? [];
-  if (memory.length > 0) {
-    const bytes = (value: number | undefined) =>
-      value === undefined || Number.isNaN(value) ? '—' : cell(value, 0);
-    sections.push(
-      [
-        '## Memory per held lock, waiter and released key',
-        '',
-        `In the bench process, after warm-up: hold ${memory[0]!.heldLocks} locks on distinct keys at once, then release them; GC-settled heap (\`--expose-gc\`) and the private Redis' \`used_memory\` against the baseline. "Local waiter": callers of one process queued behind one held key (the core's per-key FIFO). "Backend waiter": a second manager (own client and subscriber) waiting on up to 2000 distinct keys the first one holds (subscription + queue entry). "Released key": what is left per key right after release. Commands and server CPU are per acquisition while taking the held locks (the cost curve of many locks at once). MySQL is not in this table: every held MySQL lock pins one pooled connection (pool 4), so it cannot hold thousands.`,
-        '',
-        markdownTable(
-          [
-            'library',
-            'heap / held lock B',
-            'heap / local waiter B',
-            'heap / backend waiter B',
-            'subscriptions (waiting → after)',
-            'Redis / held lock B',
-            'Redis / released key B',
-            'Redis keys / released key',
-            'heap / released key B',
-            'executed / acq',
-            'Redis CPU µs / acq',
-          ],
-          memory.map((row) => [
-            row.dlock ? `**${row.label}**` : row.label,
-            bytes(row.heapPerHeldLock),
-            bytes(row.heapPerLocalWaiter),
-            bytes(row.heapPerBackendWaiter),
-            row.subscriptionsWhileWaiting === undefined
-              ? '—'
-              : `${row.subscriptionsWhileWaiting} → ${row.subscriptionsAfter}`,
-            bytes(row.redisPerHeldLock),
-            bytes(row.redisPerReleasedKey),
-            row.keysPerReleasedKey === undefined ? '—' : cell(row.keysPerReleasedKey, 2),
-            bytes(row.heapPerReleasedKey),
-            row.executedPerAcquisition === undefined ? '—' : cell(row.executedPerAcquisition, 1),
-            row.serverCpuUsPerAcquisition === undefined ? '—' : cell(row.serverCpuUsPerAcquisition, 1),
-          ]),
-        ),
-      ].join('\n'),
-    );
-  }
-
-  const { decorator } = results;
-  sections.push(
-    [
-      '## Decorator overhead (MemoryLockBackend)',
-      '',
-      `Median of ${plan.decorator.rounds} rounds x ${plan.decorator.callsPerRound} sequential calls per variant, order rotated.`,
-      '',
-      markdownTable(
-        ['variant', 'µs per call', 'over plain'],
-        [
-          ['plain async method (same body)', cell(decorator.plainNs / 1000, 2), '—'],
-          [
-            '`manager.withLock(key, options, body)`',
-            cell(decorator.withLockNs / 1000, 2),
-            `+${cell((decorator.withLockNs - decorator.plainNs) / 1000, 2)} µs`,
-          ],
-          [
-            '`@DistributedLock({ key: "…{0}", retry })` method',
-            cell(decorator.decoratedNs / 1000, 2),
-            `+${cell((decorator.decoratedNs - decorator.plainNs) / 1000, 2)} µs`,
-          ],
-        ],
-      ),
-    ].join('\n'),
+    ...uncontendedSection(lookup),
+    ...contentionSections(lookup),
+    ...networkSection(lookup),
+    ...scaleSection(lookup),
+    ...semaphoreSection(lookup),
+    ...memorySection(lookup),
+    ...decoratorSection(lookup),
   );
 
   const measured = new Set<string>([
     ...results.uncontended.map((row) => row.id),
     ...results.contention.map((row) => row.library),
+    ...(results.semaphore ?? []).map((row) => row.library),
   ]);
   sections.push(
     [
@@ -348,6 +100,7 @@ export function resultsMarkdown(results: BenchResults): string {
         : []),
       '- Timestamps come from `process.hrtime` (CLOCK_MONOTONIC), the same clock in every process, so the handoff gap is the time from one worker calling release to the next worker, in any process, getting the lock.',
       '- Hold 0 ms still contains the counter read-modify-write (two file operations through the libuv thread pool), which is also the mutual-exclusion check: the counter must end equal to the number of acquisitions. The timestamps are checked as well: no acquisition may start before every earlier holder called release.',
+      "- Semaphore rounds hold permits without the counter (several holders at once are the point); the holders' timestamps are checked against the permits instead. dlock's semaphores do not queue callers of one process locally (only exclusive locks do), so every waiter of every process waits in Redis: with the pub/sub backend in one fair queue, with spin by retrying.",
       '- dlock runs as users run it: one `LockManager` per process. Its callers of one process queue locally and only the head talks to the store, so "releaser re-wins" is 0 by construction once a process has more than one waiter; "same process" shows whether the lock stays in one process. The peers let every caller poll Redis.',
       '- "Starved" counts workers that got less than a quarter of the fair share (acquisitions / W) inside the window; "(none)" those that got nothing.',
       '- Library order is rotated for every configuration and reversed on every other round, so drift on this shared machine spreads over all libraries.',

@@ -1,5 +1,6 @@
 import { cell } from './number-format.js';
 import type { ResultsLookup } from './results-lookup.js';
+import { semaphoreTargets } from './results-semaphore.js';
 
 /** One goal from the issues, with what this run measured. `met` is undefined when not measured. */
 export interface TargetCheck {
@@ -9,7 +10,7 @@ export interface TargetCheck {
 }
 
 /**
- * Check the goals of issues #17 (performance) and #18 (memory per key). Goals, not pass/fail: the
+ * Check the goals of issues #17 (performance), #18 (memory per key) and #12 (semaphores). Goals, not pass/fail: the
  * bench never fails on them, it reports them.
  *
  * @example
@@ -124,5 +125,6 @@ export function checkTargets(lookup: ResultsLookup): TargetCheck[] {
       met: (row.keysPerReleasedKey ?? 1) === 0 && (row.subscriptionsAfter ?? 0) === 0,
     });
   }
+  checks.push(...semaphoreTargets(lookup));
   return checks;
 }

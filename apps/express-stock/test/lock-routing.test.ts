@@ -8,6 +8,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { lockStoreFor, routeByKeyNamespace } from '../src/locking/lock-backends.js';
 import { OrderService } from '../src/orders/order-service.js';
+import { PaymentService } from '../src/payments/payment-service.js';
 import { StockService } from '../src/stock/stock-service.js';
 
 const request = (keys: string[], waitMs = 0): LockRouteRequest => ({ keys, waitMs, leaseMs: 30_000 });
@@ -17,6 +18,7 @@ describe('one store per key namespace', () => {
     for (const waitMs of [0, 10_000]) {
       expect(routeByKeyNamespace(request(['stock:p-1'], waitMs))).toBe('pubsub');
       expect(routeByKeyNamespace(request(['order:u-1'], waitMs))).toBe('spin');
+      expect(routeByKeyNamespace(request(['psp:acme'], waitMs))).toBe('pubsub');
       expect(routeByKeyNamespace(request(['race:mysql:p-1'], waitMs))).toBe('mysql');
       expect(routeByKeyNamespace(request(['race:spin:p-1'], waitMs))).toBe('spin');
       expect(routeByKeyNamespace(request(['race:pubsub:p-1'], waitMs))).toBe('pubsub');
@@ -35,6 +37,7 @@ describe('one store per key namespace', () => {
       [StockService.prototype, 'reserveForOrder', 'pubsub'],
       [StockService.prototype, 'set', 'pubsub'],
       [OrderService.prototype, 'place', 'spin'],
+      [PaymentService.prototype, 'authorise', 'pubsub'],
     ] as const;
     for (const [prototype, name, store] of methods) {
       const metadata = getDistributedLockMetadata(prototype, name);

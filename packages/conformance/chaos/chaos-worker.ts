@@ -1,12 +1,15 @@
 // One chaos process: until END_AT, takes random keys with random waits and leases through the
 // backends named in BACKEND_MODULES (JSON name -> fault-kit module), all over STORE_URL (its own
-// FaultyLink, driven by the parent). Every critical section writes through the parent's fenced
-// register; every attempt is recorded in HISTORY_FILE. Seeded by SEED.
+// FaultyLink, driven by the parent). Every attempt is recorded in HISTORY_FILE. Seeded by SEED.
+// WORKLOAD=mutex (default): one loop of exclusive locks on KEYS, every critical section writing
+// through the parent's fenced register. WORKLOAD=shared: LOOPS concurrent loops on KEYS = [semaphore
+// key, read-write key] (see shared-attempt.ts); only writers write through the register.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type LockBackend, LockManager } from '@dlock/core';
 import { FencedRegisterClient, HistoryRecorder } from '@dlock/testing';
 import { type FaultBackendHandle, loadFaultBackend } from '../src/fault/fault-backend.js';
 import { seededRandom } from './seeded-random.js';
+import { sharedAttempt } from './shared-attempt.js';
 
 const env = (name: string): string => {
   const value = process.env[name];
@@ -19,6 +22,8 @@ const keys: string[] = JSON.parse(env('KEYS'));
 const modules: Record<string, string> = JSON.parse(env('BACKEND_MODULES'));
 const endAt = Number(env('END_AT'));
 const commandTimeoutMs = Number(env('COMMAND_TIMEOUT_MS'));
+const shared = process.env.WORKLOAD === 'shared';
+const loops = shared ? Number(process.env.LOOPS ?? 2) : 1;
 
 const handles: FaultBackendHandle[] = [];
 const backends: Record<string, LockBackend> = {};
@@ -34,13 +39,12 @@ const recorder = new HistoryRecorder(env('HISTORY_FILE'), { process: name });
 const register = new FencedRegisterClient(Number(env('REGISTER_PORT')));
 
 let attempts = 0;
-while (Date.now() < endAt) {
+async function mutexAttempt(): Promise<void> {
   const key = random.pick(keys);
   const waitMs = random.pick([0, 0, 300, 1_000, 2_000]);
   const leaseMs = random.pick([500, 1_000, 3_000]);
   const backend = random.pick(backendNames);
   const workMs = random.between(2, 60);
-  attempts++;
   await recorder.attempt({ key, waitMs }, (attempt) =>
     manager.withLock(key, { backend, leaseMs, retry: waitMs > 0 ? { waitMs } : false }, async (scope) => {
       const token = scope.locks[0]!.fencingToken ?? 0;
@@ -52,8 +56,21 @@ while (Date.now() < endAt) {
       attempt.released();
     }),
   );
-  await sleep(random.between(0, 20));
 }
+// Several loops per process in the shared workload: a process's permit holders and readers are not
+// queued behind each other locally, so each loop is one more holder or waiter in the store.
+await Promise.all(
+  Array.from({ length: loops }, async () => {
+    while (Date.now() < endAt) {
+      attempts++;
+      if (shared) {
+        const [semaphoreKey, rwKey] = keys as [string, string];
+        await sharedAttempt({ manager, recorder, register, random, backendNames, semaphoreKey, rwKey, name });
+      } else await mutexAttempt();
+      await sleep(random.between(0, 20));
+    }
+  }),
+);
 const bounded = (promise: Promise<unknown>) => Promise.race([promise.catch(() => undefined), sleep(3_000)]);
 await bounded(manager.close());
 for (const handle of handles) await bounded(handle.close());

@@ -1,7 +1,8 @@
 // A bounded chaos run: 4 processes, several keys, each process through its own FaultyLink driven
 // from here (latency spikes, pauses, resets), every write through one fenced register, every
 // attempt recorded. Redis (spin and pub/sub mixed on the same keys, a private server restarted
-// mid-run), then MySQL (the shared MariaDB). checkHistory must find nothing.
+// mid-run), then the shared locks on Redis (a semaphore and a read-write lock, the same faults and
+// restart), then MySQL (the shared MariaDB). checkHistory / checkSharedHistory must find nothing.
 // Replay a run with DLOCK_CHAOS_SEED=<seed printed below>.
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -14,6 +15,8 @@ import { PrivateRedisServer } from '@dlock/testing/servers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startWorker } from '../src/process-workers.js';
 import { seededRandom } from './seeded-random.js';
+import { CHAOS_PERMITS } from './shared-attempt.js';
+import { checkSharedHistory, sharedPeaks } from './shared-history-check.js';
 
 const WORKER = fileURLToPath(new URL('./chaos-worker.ts', import.meta.url));
 const module = (path: string) => fileURLToPath(new URL(path, import.meta.url));
@@ -36,12 +39,17 @@ interface ChaosRun {
   readonly durationMs: number;
   /** Called once, half way through. */
   readonly midway?: () => Promise<void>;
+  /** `shared`: a semaphore and a read-write lock instead of exclusive locks (see chaos-worker.ts). */
+  readonly workload?: 'mutex' | 'shared';
 }
 
 async function runChaos(run: ChaosRun) {
   const random = seededRandom(seed + run.label.length);
   const runId = randomUUID().slice(0, 8);
-  const keys = Array.from({ length: 3 }, (_, index) => `chaos:${runId}:key-${index}`);
+  const shared = run.workload === 'shared';
+  const keys = shared
+    ? [`chaos:${runId}:semaphore`, `chaos:${runId}:rw`]
+    : Array.from({ length: 3 }, (_, index) => `chaos:${runId}:key-${index}`);
   const register = await FencedRegisterServer.start();
   const links = await Promise.all(
     Array.from({ length: PROCESSES }, () =>
@@ -66,6 +74,7 @@ async function runChaos(run: ChaosRun) {
         COMMAND_TIMEOUT_MS: String(COMMAND_TIMEOUT_MS),
         HISTORY_FILE: files[index]!,
         REGISTER_PORT: String(register.port),
+        WORKLOAD: run.workload ?? 'mutex',
       },
     }),
   );
@@ -100,20 +109,24 @@ async function runChaos(run: ChaosRun) {
     const exits = await Promise.all(workers.map((worker) => worker.exited));
     for (const exit of exits) expect(exit.code, `stdout:\n${exit.stdout}\nstderr:\n${exit.stderr}`).toBe(0);
     const history = readHistory(files.filter((file) => existsSync(file)));
-    const violations = checkHistory(history, {
+    const checkOptions = {
       commandTimeoutMs: COMMAND_TIMEOUT_MS,
       graceMs: 2_000,
       register: register.register,
-    });
+    };
+    const violations = shared
+      ? checkSharedHistory(history, { ...checkOptions, permits: CHAOS_PERMITS })
+      : checkHistory(history, checkOptions).map((violation) => violation.message);
     const outcomes: Record<string, number> = {};
     for (const record of history) outcomes[record.outcome] = (outcomes[record.outcome] ?? 0) + 1;
     const writes = register.register.writes;
     console.log(
       `[chaos] ${run.label} seed ${seed}: ${history.length} attempts ${JSON.stringify(outcomes)}, ` +
         `${writes.length} writes (${writes.filter((write) => !write.accepted).length} stale refused), ` +
-        `faults ${JSON.stringify(faults)}, ${violations.length} violations`,
+        `faults ${JSON.stringify(faults)}, ${violations.length} violations` +
+        (shared ? `, peaks ${JSON.stringify(sharedPeaks(history))} (permits ${CHAOS_PERMITS})` : ''),
     );
-    expect(violations.map((violation) => violation.message)).toEqual([]);
+    expect(violations).toEqual([]);
     expect(outcomes.ok ?? 0).toBeGreaterThan(20);
   } finally {
     for (const worker of workers) worker.kill('SIGKILL');
@@ -133,6 +146,23 @@ describe.sequential(`chaos (seed ${seed})`, () => {
         modules: { spin: SPIN, pubsub: PUBSUB },
         durationMs: 30_000,
         midway: () => server.restart(),
+      });
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('redis shared locks: a 3-permit semaphore and a read-write lock, spin and pub/sub mixed, Redis restarted mid-run', async () => {
+    const server = await PrivateRedisServer.start();
+    try {
+      await runChaos({
+        label: 'redis-shared',
+        target: { host: '127.0.0.1', port: server.port },
+        url: server.url,
+        modules: { spin: SPIN, pubsub: PUBSUB },
+        durationMs: 20_000,
+        midway: () => server.restart(),
+        workload: 'shared',
       });
     } finally {
       await server.stop();

@@ -19,6 +19,10 @@ export interface AppConfig {
   readonly lockPoolSize: number;
   /** Simulated work between reading and writing the stock (e.g. a pricing call): widens the race window. */
   readonly stockWorkMs: number;
+  /** Name of the (simulated) payment provider: the `{0}` of the `psp:{0}` semaphore. */
+  readonly paymentProvider: string;
+  /** The simulated provider takes this to twice this per authorisation, in ms. */
+  readonly paymentProviderMs: number;
   /** How long `SIGTERM` waits for in-flight requests before forcing locks and connections closed. */
   readonly shutdownGraceMs: number;
   readonly logLevel: string;
@@ -54,6 +58,8 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     appPoolSize: readInteger(env, 'APP_POOL_SIZE', 10, 1),
     lockPoolSize: readInteger(env, 'LOCK_POOL_SIZE', 4, 1),
     stockWorkMs: readInteger(env, 'STOCK_WORK_MS', 5, 0),
+    paymentProvider: readProviderName(env.PAYMENT_PROVIDER ?? 'acme'),
+    paymentProviderMs: readInteger(env, 'PAYMENT_PROVIDER_MS', 100, 0),
     shutdownGraceMs: readInteger(env, 'SHUTDOWN_GRACE_MS', 10_000, 0),
     logLevel: env.LOG_LEVEL || 'info',
   };
@@ -67,6 +73,14 @@ export function stockLockWaitMs(env: NodeJS.ProcessEnv = process.env): number {
   return readInteger(env, 'STOCK_LOCK_WAIT_MS', 10_000, 1);
 }
 
+/**
+ * How long `PaymentService.authorise` waits for a permit. Read when the service module loads, like
+ * {@link stockLockWaitMs}.
+ */
+export function paymentWaitMs(env: NodeJS.ProcessEnv = process.env): number {
+  return readInteger(env, 'PAYMENT_WAIT_MS', 10_000, 1);
+}
+
 function readInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -75,6 +89,14 @@ function readInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, min
     throw new Error(`${name} must be an integer >= ${min}, got "${raw}".`);
   }
   return value;
+}
+
+function readProviderName(name: string): string {
+  // Goes into a lock key and Redis counter keys: the same characters as the app's ids.
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) {
+    throw new Error(`PAYMENT_PROVIDER may only contain A-Z, a-z, 0-9, _ and - (1-64), got "${name}".`);
+  }
+  return name;
 }
 
 function readTablePrefix(prefix: string): string {

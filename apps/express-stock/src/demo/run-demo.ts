@@ -6,6 +6,8 @@ import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { In } from 'typeorm';
 import { loadAppConfig } from '../config/app-config.js';
+import { resetProviderConcurrency } from '../payments/payment-provider.js';
+import { PAYMENT_PERMITS } from '../payments/payment-service.js';
 import { RaceStock } from '../race/race-stock-entity.js';
 import { RACE_STRATEGIES, type RaceStrategy } from '../race/race-strategies.js';
 import { connectAppDataSource, connectRedis, StoreUnreachableError } from '../server/store-connections.js';
@@ -13,6 +15,12 @@ import { storeStartHint } from '../server/store-start-hint.js';
 import { type AppProcess, startAppProcess } from './app-process.js';
 import { formatRaceTable, isExact, type RaceResult } from './demo-table.js';
 import { formatLoadTable, type LoadResult, runLoadRound } from './load-test.js';
+import {
+  formatPaymentTable,
+  isWithinLimit,
+  type PaymentRoundResult,
+  runPaymentRound,
+} from './payment-round.js';
 import { commandDelta, readCommandCounts, sentAndExecuted } from './redis-command-stats.js';
 
 const INITIAL_STOCK = 100;
@@ -22,6 +30,9 @@ const DLOCK_STRATEGIES: readonly RaceStrategy[] = ['mysql', 'spin', 'pubsub'];
 const RUN_ID = Date.now().toString(36);
 const RACE_PRODUCT = `demo-${RUN_ID}`;
 const LOAD_PRODUCT = `load-${RUN_ID}`;
+/** The simulated payment provider of this run: its semaphore key and its concurrency counters. */
+const PAYMENT_PROVIDER = `demo-${RUN_ID}`;
+const PAYMENT_REQUESTS = 30;
 const LOAD = process.argv.includes('--load');
 const SERVE = process.argv.includes('--serve');
 /** Per server: 8 connections, 250 requests, at most 30 s per strategy. */
@@ -72,6 +83,8 @@ async function main(): Promise<number> {
     STOCK_WORK_MS: String(config.stockWorkMs),
     // Waiting lock for the race: long enough for 100 requests to pass one at a time.
     STOCK_LOCK_WAIT_MS: '30000',
+    PAYMENT_PROVIDER,
+    PAYMENT_WAIT_MS: '30000',
     LOG_LEVEL: 'info',
   };
   servers.push(...(await Promise.all([startAppProcess(serverEnv), startAppProcess(serverEnv)])));
@@ -99,14 +112,45 @@ async function main(): Promise<number> {
   const wrong = results
     .filter((result) => result.mustBeExact && !isExact(result))
     .map((result) => result.strategy);
+  wrong.push(...(await payments(redis)));
   if (LOAD) wrong.push(...(await load()));
   if (wrong.length > 0) {
-    console.error(`\nFAILED: ${wrong.join(', ')} did not end exact.`);
+    console.error(
+      `\nFAILED: ${wrong.join(', ')} did not end exact (or, for payments, not within the permits).`,
+    );
     return 1;
   }
-  console.log('\nAll dlock strategies ended exact.');
+  console.log('\nAll dlock strategies ended exact, and the semaphore kept the provider within its permits.');
   if (SERVE) await serve();
   return 0;
+}
+
+/** Concurrent authorisations, without and with the semaphore; returns 'payments' if the semaphore let more than its permits through. */
+async function payments(redis: Redis): Promise<string[]> {
+  console.log(
+    `\npayments: ${PAYMENT_REQUESTS} concurrent authorisations over both servers; the simulated provider takes ` +
+      `${config.paymentProviderMs}-${2 * config.paymentProviderMs} ms and counts the calls in flight in Redis\n`,
+  );
+  const results: PaymentRoundResult[] = [];
+  for (const guard of ['unguarded', 'semaphore'] as const) {
+    results.push(
+      await runPaymentRound({
+        guard,
+        serverUrls: servers.map((server) => server.url),
+        redis,
+        provider: PAYMENT_PROVIDER,
+        requests: PAYMENT_REQUESTS,
+      }),
+    );
+  }
+  console.log(`${formatPaymentTable(results)}\n`);
+  console.log(
+    `unguarded: every request calls the provider at once.` +
+      `\nsemaphore: @DistributedSemaphore({ key: 'psp:{0}', permits: ${PAYMENT_PERMITS} }) on pub/sub; the others wait in one queue in Redis.` +
+      '\n("max at once" is the provider\'s own count across both servers, not what either server believes.)',
+  );
+  const semaphore = results.find((result) => result.guard === 'semaphore');
+  return semaphore && isWithinLimit(semaphore) ? [] : ['payments (semaphore)'];
 }
 
 /** Drive both servers with autocannon, one strategy after the other; returns the dlock strategies that lost updates. */
@@ -224,6 +268,7 @@ async function cleanUp(): Promise<void> {
     .catch(() => {});
   await dataSource?.destroy().catch(() => {});
   dataSource = undefined;
+  if (redis) await resetProviderConcurrency(redis, PAYMENT_PROVIDER).catch(() => {});
   await redis?.quit().catch(() => {});
   redis = undefined;
 }

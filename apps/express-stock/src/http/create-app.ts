@@ -5,6 +5,7 @@ import { createErrorHandler } from './error-response.js';
 import { createHealthRoutes } from './health-routes.js';
 import { createLockPageRoutes } from './lock-page.js';
 import { createOrderRoutes } from './order-routes.js';
+import { createPaymentRoutes } from './payment-routes.js';
 import { createRacePageRoutes } from './race-page.js';
 import { createRaceRoutes } from './race-routes.js';
 import { requireJsonBody } from './request-input.js';
@@ -41,6 +42,7 @@ export function createApp(context: AppContext): Express {
   app.use(createHealthRoutes(context));
   app.use(createStockRoutes(context));
   app.use(createOrderRoutes(context));
+  app.use(createPaymentRoutes(context));
   app.use(createRaceRoutes(context));
   app.use(createRacePageRoutes());
   app.use('/locks', createLockPageRoutes(context));

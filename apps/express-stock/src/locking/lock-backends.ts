@@ -24,12 +24,15 @@ export type LockStoreName = 'spin' | 'pubsub' | 'mysql';
  *
  * - `order:<user>` → spin: try-once (a double submit fails at once), one `SET NX`.
  * - `stock:<product>` → pubsub: waiting buyers sleep until the release message instead of polling.
+ * - `psp:<provider>` → pubsub: the payment provider's semaphore; callers over its 3 permits wait in
+ *   one fair queue and sleep until a permit is released (MySQL has no semaphores at all).
  * - `schema:<table prefix>` → mysql: start-up migrations, next to the tables they change.
  * - `race:<strategy>:<product>` → that strategy's store: the demo's own rows (see race/).
  */
 const STORE_BY_NAMESPACE: Readonly<Record<string, LockStoreName>> = {
   order: 'spin',
   stock: 'pubsub',
+  psp: 'pubsub',
   schema: 'mysql',
 };
 const RACE_STORES: ReadonlySet<string> = new Set<LockStoreName>(['spin', 'pubsub', 'mysql']);

@@ -6,6 +6,8 @@ import { type AppConfig, stockLockWaitMs } from '../config/app-config.js';
 import { CriticalSections } from '../locking/critical-sections.js';
 import { type AppLockBackends, createLockBackends, routeByKeyNamespace } from '../locking/lock-backends.js';
 import { OrderService } from '../orders/order-service.js';
+import { SimulatedPaymentProvider } from '../payments/payment-provider.js';
+import { PaymentService } from '../payments/payment-service.js';
 import { RaceStockService } from '../race/race-strategies.js';
 import { migrateSchema } from '../schema/schema-migration.js';
 import { StockService } from '../stock/stock-service.js';
@@ -22,6 +24,8 @@ export interface AppContext {
   readonly lockManager: LockManager;
   readonly stockService: StockService;
   readonly orderService: OrderService;
+  /** Payment authorisations, at most 3 at once across every server (`@DistributedSemaphore`). */
+  readonly paymentService: PaymentService;
   /** DEMO ONLY: the race endpoint's rows and strategies. */
   readonly raceStocks: RaceStockService;
   /** Every transaction that runs under a lock; the shutdown stops them before it releases locks. */
@@ -85,6 +89,12 @@ export async function createAppContext(config: AppConfig, logger: Logger): Promi
     const criticalSections = new CriticalSections();
     const stockService = new StockService(dataSource, { workMs: config.stockWorkMs, criticalSections });
     const orderService = new OrderService(stockService);
+    const paymentService = new PaymentService(
+      new SimulatedPaymentProvider(redis, {
+        name: config.paymentProvider,
+        latencyMs: config.paymentProviderMs,
+      }),
+    );
     const raceStocks = new RaceStockService({
       dataSource,
       manager: lockManager,
@@ -116,6 +126,7 @@ export async function createAppContext(config: AppConfig, logger: Logger): Promi
       lockManager,
       stockService,
       orderService,
+      paymentService,
       raceStocks,
       criticalSections,
       lifecycle: { shuttingDown: false },

@@ -86,8 +86,12 @@ describe('the lock wraps the transaction (commit before unlock)', () => {
         expect(written).toEqual([9, 8, 7, 6, 5]);
         // Lock inside the transaction would log release, commit, release, commit...
         expect(recorder.log).toEqual(Array(5).fill(['commit', 'release']).flat());
-        // Another pool reading right at the release already sees the new value.
-        expect(await Promise.all(readsAtRelease)).toEqual(written);
+        // Another pool reading from the release on already sees the new value: never the one
+        // before it. (It may see a later one: on a loaded machine the read can run after the next
+        // decrease has committed, and stock only goes down.)
+        const reads = await Promise.all(readsAtRelease);
+        expect(reads).toHaveLength(written.length);
+        reads.forEach((read, index) => expect(read).toBeLessThanOrEqual(written[index]!));
       } finally {
         recorder.stop();
         context.lockManager.off('released', onReleased);

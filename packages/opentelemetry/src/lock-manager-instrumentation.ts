@@ -1,17 +1,4 @@
-import type {
-  LockAcquiredEvent,
-  LockAcquiringEvent,
-  LockCallEvent,
-  LockContendedEvent,
-  LockErrorCode,
-  LockFailedEvent,
-  LockLostEvent,
-  LockManagerEvents,
-  LockReleasedEvent,
-  LockRenewalFailedEvent,
-  LockRenewedEvent,
-  LockSkippedEvent,
-} from '@dlock/core';
+import type { LockCallEvent, LockErrorCode, LockManagerEvents } from '@dlock/core';
 import {
   type Attributes,
   type Context,
@@ -48,6 +35,9 @@ const OUTCOME_BY_CODE: Partial<Record<LockErrorCode, AcquireOutcome>> = {
   LOCK_TIMEOUT: 'timeout',
   LOCK_ABORTED: 'aborted',
 };
+
+/** The payload of manager event `E`. */
+type EventOf<E extends keyof LockManagerEvents> = LockManagerEvents[E][0];
 
 /** One listener per manager event. */
 type Listeners = { [E in keyof LockManagerEvents]: (...args: LockManagerEvents[E]) => void };
@@ -97,7 +87,7 @@ export class LockManagerInstrumentation {
 
   // Emitted synchronously in the caller's async context: context.active() is the caller's, so the
   // span becomes a child of whatever span the caller has open (an HTTP request, a job).
-  #acquiring(event: LockAcquiringEvent): void {
+  #acquiring(event: EventOf<'acquiring'>): void {
     const key = this.#keyOf(event);
     const parent = context.active();
     const span = this.#tracer.startSpan(
@@ -117,12 +107,12 @@ export class LockManagerInstrumentation {
     this.#pending.set(event.token, { span, parent, key, series, contended: false });
   }
 
-  #contended(event: LockContendedEvent): void {
+  #contended(event: EventOf<'contended'>): void {
     const pending = this.#pending.get(event.token);
     if (pending) pending.contended = true;
   }
 
-  #acquired(event: LockAcquiredEvent): void {
+  #acquired(event: EventOf<'acquired'>): void {
     const pending = this.#takePending(event.token);
     const key = pending?.key ?? this.#keyOf(event);
     const series = pending?.series ?? this.#metrics.series(key.metric, event.backend);
@@ -149,7 +139,7 @@ export class LockManagerInstrumentation {
     this.#holds.set(event.token, { span, series, renewals: 0, renewalFailures: 0 });
   }
 
-  #failed(event: LockFailedEvent): void {
+  #failed(event: EventOf<'failed'>): void {
     const pending = this.#takePending(event.token);
     const { code } = event.error;
     const outcome = OUTCOME_BY_CODE[code] ?? 'error';
@@ -172,25 +162,25 @@ export class LockManagerInstrumentation {
     span.end();
   }
 
-  #renewed(event: LockRenewedEvent): void {
+  #renewed(event: EventOf<'renewed'>): void {
     const hold = this.#holds.get(event.token);
     if (hold) hold.renewals++;
     this.#metrics.renewals.add(1, (hold?.series ?? this.#seriesOf(event)).attributes);
   }
 
-  #renewalFailed(event: LockRenewalFailedEvent): void {
+  #renewalFailed(event: EventOf<'renewalFailed'>): void {
     const hold = this.#holds.get(event.token);
     if (hold) hold.renewalFailures++;
     this.#metrics.renewalFailures.add(1, (hold?.series ?? this.#seriesOf(event)).attributes);
   }
 
-  #released(event: LockReleasedEvent): void {
+  #released(event: EventOf<'released'>): void {
     const hold = this.#takeHold(event.token);
     if (hold) this.#endHold(hold, 'released', event.heldMs);
     else this.#recordHold(this.#seriesOf(event), 'released', event.heldMs);
   }
 
-  #lost(event: LockLostEvent): void {
+  #lost(event: EventOf<'lost'>): void {
     const hold = this.#takeHold(event.token);
     const series = hold?.series ?? this.#seriesOf(event);
     this.#metrics.losses.add(1, series.attributes);
@@ -204,7 +194,7 @@ export class LockManagerInstrumentation {
     this.#endHold(hold, 'lost', event.heldMs);
   }
 
-  #skipped(event: LockSkippedEvent): void {
+  #skipped(event: EventOf<'skipped'>): void {
     this.#metrics.skips.add(1, this.#seriesOf(event).with(A.skipReason, event.reason));
   }
 

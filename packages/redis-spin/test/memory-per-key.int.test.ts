@@ -1,4 +1,4 @@
-import { heapUsedAfterGc, usePrivateRedis } from '@dlock/conformance';
+import { usePrivateRedis } from '@dlock/conformance';
 import { LockManager } from '@dlock/core';
 import { describe, expect, it } from 'vitest';
 import { RedisSpinLockBackend } from '../src/index.js';
@@ -30,33 +30,16 @@ describe('memory per key (redis-spin, issue #18)', () => {
   }, 30_000);
 
   it(`locks and releases ${KEYS} distinct keys: Redis keys, Redis memory and the heap return to baseline`, async () => {
-    const { redis, usedMemory } = privateRedis();
+    const { redis, churn } = privateRedis();
     const manager = new LockManager({ backends: { spin: new RedisSpinLockBackend(redis) } });
-    // Warm up (script cache, connection buffers, JIT) before taking the baselines.
-    for (let i = 0; i < 1_000; i++) await (await manager.acquire(`warm:${i}`)).release();
-    const baseKeys = await redis.dbsize();
-    const baseMemory = await usedMemory();
-    const baseHeap = heapUsedAfterGc();
-
-    let next = 0;
-    let maxFence = 0;
-    await Promise.all(
-      Array.from({ length: IN_FLIGHT }, async () => {
-        while (next < KEYS) {
-          const lock = await manager.acquire(`order:${next++}`);
-          maxFence = Math.max(maxFence, lock.fencingToken!);
-          await lock.release();
-        }
-      }),
-    );
-    expect(maxFence).toBeGreaterThan(0);
-
+    const growth = await churn(manager, { keys: KEYS, inFlight: IN_FLIGHT });
+    expect(growth.maxFencingToken).toBeGreaterThan(0);
     // Default retention is 0: the release deleted every key, nothing waits for an expiry.
-    expect(await redis.dbsize()).toBe(baseKeys);
+    expect(growth.keys).toBe(0);
     // Allocator slack only (a fence key per lock would be ~15 MB here).
-    expect((await usedMemory()) - baseMemory).toBeLessThan(512 * 1024);
+    expect(growth.usedMemoryBytes).toBeLessThan(512 * 1024);
     // Nothing per key in the process: well under 8 bytes per key released.
-    expect(heapUsedAfterGc() - baseHeap).toBeLessThan(KEYS * 8);
+    expect(growth.heapBytes).toBeLessThan(KEYS * 8);
     await manager.close();
   }, 60_000);
 });

@@ -75,7 +75,7 @@ interface OpenedBackend {
 }
 
 /** Recorders of one scenario's processes and the check of everything they recorded. */
-export interface ScenarioHistory {
+interface ScenarioHistory {
   recorder(process: string): HistoryRecorder;
   /** The history file of a process the scenario starts (a worker records into it). */
   file(process: string): string;

@@ -10,7 +10,7 @@ export {
   startWorker,
 } from './process-workers.js';
 export { usePrivateRedisCluster } from './redis/private-redis-cluster-fixture.js';
-export type { KeyChurnGrowth, PrivateRedis } from './redis/private-redis-fixture.js';
+export type { PrivateRedis } from './redis/private-redis-fixture.js';
 export { usePrivateRedis } from './redis/private-redis-fixture.js';
 export { clientFactory } from './redis/redis-clients.js';
 export { runRedisSlowLinkConformance } from './redis/redis-slow-link-conformance.js';

@@ -30,16 +30,9 @@ describe('memory per key (redis-spin, issue #18)', () => {
   }, 30_000);
 
   it(`locks and releases ${KEYS} distinct keys: Redis keys, Redis memory and the heap return to baseline`, async () => {
-    const { redis, churn } = privateRedis();
+    const { redis, expectNothingLeftPerKey } = privateRedis();
     const manager = new LockManager({ backends: { spin: new RedisSpinLockBackend(redis) } });
-    const growth = await churn(manager, { keys: KEYS, inFlight: IN_FLIGHT });
-    expect(growth.maxFencingToken).toBeGreaterThan(0);
-    // Default retention is 0: the release deleted every key, nothing waits for an expiry.
-    expect(growth.keys).toBe(0);
-    // Allocator slack only (a fence key per lock would be ~15 MB here).
-    expect(growth.usedMemoryBytes).toBeLessThan(512 * 1024);
-    // Nothing per key in the process: well under 8 bytes per key released.
-    expect(growth.heapBytes).toBeLessThan(KEYS * 8);
+    await expectNothingLeftPerKey(manager, { keys: KEYS, inFlight: IN_FLIGHT });
     await manager.close();
   }, 60_000);
 });

@@ -1,15 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  currentLock,
-  type LockBackend,
-  LockLostError,
-  LockManager,
-  LockNotAcquiredError,
-  LockTimeoutError,
-} from '@dlock/core';
+import { type LockBackend, LockManager } from '@dlock/core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { backendRequest as request } from './backend-request.js';
+import { waiterGetsItOnRelease } from './conformance-parts.js';
+import { describeManagerConformance } from './manager-conformance.js';
 import { describeSharedLockConformance } from './shared-locks-conformance.js';
 
 export interface ConformanceOptions {
@@ -131,22 +126,12 @@ export function runLockBackendConformance(options: ConformanceOptions): void {
         const [a, b] = [await backend(), await backend()];
         const key = freshKey('handoff');
         const held = (await a.acquire(request(key)))!;
-        const events: string[] = [];
         let contended = 0;
-        const waiting = b
-          .acquire(request(key, { waitMs: 10_000, onContended: () => contended++ }))
-          .then((lock) => {
-            events.push('acquired');
-            return lock;
-          });
-        await sleep(200);
-        events.push('releasing');
-        await held.release();
-        const lock = await waiting;
-        expect(lock).not.toBeNull();
-        expect(events).toEqual(['releasing', 'acquired']);
+        const lock = await waiterGetsItOnRelease(held, () =>
+          b.acquire(request(key, { waitMs: 10_000, onContended: () => contended++ })),
+        );
         expect(contended).toBe(1);
-        await lock!.release();
+        await lock.release();
       });
 
       it('a waiter gives up after waitMs with null', async () => {
@@ -218,109 +203,15 @@ export function runLockBackendConformance(options: ConformanceOptions): void {
       });
     });
 
-    describe('through LockManager', () => {
-      it('excludes concurrent callers of several managers: a non-atomic counter ends exact', async () => {
-        const managers = [await manager(), await manager(), await manager()];
-        const key = freshKey('counter');
-        let counter = 0;
-        let inside = 0;
-        let maxInside = 0;
-        await Promise.all(
-          Array.from({ length: 30 }, (_, i) =>
-            managers[i % managers.length]!.withLock(key, { retry: { waitMs: 30_000 } }, async () => {
-              inside++;
-              maxInside = Math.max(maxInside, inside);
-              const read = counter;
-              await sleep(2);
-              counter = read + 1;
-              inside--;
-            }),
-          ),
-        );
-        expect(counter).toBe(30);
-        expect(maxInside).toBe(1);
-      });
-
-      it('try-once rejects with LockNotAcquiredError while another manager holds the key', async () => {
-        const [a, b] = [await manager(), await manager()];
-        const key = freshKey('not-acquired');
-        await a.withLock(key, {}, async () => {
-          await expect(b.withLock(key, {}, async () => 'ran')).rejects.toBeInstanceOf(LockNotAcquiredError);
-        });
-      });
-
-      it('waiting rejects with LockTimeoutError after retry.waitMs', async () => {
-        const [a, b] = [await manager(), await manager()];
-        const key = freshKey('timeout');
-        await a.withLock(key, {}, async () => {
-          await expect(b.withLock(key, { retry: { waitMs: 300 } }, async () => 'ran')).rejects.toBeInstanceOf(
-            LockTimeoutError,
-          );
-        });
-      });
-
-      it('renews the lease while the critical section runs longer than leaseMs', async () => {
-        const [a, b] = [await manager(), await manager()];
-        const key = freshKey('renewal');
-        await a.withLock(key, { leaseMs: shortLeaseMs }, async (scope) => {
-          for (let i = 0; i < 4; i++) {
-            await sleep(shortLeaseMs / 2);
-            await expect(b.withLock(key, {}, async () => 'ran')).rejects.toBeInstanceOf(LockNotAcquiredError);
-          }
-          expect(scope.signal.aborted).toBe(false);
-        });
-      });
-
-      it('a handle that is not renewed loses its lock at lease end: signal aborts, release rejects, the new holder keeps it', async () => {
-        const [a, b] = [await manager(), await manager()];
-        const key = freshKey('lost');
-        const lost: string[] = [];
-        a.on('lost', (event) => lost.push(event.key));
-        const stale = await a.acquire(key, { leaseMs: shortLeaseMs });
-        await sleep(shortLeaseMs + 300);
-        expect(stale.signal.aborted).toBe(true);
-        expect(stale.signal.reason).toBeInstanceOf(LockLostError);
-        const fresh = await b.acquire(key);
-        await expect(stale.release()).rejects.toBeInstanceOf(LockLostError);
-        await expect(a.withLock(key, {}, async () => 'ran')).rejects.toBeInstanceOf(LockNotAcquiredError);
-        expect(lost).toEqual([key]);
-        await fresh.release();
-      });
-
-      it.skipIf(!fencing)('currentLock() exposes the fencing token inside withLock', async () => {
-        const m = await manager();
-        const key = freshKey('current');
-        const tokens: (number | undefined)[] = [];
-        for (let i = 0; i < 2; i++) {
-          await m.withLock(key, {}, async () => {
-            tokens.push(currentLock()?.fencingToken);
-          });
-        }
-        expect(tokens[1]).toBeGreaterThan(tokens[0]!);
-      });
-
-      it('opposite key orders [a, b] and [b, a] on two managers never deadlock', async () => {
-        const [a, b] = [await manager(), await manager()];
-        const first = freshKey('order-a');
-        const second = freshKey('order-b');
-        const runs = Array.from({ length: 10 }, (_, i) =>
-          (i % 2 ? a : b).withLock(
-            i % 2 ? [first, second] : [second, first],
-            { retry: { waitMs: 20_000 } },
-            () => sleep(5),
-          ),
-        );
-        await expect(Promise.all(runs)).resolves.toHaveLength(10);
-      });
-    });
-
-    describeSharedLockConformance({
+    const parts = {
       backend,
       manager,
       freshKey,
       shortLeaseMs,
       fencing,
       fairWaiting: options.fairWaiting ?? true,
-    });
+    };
+    describeManagerConformance(parts);
+    describeSharedLockConformance(parts);
   });
 }

@@ -1,6 +1,7 @@
 export { backendRequest } from './backend-request.js';
 export type { ConformanceOptions } from './conformance.js';
 export { runLockBackendConformance } from './conformance.js';
+export { heapUsedAfterGc } from './heap-used.js';
 export type { RunningWorker, SpawnWorkerOptions, WorkerResult } from './process-workers.js';
 export {
   incrementFileCounter,
@@ -9,5 +10,7 @@ export {
   startWorker,
 } from './process-workers.js';
 export { usePrivateRedisCluster } from './redis/private-redis-cluster-fixture.js';
+export type { PrivateRedis } from './redis/private-redis-fixture.js';
+export { usePrivateRedis } from './redis/private-redis-fixture.js';
 export { clientFactory } from './redis/redis-clients.js';
 export { runRedisSlowLinkConformance } from './redis/redis-slow-link-conformance.js';

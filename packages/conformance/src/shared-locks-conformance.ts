@@ -8,24 +8,14 @@ import {
 } from '@dlock/core';
 import { describe, expect, it, type TestContext } from 'vitest';
 import { backendRequest as request } from './backend-request.js';
-
-/** What the semaphore and read-write sections need from {@link runLockBackendConformance}. */
-export interface SharedLockConformanceParts {
-  readonly backend: () => Promise<LockBackend>;
-  readonly manager: () => Promise<LockManager>;
-  readonly freshKey: (label: string) => string;
-  readonly shortLeaseMs: number;
-  readonly fencing: boolean;
-  /** Whether waiters are served in arrival order (false for spinning backends). */
-  readonly fairWaiting: boolean;
-}
+import { type ConformanceParts, waiterGetsItOnRelease } from './conformance-parts.js';
 
 /**
  * The semaphore and read-write sections of the conformance suite. A backend without
  * `acquireShared` skips them (it is refused at plan time instead); one that lists
  * `sharedLockTypes` runs the sections of the types it lists.
  */
-export function describeSharedLockConformance(parts: SharedLockConformanceParts): void {
+export function describeSharedLockConformance(parts: ConformanceParts): void {
   const { freshKey, shortLeaseMs } = parts;
 
   /** Two or more backends that support `type`, or a skipped test. */
@@ -89,20 +79,10 @@ export function describeSharedLockConformance(parts: SharedLockConformanceParts)
       const [a, b] = await sharedBackends(context, 'semaphore', 2);
       const key = freshKey('semaphore-wait');
       const held = (await a!.acquireShared({ ...request(key), ...semaphore(1) }))!;
-      const events: string[] = [];
-      const waiting = b!
-        .acquireShared({ ...request(key, { waitMs: 10_000 }), ...semaphore(1) })
-        .then((lock) => {
-          events.push('acquired');
-          return lock;
-        });
-      await sleep(200);
-      events.push('releasing');
-      await held.release();
-      const lock = await waiting;
-      expect(lock).not.toBeNull();
-      expect(events).toEqual(['releasing', 'acquired']);
-      await lock!.release();
+      const lock = await waiterGetsItOnRelease(held, () =>
+        b!.acquireShared({ ...request(key, { waitMs: 10_000 }), ...semaphore(1) }),
+      );
+      await lock.release();
     });
 
     it.skipIf(!parts.fairWaiting)('serves waiters first come, first served', async (context) => {

@@ -1,4 +1,9 @@
+import { waitOrAbort } from '@dlock/core';
+import type { DataSource } from 'typeorm';
+import { createFencingTableSql, FencingTableSetup } from './fencing-table.js';
 import type { LockConnection, StatementLimits } from './lock-connection.js';
+import type { ResolvedMySqlLockOptions } from './mysql-lock-options.js';
+import { runOnSpareConnection } from './spare-connection.js';
 
 /** How long a name's counter row outlives its last acquisition before it may be pruned: 1 hour. */
 const DEFAULT_FENCING_ROW_RETENTION_MS = 3_600_000;
@@ -10,14 +15,21 @@ const PRUNE_BATCH = 1_000;
 /** The database server's clock in µs since the epoch, in UTC (no session time zone, no DST fold). */
 const SERVER_MICROS = "TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', UTC_TIMESTAMP(6))";
 
-/** Tuning of {@link FencingCounter}'s pruning (tests shorten it). */
-export interface FencingCounterRetention {
+/** Where {@link FencingCounter} runs its work off the lock session, and the tuning of its pruning. */
+export interface FencingCounterOptions {
   /** A row not bumped for this long may be deleted. Default {@link DEFAULT_FENCING_ROW_RETENTION_MS}. */
   readonly retentionMs?: number | undefined;
   /** Least time between two prune statements of one backend. Default {@link DEFAULT_FENCING_PRUNE_INTERVAL_MS}. */
   readonly pruneIntervalMs?: number | undefined;
   /** Runs a prune statement on another connection than the lock's (none: no pruning). */
   readonly pruneElsewhere?: ((sql: string, parameters: readonly unknown[]) => Promise<unknown>) | undefined;
+  /**
+   * Runs the `CREATE TABLE IF NOT EXISTS` statement on another connection than the lock's, within
+   * `createWithinMs` (none: the table must exist already).
+   */
+  readonly createElsewhere?: ((sql: string) => Promise<unknown>) | undefined;
+  /** The most `createElsewhere` can take. */
+  readonly createWithinMs?: number | undefined;
 }
 
 /**
@@ -35,61 +47,52 @@ export interface FencingCounterRetention {
  * locked. Older tables with small tokens (1, 2, 3, ...) keep working: the clock is far above them.
  *
  * @example
- * const fencing = new FencingCounter('dlock_fencing', true);
+ * const fencing = new FencingCounter('dlock_fencing', { createElsewhere, createWithinMs: 10_000 });
+ * await fencing.ready(signal); // before GET_LOCK
  * const token = await fencing.next(connection, name, limits); // e.g. 1764410000000123, then higher
  */
 export class FencingCounter {
   readonly #table: string;
-  readonly #create: boolean;
+  readonly #setup: FencingTableSetup | undefined;
   readonly #retentionMs: number;
   readonly #pruneIntervalMs: number;
-  readonly #pruneElsewhere: FencingCounterRetention['pruneElsewhere'];
+  readonly #pruneElsewhere: FencingCounterOptions['pruneElsewhere'];
   #pruning = false;
-  #ready: Promise<void> | undefined;
   #lastPruneAt = Number.NEGATIVE_INFINITY;
 
-  constructor(table: string, create: boolean, retention: FencingCounterRetention = {}) {
+  constructor(table: string, options: FencingCounterOptions = {}) {
     // The name was validated against /^[A-Za-z_][A-Za-z0-9_$]*(\.…)?$/, so quoting cannot be escaped.
     this.#table = table
       .split('.')
       .map((part) => `\`${part}\``)
       .join('.');
-    this.#create = create;
-    this.#retentionMs = retention.retentionMs ?? DEFAULT_FENCING_ROW_RETENTION_MS;
-    this.#pruneIntervalMs = retention.pruneIntervalMs ?? DEFAULT_FENCING_PRUNE_INTERVAL_MS;
-    this.#pruneElsewhere = retention.pruneElsewhere;
+    const { createElsewhere } = options;
+    const sql = createFencingTableSql(this.#table);
+    this.#setup = createElsewhere
+      ? new FencingTableSetup(() => createElsewhere(sql), options.createWithinMs ?? Number.MAX_SAFE_INTEGER)
+      : undefined;
+    this.#retentionMs = options.retentionMs ?? DEFAULT_FENCING_ROW_RETENTION_MS;
+    this.#pruneIntervalMs = options.pruneIntervalMs ?? DEFAULT_FENCING_PRUNE_INTERVAL_MS;
+    this.#pruneElsewhere = options.pruneElsewhere;
   }
 
   /**
-   * The next token for `name`. Must run on the connection holding the lock; `limits` bound each
-   * statement (the deadline and action are filled in here).
+   * Resolves once the table exists (created on first use when the backend creates it). Call it
+   * before taking the lock: the creation never runs on the lock's session or under its deadline.
+   */
+  ready(signal: AbortSignal): Promise<void> {
+    return this.#setup ? this.#setup.ready(signal) : Promise.resolve();
+  }
+
+  /**
+   * The next token for `name`, once {@link ready} resolved. Must run on the connection holding the
+   * lock; `limits` bound the statement (the action is filled in here).
    */
   async next(
     connection: LockConnection,
     name: string,
     limits: Omit<StatementLimits, 'action'>,
   ): Promise<number> {
-    if (this.#create) {
-      this.#ready ??= connection
-        .execute(
-          `CREATE TABLE IF NOT EXISTS ${this.#table} (
-             name VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY,
-             token BIGINT UNSIGNED NOT NULL,
-             KEY dlock_fencing_token (token)
-           ) ENGINE=InnoDB`,
-          [],
-          // Shared by every caller until it settles: one caller's abort must not fail the others.
-          { deadline: limits.deadline, limit: limits.limit, action: 'CREATE TABLE (fencingTable)' },
-        )
-        .then(
-          () => undefined,
-          (error: unknown) => {
-            this.#ready = undefined;
-            throw error;
-          },
-        );
-      await this.#ready;
-    }
     const result = await connection.execute(
       `INSERT INTO ${this.#table} (name, token) VALUES (?, LAST_INSERT_ID(${SERVER_MICROS}))
        ON DUPLICATE KEY UPDATE token = LAST_INSERT_ID(GREATEST(token + 1, ${SERVER_MICROS}))`,
@@ -133,4 +136,41 @@ export class FencingCounter {
         this.#pruning = false;
       });
   }
+}
+
+/**
+ * The fencing counter of a backend with `fencingTable` set (none without), doing its table
+ * creation and pruning on pooled connections of their own, bounded by the backend's timeouts.
+ *
+ * @example
+ * const fencing = backendFencingCounter(dataSource, resolveMySqlLockOptions({ fencingTable: 'dlock_fencing' }, 10));
+ */
+export function backendFencingCounter(
+  dataSource: DataSource,
+  options: ResolvedMySqlLockOptions,
+): FencingCounter | undefined {
+  const { fencingTable, connectionTimeoutMs, commandTimeoutMs } = options;
+  if (fencingTable === undefined) return undefined;
+  return new FencingCounter(fencingTable, {
+    // Pruning runs on another pooled connection, in the background: never on the session that
+    // holds a lock, never inside an acquisition's deadline.
+    pruneElsewhere: (sql, parameters) =>
+      waitOrAbort(dataSource.query(sql, [...parameters]), {
+        timeoutMs: commandTimeoutMs,
+        timeoutError: () => new Error('fencing table prune did not answer in time'),
+      }),
+    createElsewhere: options.createFencingTable
+      ? (sql) =>
+          runOnSpareConnection(
+            { dataSource, connectionTimeoutMs, commandTimeoutMs },
+            {
+              label: `(fencing table ${fencingTable})`,
+              sql,
+              parameters: [],
+              action: 'CREATE TABLE (fencingTable)',
+            },
+          )
+      : undefined,
+    createWithinMs: connectionTimeoutMs + commandTimeoutMs,
+  });
 }

@@ -1,4 +1,8 @@
 import { DataSource } from 'typeorm';
+import { invalid } from './mysql-lock-options.js';
+
+const SUPPORTED_TYPES = new Set(['mysql', 'mariadb']);
+const MYSQL2_DEFAULT_POOL_SIZE = 10;
 
 /** Options of {@link createLockDataSource}: a small pool of its own for the lock backend. */
 export interface LockDataSourceOptions {
@@ -33,4 +37,40 @@ export async function createLockDataSource(options: LockDataSourceOptions): Prom
     logging: false,
   });
   return dataSource.initialize();
+}
+
+/**
+ * Check that the backend was given a TypeORM DataSource on the mysql2 drivers.
+ *
+ * @throws InvalidLockOptionsError naming what is wrong.
+ */
+export function assertMySqlDataSource(dataSource: unknown): asserts dataSource is DataSource {
+  const candidate = dataSource as Partial<DataSource> | null | undefined;
+  if (
+    typeof candidate !== 'object' ||
+    candidate === null ||
+    typeof candidate.createQueryRunner !== 'function' ||
+    typeof candidate.options !== 'object'
+  ) {
+    throw invalid('the first argument must be a TypeORM DataSource.');
+  }
+  const type = String(candidate.options?.type);
+  if (!SUPPORTED_TYPES.has(type)) {
+    throw invalid(`the DataSource must use the "mysql" or "mariadb" driver (got "${type}").`);
+  }
+}
+
+/** mysql2's `connectionLimit` as TypeORM will configure it (`extra` wins over `poolSize`). */
+export function poolSizeOf(dataSource: DataSource): number {
+  const options = dataSource.options as {
+    poolSize?: number;
+    extra?: { connectionLimit?: number };
+    replication?: { master?: { poolSize?: number } };
+  };
+  return (
+    options.extra?.connectionLimit ??
+    options.replication?.master?.poolSize ??
+    options.poolSize ??
+    MYSQL2_DEFAULT_POOL_SIZE
+  );
 }

@@ -1,4 +1,4 @@
-import { LockBackendError, LockError } from '@dlock/core';
+import { LockBackendError, LockCapacityError, LockError } from '@dlock/core';
 import { BACKEND } from './mysql-lock-options.js';
 
 /** MySQL 8: `GET_LOCK` would close a wait-for cycle between sessions holding named locks. */
@@ -131,4 +131,24 @@ export function getLockReturnedNull(key: string): LockBackendError {
       '(KILL QUERY, shutdown, out of memory). Nothing was acquired; retry later.',
     { backend: BACKEND, key, isRetryable: true },
   );
+}
+
+/** Every connection slot of this backend is taken: a local limit, not a database failure. */
+export function slotsExhausted(key: string, capacity: number, waitMs: number): LockCapacityError {
+  return new LockCapacityError(
+    `All ${capacity} lock connections of backend "${BACKEND}" are in use by this process (maxConnections), ` +
+      `so lock "${key}" could not even be tried${waitMs > 0 ? ` within ${Math.round(waitMs)} ms` : ''}. ` +
+      'This is a local limit of this process, not a database failure: raise maxConnections together with the ' +
+      'pool size of the lock DataSource, or release locks sooner.',
+    { backend: BACKEND, key, limit: 'maxConnections' },
+  );
+}
+
+/** The backend was closed: it takes no more calls. */
+export function closedError(key?: string): LockBackendError {
+  return new LockBackendError('MySqlNamedLockBackend is closed; create a new backend.', {
+    backend: BACKEND,
+    key,
+    isRetryable: false,
+  });
 }

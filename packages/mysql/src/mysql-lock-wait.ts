@@ -1,6 +1,6 @@
 import { LockError } from '@dlock/core';
 import { setDeadlineTimer } from './deadline-timer.js';
-import type { LockConnection } from './lock-connection.js';
+import type { LockConnection, StatementLimits } from './lock-connection.js';
 import { getLockReturnedNull, isConnectionGone } from './mysql-backend-error.js';
 
 export interface WaitForNamedLockOptions {
@@ -103,4 +103,36 @@ export async function waitForNamedLock(options: WaitForNamedLockOptions): Promis
       if (!cut) throw getLockReturnedNull(options.key);
     }
   }
+}
+
+/**
+ * The limits of each statement of one acquisition that does not block on the server, as of the
+ * moment it is sent. A waiting caller's `waitMs` bounds the whole lock phase: no answer is awaited
+ * past the deadline plus the reply grace (at least the grace, when opening the connection used
+ * the wait up); a try-once caller's statements get `commandTimeoutMs`.
+ *
+ * @example
+ * const limitsNow = lockPhaseLimits({ deadline, waitMs, commandTimeoutMs, replyGraceMs, signal });
+ * await connection.selectOne(sql, [name], { ...limitsNow(), action: 'GET_LOCK' });
+ */
+export function lockPhaseLimits(phase: {
+  readonly deadline: number;
+  readonly waitMs: number;
+  readonly commandTimeoutMs: number;
+  readonly replyGraceMs: number;
+  readonly signal: AbortSignal;
+}): () => Omit<StatementLimits, 'action'> {
+  const { deadline, waitMs, commandTimeoutMs, replyGraceMs, signal } = phase;
+  return () => {
+    const now = Date.now();
+    const ownEnd = now + commandTimeoutMs;
+    const callerEnd = Math.max(deadline, now) + replyGraceMs;
+    return waitMs > 0 && callerEnd < ownEnd
+      ? {
+          deadline: callerEnd,
+          limit: `retry.waitMs (${Math.round(waitMs)} ms) + ${replyGraceMs} ms`,
+          signal,
+        }
+      : { deadline: ownEnd, limit: `commandTimeoutMs (${commandTimeoutMs} ms)`, signal };
+  };
 }

@@ -7,30 +7,30 @@ import {
   createClosingController,
   type LockBackend,
   LockBackendError,
-  LockCapacityError,
   linkAbortSignals,
-  waitOrAbort,
 } from '@dlock/core';
 import type { DataSource } from 'typeorm';
 import { ConnectionSlots } from './connection-slots.js';
-import { FencingCounter } from './fencing-counter.js';
-import { LockConnection, type StatementLimits } from './lock-connection.js';
-import { getLockReturnedNull, toMySqlBackendError } from './mysql-backend-error.js';
+import { backendFencingCounter, type FencingCounter } from './fencing-counter.js';
+import { LockConnection } from './lock-connection.js';
+import { assertMySqlDataSource, poolSizeOf } from './lock-data-source.js';
+import {
+  closedError,
+  getLockReturnedNull,
+  slotsExhausted,
+  toMySqlBackendError,
+} from './mysql-backend-error.js';
 import { MySqlHeldLock } from './mysql-held-lock.js';
 import { MySqlLockInspector } from './mysql-lock-inspection.js';
 import { toMySqlLockName } from './mysql-lock-name.js';
 import {
   BACKEND,
-  invalid,
   type MySqlNamedLockBackendOptions,
   type ResolvedMySqlLockOptions,
   resolveMySqlLockOptions,
 } from './mysql-lock-options.js';
-import { waitForNamedLock } from './mysql-lock-wait.js';
-
-const SUPPORTED_TYPES = new Set(['mysql', 'mariadb']);
-const MYSQL2_DEFAULT_POOL_SIZE = 10;
-const NEVER = new AbortController().signal;
+import { lockPhaseLimits, waitForNamedLock } from './mysql-lock-wait.js';
+import { runOnSpareConnection, type SpareConnectionOptions } from './spare-connection.js';
 
 /**
  * Lock backend on MySQL/MariaDB named locks (`GET_LOCK` / `RELEASE_LOCK`) through a TypeORM
@@ -59,6 +59,8 @@ export class MySqlNamedLockBackend implements LockBackend {
   readonly #held = new Set<MySqlHeldLock>();
   readonly #pending = new Set<Promise<unknown>>();
   readonly #inspector: MySqlLockInspector;
+  /** Where statements that belong to no caller's session run (interrupts). */
+  readonly #spare: SpareConnectionOptions;
   #fractionalTimeouts: boolean | undefined;
 
   constructor(dataSource: DataSource, options: MySqlNamedLockBackendOptions = {}) {
@@ -67,18 +69,12 @@ export class MySqlNamedLockBackend implements LockBackend {
     this.#options = resolveMySqlLockOptions(options, poolSizeOf(dataSource));
     this.#fractionalTimeouts = this.#options.fractionalTimeouts;
     this.#slots = new ConnectionSlots(this.#options.maxConnections);
-    this.#fencing =
-      this.#options.fencingTable === undefined
-        ? undefined
-        : new FencingCounter(this.#options.fencingTable, this.#options.createFencingTable, {
-            // Pruning runs on another pooled connection, in the background: never on the session
-            // that holds a lock, never inside an acquisition's deadline.
-            pruneElsewhere: (sql, parameters) =>
-              waitOrAbort(dataSource.query(sql, [...parameters]), {
-                timeoutMs: this.#options.commandTimeoutMs,
-                timeoutError: () => new Error('fencing table prune did not answer in time'),
-              }),
-          });
+    this.#fencing = backendFencingCounter(dataSource, this.#options);
+    this.#spare = {
+      dataSource,
+      connectionTimeoutMs: this.#options.connectionTimeoutMs,
+      commandTimeoutMs: this.#options.commandTimeoutMs,
+    };
     this.#inspector = new MySqlLockInspector({
       dataSource,
       lockNameOf: (key) => this.lockNameOf(key),
@@ -171,26 +167,12 @@ export class MySqlNamedLockBackend implements LockBackend {
   async #acquireLinked(request: BackendAcquireRequest, signal: AbortSignal): Promise<BackendLock | null> {
     const { key, waitMs } = request;
     const { commandTimeoutMs, replyGraceMs } = this.#options;
+    // Before the deadline starts: waitMs bounds the wait for the LOCK, not a one-time CREATE TABLE.
+    await this.#fencingTableReady(key, signal);
     const deadline = Date.now() + waitMs;
     const remaining = () => Math.max(0, deadline - Date.now());
     const name = this.lockNameOf(key);
-    /**
-     * Limits of a statement that does not block on the server. A waiting caller's `waitMs` bounds
-     * the whole lock phase: no answer is awaited past the deadline plus the reply grace (at least
-     * the grace, when opening the connection used the wait up).
-     */
-    const limitsNow = (): Omit<StatementLimits, 'action'> => {
-      const now = Date.now();
-      const ownEnd = now + commandTimeoutMs;
-      const callerEnd = Math.max(deadline, now) + replyGraceMs;
-      return waitMs > 0 && callerEnd < ownEnd
-        ? {
-            deadline: callerEnd,
-            limit: `retry.waitMs (${Math.round(waitMs)} ms) + ${replyGraceMs} ms`,
-            signal,
-          }
-        : { deadline: ownEnd, limit: `commandTimeoutMs (${commandTimeoutMs} ms)`, signal };
-    };
+    const limitsNow = lockPhaseLimits({ deadline, waitMs, commandTimeoutMs, replyGraceMs, signal });
 
     if (!(await this.#slots.take(waitMs > 0 ? remaining() : 0, signal))) {
       throw slotsExhausted(key, this.#slots.capacity, waitMs);
@@ -273,80 +255,30 @@ export class MySqlNamedLockBackend implements LockBackend {
     }
   }
 
-  /**
-   * `KILL QUERY` (end a running wait) or `KILL` (end an abandoned session) from another pooled
-   * connection, outside the slots: the spare connection `maxConnections` leaves in the pool. Both
-   * its wait for the pool and its statement are bounded; when the server cannot be reached, the
-   * slice ends by itself and an abandoned session ends when the server sees its socket close.
-   * Never rejects.
-   */
-  async #interrupt(connectionId: number, statement: 'KILL QUERY ?' | 'KILL ?'): Promise<void> {
-    let connection: LockConnection | undefined;
+  /** The fencing table exists (created once, on a connection of its own), or a typed error. */
+  async #fencingTableReady(key: string, signal: AbortSignal): Promise<void> {
     try {
-      connection = await LockConnection.open({
-        dataSource: this.#dataSource,
-        key: `(${statement.replace(' ?', '')} ${connectionId})`,
-        timeoutMs: this.#options.connectionTimeoutMs,
-        signal: NEVER,
-      });
-      await connection.execute(statement, [connectionId], {
-        deadline: Date.now() + this.#options.commandTimeoutMs,
-        limit: `commandTimeoutMs (${this.#options.commandTimeoutMs} ms)`,
-        action: statement.replace(' ?', ''),
-      });
-    } catch {
-      // The session may have ended already; the callers cope either way.
-    } finally {
-      connection?.close({ destroy: false });
+      await this.#fencing?.ready(signal);
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      throw toMySqlBackendError(error, { key, action: 'creating the fencing table for' });
     }
   }
-}
 
-function assertMySqlDataSource(dataSource: unknown): asserts dataSource is DataSource {
-  const candidate = dataSource as Partial<DataSource> | null | undefined;
-  if (
-    typeof candidate !== 'object' ||
-    candidate === null ||
-    typeof candidate.createQueryRunner !== 'function' ||
-    typeof candidate.options !== 'object'
-  ) {
-    throw invalid('the first argument must be a TypeORM DataSource.');
+  /**
+   * `KILL QUERY` (end a running wait) or `KILL` (end an abandoned session) from a spare pooled
+   * connection. When the server cannot be reached, the slice ends by itself and an abandoned
+   * session ends when the server sees its socket close. Never rejects.
+   */
+  async #interrupt(connectionId: number, statement: 'KILL QUERY ?' | 'KILL ?'): Promise<void> {
+    const action = statement.replace(' ?', '');
+    await runOnSpareConnection(this.#spare, {
+      label: `(${action} ${connectionId})`,
+      sql: statement,
+      parameters: [connectionId],
+      action,
+    }).catch(() => {
+      // The session may have ended already; the callers cope either way.
+    });
   }
-  const type = String(candidate.options?.type);
-  if (!SUPPORTED_TYPES.has(type)) {
-    throw invalid(`the DataSource must use the "mysql" or "mariadb" driver (got "${type}").`);
-  }
-}
-
-/** mysql2's `connectionLimit` as TypeORM will configure it (`extra` wins over `poolSize`). */
-function poolSizeOf(dataSource: DataSource): number {
-  const options = dataSource.options as {
-    poolSize?: number;
-    extra?: { connectionLimit?: number };
-    replication?: { master?: { poolSize?: number } };
-  };
-  return (
-    options.extra?.connectionLimit ??
-    options.replication?.master?.poolSize ??
-    options.poolSize ??
-    MYSQL2_DEFAULT_POOL_SIZE
-  );
-}
-
-function slotsExhausted(key: string, capacity: number, waitMs: number): LockCapacityError {
-  return new LockCapacityError(
-    `All ${capacity} lock connections of backend "${BACKEND}" are in use by this process (maxConnections), ` +
-      `so lock "${key}" could not even be tried${waitMs > 0 ? ` within ${Math.round(waitMs)} ms` : ''}. ` +
-      'This is a local limit of this process, not a database failure: raise maxConnections together with the ' +
-      'pool size of the lock DataSource, or release locks sooner.',
-    { backend: BACKEND, key, limit: 'maxConnections' },
-  );
-}
-
-function closedError(key?: string): LockBackendError {
-  return new LockBackendError('MySqlNamedLockBackend is closed; create a new backend.', {
-    backend: BACKEND,
-    key,
-    isRetryable: false,
-  });
 }

@@ -1,5 +1,4 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { heapUsedAfterGc } from '@dlock/conformance';
 import { LockManager } from '@dlock/core';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,12 +17,6 @@ const fencingTable = `dlock_fencing_mem_${suffix}`;
 const sources = dataSources();
 let dataSource: DataSource;
 
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-function heapUsed(): number {
-  for (let i = 0; i < 3; i++) gc();
-  return process.memoryUsage().heapUsed;
-}
 async function rows(): Promise<number> {
   const [row] = (await dataSource.query(`SELECT COUNT(*) AS n FROM \`${fencingTable}\``)) as { n: number }[];
   return Number(row?.n);
@@ -57,7 +50,7 @@ describe('memory per key (mysql, issue #18)', () => {
     // Warm-up pass over 1,000 other keys with the same concurrency: pooled connections, driver
     // caches and optimized code (about 0.7 MB, whatever the number of keys) exist before the baseline.
     await lockAll('warm', 1_000);
-    const baseHeap = heapUsed();
+    const baseHeap = heapUsedAfterGc();
 
     const firstTokens = new Map<string, number>();
     await lockAll('order', KEYS, (key, token) => {
@@ -67,7 +60,7 @@ describe('memory per key (mysql, issue #18)', () => {
     firstTokens.clear();
     // Nothing per key in the process: the growth is a fixed ~0.3 MB (driver and V8 internals; the
     // same for 5,000 or 15,000 keys), well under 50 bytes per key released.
-    expect(heapUsed() - baseHeap).toBeLessThan(512 * 1024);
+    expect(heapUsedAfterGc() - baseHeap).toBeLessThan(512 * 1024);
     // Within the retention every name locked keeps its row (that is what keeps tokens increasing).
     expect(await rows()).toBe(KEYS + 1_000);
     await manager.close();

@@ -41,31 +41,34 @@ export class LockMetrics {
         unit: 's',
         advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
       });
+    const counter = (name: string, description: string, unit: string) =>
+      meter.createCounter(name, { description, unit });
     this.waitDuration = duration(
       DLOCK_METRICS.waitDuration,
       'Time from asking for a lock to holding it, or to giving up.',
     );
     this.holdDuration = duration(DLOCK_METRICS.holdDuration, 'Time a lock was held, until released or lost.');
-    this.acquisitions = meter.createCounter(DLOCK_METRICS.acquisitions, {
-      description: 'Acquisitions (one per call and key), by outcome.',
-      unit: '{acquisition}',
-    });
-    this.losses = meter.createCounter(DLOCK_METRICS.losses, {
-      description: 'Held locks that were lost (lease ran out, store dropped them).',
-      unit: '{lock}',
-    });
-    this.skips = meter.createCounter(DLOCK_METRICS.skips, {
-      description: 'Calls that did not run their work because the lock stayed taken.',
-      unit: '{call}',
-    });
-    this.renewals = meter.createCounter(DLOCK_METRICS.renewals, {
-      description: 'Lease renewals.',
-      unit: '{renewal}',
-    });
-    this.renewalFailures = meter.createCounter(DLOCK_METRICS.renewalFailures, {
-      description: 'Lease renewals that did not reach the store (retried while the lease lasts).',
-      unit: '{renewal}',
-    });
+    this.acquisitions = counter(
+      DLOCK_METRICS.acquisitions,
+      'Acquisitions (one per call and key), by outcome.',
+      '{acquisition}',
+    );
+    this.losses = counter(
+      DLOCK_METRICS.losses,
+      'Held locks that were lost (lease ran out, store dropped them).',
+      '{lock}',
+    );
+    this.skips = counter(
+      DLOCK_METRICS.skips,
+      'Calls that did not run their work because the lock stayed taken.',
+      '{call}',
+    );
+    this.renewals = counter(DLOCK_METRICS.renewals, 'Lease renewals.', '{renewal}');
+    this.renewalFailures = counter(
+      DLOCK_METRICS.renewalFailures,
+      'Lease renewals that did not reach the store (retried while the lease lasts).',
+      '{renewal}',
+    );
     this.stallDuration = meter.createHistogram(DLOCK_METRICS.stallDuration, {
       description: 'Event-loop stalls long enough to threaten held leases (no renewal could run).',
       unit: 's',

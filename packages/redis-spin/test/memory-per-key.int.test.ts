@@ -1,9 +1,6 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { usePrivateRedis } from '@dlock/conformance';
 import { LockManager } from '@dlock/core';
-import { PrivateRedisServer } from '@dlock/testing/servers';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RedisSpinLockBackend } from '../src/index.js';
 
 // Issue #18: nothing per key stays after release, in Redis or in the process. A private
@@ -12,34 +9,11 @@ import { RedisSpinLockBackend } from '../src/index.js';
 const KEYS = 100_000;
 const IN_FLIGHT = 256;
 
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
-function heapUsed(): number {
-  for (let i = 0; i < 3; i++) gc();
-  return process.memoryUsage().heapUsed;
-}
-
-let server: PrivateRedisServer;
-let redis: Redis;
-
-beforeAll(async () => {
-  server = await PrivateRedisServer.start();
-  redis = new Redis(server.url, { enableOfflineQueue: false, lazyConnect: true });
-  await redis.connect();
-}, 30_000);
-afterAll(async () => {
-  redis?.disconnect();
-  await server?.stop();
-});
-
-async function usedMemory(): Promise<number> {
-  const info = await redis.info('memory');
-  return Number(/used_memory:(\d+)/.exec(info)![1]);
-}
+const privateRedis = usePrivateRedis();
 
 describe('memory per key (redis-spin, issue #18)', () => {
   it('fencing tokens stay strictly increasing across a restart of Redis without persistence', async () => {
+    const { redis, server } = privateRedis();
     const manager = new LockManager({ backends: { spin: new RedisSpinLockBackend(redis) } });
     const first = await manager.acquire('fence:restart');
     const before = first.fencingToken!;
@@ -56,32 +30,9 @@ describe('memory per key (redis-spin, issue #18)', () => {
   }, 30_000);
 
   it(`locks and releases ${KEYS} distinct keys: Redis keys, Redis memory and the heap return to baseline`, async () => {
+    const { redis, expectNothingLeftPerKey } = privateRedis();
     const manager = new LockManager({ backends: { spin: new RedisSpinLockBackend(redis) } });
-    // Warm up (script cache, connection buffers, JIT) before taking the baselines.
-    for (let i = 0; i < 1_000; i++) await (await manager.acquire(`warm:${i}`)).release();
-    const baseKeys = await redis.dbsize();
-    const baseMemory = await usedMemory();
-    const baseHeap = heapUsed();
-
-    let next = 0;
-    let maxFence = 0;
-    await Promise.all(
-      Array.from({ length: IN_FLIGHT }, async () => {
-        while (next < KEYS) {
-          const lock = await manager.acquire(`order:${next++}`);
-          maxFence = Math.max(maxFence, lock.fencingToken!);
-          await lock.release();
-        }
-      }),
-    );
-    expect(maxFence).toBeGreaterThan(0);
-
-    // Default retention is 0: the release deleted every key, nothing waits for an expiry.
-    expect(await redis.dbsize()).toBe(baseKeys);
-    // Allocator slack only (a fence key per lock would be ~15 MB here).
-    expect((await usedMemory()) - baseMemory).toBeLessThan(512 * 1024);
-    // Nothing per key in the process: well under 8 bytes per key released.
-    expect(heapUsed() - baseHeap).toBeLessThan(KEYS * 8);
+    await expectNothingLeftPerKey(manager, { keys: KEYS, inFlight: IN_FLIGHT });
     await manager.close();
   }, 60_000);
 });

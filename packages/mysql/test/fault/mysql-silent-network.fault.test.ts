@@ -1,12 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  type BackendAcquireRequest,
-  LockAbortedError,
-  LockBackendError,
-  LockLostError,
-  LockManager,
-} from '@dlock/core';
+import { backendRequest as request } from '@dlock/conformance';
+import { timed } from '@dlock/conformance/fault';
+import { LockAbortedError, LockBackendError, LockLostError, LockManager } from '@dlock/core';
 import { FaultyLink } from '@dlock/testing';
 import type { DataSource } from 'typeorm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -60,28 +56,6 @@ async function throughLink(options: MySqlNamedLockBackendOptions = {}) {
   // Warm the pool so a paused link meets idle connections, as in a running app.
   await (await manager.acquire(`warm:${randomUUID()}`)).release();
   return { link, backend, manager };
-}
-
-function request(key: string, overrides: Partial<BackendAcquireRequest> = {}): BackendAcquireRequest {
-  return {
-    key,
-    token: randomUUID(),
-    leaseMs: 30_000,
-    waitMs: 0,
-    signal: new AbortController().signal,
-    ...overrides,
-  };
-}
-
-/** Milliseconds `promise` took to settle, and how. */
-async function timed<T>(promise: Promise<T>): Promise<{ ms: number; value?: T; error?: unknown }> {
-  const startedAt = Date.now();
-  try {
-    const value = await promise;
-    return { ms: Date.now() - startedAt, value };
-  } catch (error) {
-    return { ms: Date.now() - startedAt, error };
-  }
 }
 
 /** After the link is back, the key must be free again within `withinMs` (no session stranded). */

@@ -10,4 +10,6 @@ export {
 } from './process-workers.js';
 export { usePrivateRedisCluster } from './redis/private-redis-cluster-fixture.js';
 export { clientFactory } from './redis/redis-clients.js';
+export type { RedisOwnerRecordSuiteOptions } from './redis/redis-owner-records.js';
+export { runRedisOwnerRecordSuite } from './redis/redis-owner-records.js';
 export { runRedisSlowLinkConformance } from './redis/redis-slow-link-conformance.js';

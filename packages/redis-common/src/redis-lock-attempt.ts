@@ -25,6 +25,8 @@ export interface RedisLockScriptSettings {
   /** Longest wait for one script reply before a retryable `LockBackendError`. */
   readonly commandTimeoutMs: number;
   readonly publishCommand: PublishCommand;
+  /** Whether the scripts record who holds the lock in its owner key (`recordOwner`). */
+  readonly recordOwner: boolean;
 }
 
 /**
@@ -38,6 +40,11 @@ export interface RedisLockTarget {
   /** The key as the manager passed it, for error messages. */
   readonly key: string;
   readonly token: string;
+  /**
+   * Who asks, as the acquire script stores it (see `encodeRedisOwner`); `''` records nothing
+   * (`recordOwner: false`).
+   */
+  readonly ownerRecord: string;
   /** Backend label for errors, e.g. "redis-spin". */
   readonly backend: string;
   readonly settings: RedisLockScriptSettings;
@@ -109,6 +116,7 @@ export async function attemptRedisLock(
     queueWaitMs: attempt.queueWaitMs && attempt.queueWaitMs > 0 ? toRedisMs(attempt.queueWaitMs) : 0,
     handoffLeaseMs: toRedisMs(settings.handoffLeaseMs),
     publishCommand: settings.publishCommand,
+    ownerRecord: target.ownerRecord,
   });
   const deadlineMs = deadline === undefined ? Number.POSITIVE_INFINITY : deadline - Date.now();
   let parsed: AcquireReply;
@@ -153,11 +161,15 @@ class RedisBackendLock implements BackendLock {
   }
 
   extend(leaseMs: number): Promise<boolean> {
-    const { client, keys, token } = this.#target;
+    const { client, keys, token, settings } = this.#target;
     return callScript(
       this.#target,
       'extending',
-      runExtendScript(client, keys, { token, leaseMs: toRedisMs(leaseMs) }),
+      runExtendScript(client, keys, {
+        token,
+        leaseMs: toRedisMs(leaseMs),
+        recordOwner: recordFlag(settings),
+      }),
     );
   }
 
@@ -255,12 +267,16 @@ class HandedOverRedisLock implements BackendLock {
   async extend(leaseMs: number): Promise<boolean> {
     clearTimeout(this.#claimTimer);
     this.#claimTimer = undefined;
-    const { client, keys, token } = this.#target;
+    const { client, keys, token, settings } = this.#target;
     const sentAt = Date.now();
     const ours = await callScript(
       this.#target,
       'extending',
-      runExtendScript(client, keys, { token, leaseMs: toRedisMs(leaseMs) }),
+      runExtendScript(client, keys, {
+        token,
+        leaseMs: toRedisMs(leaseMs),
+        recordOwner: recordFlag(settings),
+      }),
     );
     // PEXPIRE sets the TTL: the lease now ends leaseMs after the server saw it, at or after this.
     if (ours) this.#expiresAt = sentAt + leaseMs;
@@ -310,7 +326,13 @@ function releaseLock(target: RedisLockTarget): Promise<boolean> {
     handoffLeaseMs: toRedisMs(settings.handoffLeaseMs),
     fenceRetentionMs: settings.fenceRetentionMs > 0 ? toRedisMs(settings.fenceRetentionMs) : 0,
     publishCommand: settings.publishCommand,
+    recordOwner: recordFlag(settings),
   });
+}
+
+/** The `recordOwner` argument of the scripts: 1 or 0. */
+export function recordFlag(settings: RedisLockScriptSettings): number {
+  return settings.recordOwner ? 1 : 0;
 }
 
 /**

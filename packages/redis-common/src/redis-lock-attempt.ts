@@ -4,6 +4,7 @@ import type { PublishCommand, RedisLockClient } from './redis-client.js';
 import { commandFailure, noAnswerError as timedOutError, unreachableError } from './redis-command-errors.js';
 import { RedisConnectionHealth } from './redis-connection-health.js';
 import type { RedisLockKeys } from './redis-key-layout.js';
+import { recordFlag } from './redis-owner-record.js';
 import type { AcquireReply } from './redis-script-replies.js';
 
 /**
@@ -161,16 +162,7 @@ class RedisBackendLock implements BackendLock {
   }
 
   extend(leaseMs: number): Promise<boolean> {
-    const { client, keys, token, settings } = this.#target;
-    return callScript(
-      this.#target,
-      'extending',
-      runExtendScript(client, keys, {
-        token,
-        leaseMs: toRedisMs(leaseMs),
-        recordOwner: recordFlag(settings),
-      }),
-    );
+    return extendLock(this.#target, leaseMs);
   }
 
   release(): Promise<boolean> {
@@ -267,17 +259,8 @@ class HandedOverRedisLock implements BackendLock {
   async extend(leaseMs: number): Promise<boolean> {
     clearTimeout(this.#claimTimer);
     this.#claimTimer = undefined;
-    const { client, keys, token, settings } = this.#target;
     const sentAt = Date.now();
-    const ours = await callScript(
-      this.#target,
-      'extending',
-      runExtendScript(client, keys, {
-        token,
-        leaseMs: toRedisMs(leaseMs),
-        recordOwner: recordFlag(settings),
-      }),
-    );
+    const ours = await extendLock(this.#target, leaseMs);
     // PEXPIRE sets the TTL: the lease now ends leaseMs after the server saw it, at or after this.
     if (ours) this.#expiresAt = sentAt + leaseMs;
     return ours;
@@ -330,9 +313,11 @@ function releaseLock(target: RedisLockTarget): Promise<boolean> {
   });
 }
 
-/** The `recordOwner` argument of the scripts: 1 or 0. */
-export function recordFlag(settings: RedisLockScriptSettings): number {
-  return settings.recordOwner ? 1 : 0;
+/** Reset the lease (and the owner record's expiry with it) of a lock we hold. */
+function extendLock(target: RedisLockTarget, leaseMs: number): Promise<boolean> {
+  const { client, keys, token, settings } = target;
+  const args = { token, leaseMs: toRedisMs(leaseMs), recordOwner: recordFlag(settings) };
+  return callScript(target, 'extending', runExtendScript(client, keys, args));
 }
 
 /**

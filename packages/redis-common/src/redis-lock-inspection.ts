@@ -3,9 +3,8 @@ import type { Redis } from 'ioredis';
 import { runReleaseScript } from './generated/lua-scripts.js';
 import { isRedisCluster, type RedisLockClient } from './redis-client.js';
 import { parseRedisLockValue, redisLockKeys } from './redis-key-layout.js';
-import { recordFlag } from './redis-lock-attempt.js';
 import type { RedisLockFormat } from './redis-lock-options.js';
-import { decodeRedisOwner } from './redis-owner-record.js';
+import { decodeRedisOwner, recordFlag } from './redis-owner-record.js';
 
 /** Keys one `SCAN` step asks for (`COUNT`). */
 const SCAN_COUNT = 1_000;

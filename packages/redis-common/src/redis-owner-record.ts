@@ -1,5 +1,6 @@
 import type { LockOwner, LockOwnerRecord } from '@dlock/core';
 import { type RedisLockKeys, redisLockKeys } from './redis-key-layout.js';
+import type { RedisLockScriptSettings } from './redis-lock-attempt.js';
 
 /**
  * `<prefix>{<key>}:owner`: who holds the lock, beside it under the same hash tag and with the same
@@ -60,4 +61,9 @@ export function decodeRedisOwner(value: string | null, holderToken: string): Loc
   } catch {
     return undefined;
   }
+}
+
+/** The `recordOwner` argument of the scripts: 1 or 0. */
+export function recordFlag(settings: RedisLockScriptSettings): number {
+  return settings.recordOwner ? 1 : 0;
 }

@@ -26,8 +26,8 @@ import {
   type RedisAcquireAttempt,
   type RedisLockAttempt,
   type RedisLockScriptSettings,
-  recordFlag,
 } from './redis-lock-attempt.js';
+import { recordFlag } from './redis-owner-record.js';
 
 /**
  * The Redis names of a semaphore. All share the key's hash tag, hence one Cluster slot; none is a

@@ -26,9 +26,10 @@
   Waiters are served earliest deadline first, which is first come, first served when they wait
   equally long. A free lock goes to the caller only if nobody is queued ahead of it, so neither a
   spin caller nor a process that just released can barge past queued waiters.
-  Commands: free lock 4 (TIME, SET, EXISTS, SET owner); claim 4 (GET, PEXPIRE, TIME, SET owner);
-  queueing 7 (GET, TIME, ZADD, PEXPIRE, HSET, PEXPIRE, PTTL; + SET once per holder to flag the
-  queue, + PEXPIRE NX for a new queue and owners hash). Without a record: 3, 2 and 5.
+  Commands (Redis 7+): free lock 4 (TIME, SET NX GET, EXISTS, SET owner); claim 4 (TIME, SET NX GET,
+  PEXPIRE, SET owner); queueing 7 (TIME, SET NX GET, ZADD, HSET, PEXPIRE queue and hash, PTTL; + SET
+  once per holder to flag the queue, + PEXPIRE NX for a new queue and hash). Without a record
+  (ownerRecord ''), one command fewer to take or claim and two fewer to queue.
 ]]
 local lockKey, queueKey, channel, ownerKey, queueOwnersKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local token, leaseMs = ARGV[1], ARGV[2]

@@ -37,16 +37,17 @@ describe('dlock (Redis)', () => {
       waiters: 0,
     });
     expect(lock.leaseRemainingMs).toBeGreaterThan(0);
-    if (lock.owner.pid !== undefined) {
-      expect(lock.owner).toMatchObject({
-        pid: holder.pid,
-        host: hostname(),
-        appName: 'cli-test-holder',
-        label: 'Orders.place',
-      });
-    }
+    // The holder process's record, written beside the lock by the Redis acquire script.
+    expect(lock.owner).toMatchObject({
+      pid: holder.pid,
+      host: hostname(),
+      appName: 'cli-test-holder',
+      label: 'Orders.place',
+    });
+    expect(lock.owner.acquiredAt).toEqual(expect.any(Number));
     const human = await runDlock(['inspect', key, '--redis', REDIS_URL]);
     expect(human.stdout).toContain(`${key}  HELD`);
+    expect(human.stdout).toContain(String(holder.pid));
   });
 
   it('list shows the held locks of a key prefix; watch prints one update per --interval', async () => {

@@ -23,7 +23,7 @@ export {
   leaveRedisLockQueue,
   takeHandedOverRedisLock,
 } from './redis-lock-attempt.js';
-export { encodeRedisOwner, RedisLockInspector, redisOwnerKey } from './redis-lock-inspection.js';
+export { RedisLockInspector } from './redis-lock-inspection.js';
 export type {
   RedisAcquireCall,
   RedisBackendContext,
@@ -31,6 +31,7 @@ export type {
   RedisLockFormatOptions,
 } from './redis-lock-options.js';
 export { beginRedisAcquire, redisBackendClosedError, resolveRedisLockFormat } from './redis-lock-options.js';
+export { encodeRedisOwner, redisOwnerKey } from './redis-owner-record.js';
 export type { AcquireReply, FlagReply, SemaphoreReply } from './redis-script-replies.js';
 export type {
   RedisReadLockKeys,

@@ -11,11 +11,13 @@ function hashTag(name: string): string {
 }
 
 describe('redisLockKeys', () => {
-  it('puts the lock, queue and channel of a key under one hash tag', () => {
+  it('puts the lock, queue, channel and owner names of a key under one hash tag', () => {
     expect(redisLockKeys('dlock:', 'stock:42')).toEqual({
       lock: 'dlock:{stock:42}',
       queue: 'dlock:{stock:42}:queue',
       channel: 'dlock:{stock:42}:released',
+      owner: 'dlock:{stock:42}:owner',
+      queueOwners: 'dlock:{stock:42}:queue:owners',
     });
   });
 
@@ -23,7 +25,7 @@ describe('redisLockKeys', () => {
     'keeps every name of %j in one slot and distinct from other keys',
     (key) => {
       const names = redisLockKeys('dlock:', key);
-      const tags = new Set([names.lock, names.queue, names.channel].map(hashTag));
+      const tags = new Set(Object.values(names).map(hashTag));
       expect(tags.size).toBe(1);
       expect([...tags][0]).toBe(escapeHashTag(key));
       expect([...tags][0]).not.toMatch(/[{}]/);

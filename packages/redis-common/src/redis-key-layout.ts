@@ -14,6 +14,16 @@ export interface RedisLockKeys {
   readonly queue: string;
   /** `<prefix>{<key>}:released`: pub/sub channel; a handoff publishes the new owner's token. */
   readonly channel: string;
+  /**
+   * `<prefix>{<key>}:owner`: string `"<owner token>\n<acquired at, server ms>\n<JSON record>"`,
+   * who holds the lock, with the lock's own expiry (absent with `recordOwner: false`).
+   */
+  readonly owner: string;
+  /**
+   * `<prefix>{<key>}:queue:owners`: hash queued token -> JSON record, moved into `owner` when the
+   * lock is handed to that waiter; expires with the queue.
+   */
+  readonly queueOwners: string;
 }
 
 /**
@@ -23,11 +33,18 @@ export interface RedisLockKeys {
  *
  * @example
  * redisLockKeys('dlock:', 'stock:42');
- * // { lock: 'dlock:{stock:42}', queue: 'dlock:{stock:42}:queue', channel: 'dlock:{stock:42}:released' }
+ * // { lock: 'dlock:{stock:42}', queue: 'dlock:{stock:42}:queue', channel: 'dlock:{stock:42}:released',
+ * //   owner: 'dlock:{stock:42}:owner', queueOwners: 'dlock:{stock:42}:queue:owners' }
  */
 export function redisLockKeys(keyPrefix: string, key: string): RedisLockKeys {
   const lock = `${keyPrefix}{${escapeHashTag(key)}}`;
-  return { lock, queue: `${lock}:queue`, channel: `${lock}:released` };
+  return {
+    lock,
+    queue: `${lock}:queue`,
+    channel: `${lock}:released`,
+    owner: `${lock}:owner`,
+    queueOwners: `${lock}:queue:owners`,
+  };
 }
 
 /**

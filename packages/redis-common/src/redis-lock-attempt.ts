@@ -4,6 +4,7 @@ import type { PublishCommand, RedisLockClient } from './redis-client.js';
 import { commandFailure, noAnswerError as timedOutError, unreachableError } from './redis-command-errors.js';
 import { RedisConnectionHealth } from './redis-connection-health.js';
 import type { RedisLockKeys } from './redis-key-layout.js';
+import { recordFlag } from './redis-owner-record.js';
 import type { AcquireReply } from './redis-script-replies.js';
 
 /**
@@ -25,6 +26,8 @@ export interface RedisLockScriptSettings {
   /** Longest wait for one script reply before a retryable `LockBackendError`. */
   readonly commandTimeoutMs: number;
   readonly publishCommand: PublishCommand;
+  /** Whether the scripts record who holds the lock in its owner key (`recordOwner`). */
+  readonly recordOwner: boolean;
 }
 
 /**
@@ -38,6 +41,11 @@ export interface RedisLockTarget {
   /** The key as the manager passed it, for error messages. */
   readonly key: string;
   readonly token: string;
+  /**
+   * Who asks, as the acquire script stores it (see `encodeRedisOwner`); `''` records nothing
+   * (`recordOwner: false`).
+   */
+  readonly ownerRecord: string;
   /** Backend label for errors, e.g. "redis-spin". */
   readonly backend: string;
   readonly settings: RedisLockScriptSettings;
@@ -109,6 +117,7 @@ export async function attemptRedisLock(
     queueWaitMs: attempt.queueWaitMs && attempt.queueWaitMs > 0 ? toRedisMs(attempt.queueWaitMs) : 0,
     handoffLeaseMs: toRedisMs(settings.handoffLeaseMs),
     publishCommand: settings.publishCommand,
+    ownerRecord: target.ownerRecord,
   });
   const deadlineMs = deadline === undefined ? Number.POSITIVE_INFINITY : deadline - Date.now();
   let parsed: AcquireReply;
@@ -153,12 +162,7 @@ class RedisBackendLock implements BackendLock {
   }
 
   extend(leaseMs: number): Promise<boolean> {
-    const { client, keys, token } = this.#target;
-    return callScript(
-      this.#target,
-      'extending',
-      runExtendScript(client, keys, { token, leaseMs: toRedisMs(leaseMs) }),
-    );
+    return extendLock(this.#target, leaseMs);
   }
 
   release(): Promise<boolean> {
@@ -255,13 +259,8 @@ class HandedOverRedisLock implements BackendLock {
   async extend(leaseMs: number): Promise<boolean> {
     clearTimeout(this.#claimTimer);
     this.#claimTimer = undefined;
-    const { client, keys, token } = this.#target;
     const sentAt = Date.now();
-    const ours = await callScript(
-      this.#target,
-      'extending',
-      runExtendScript(client, keys, { token, leaseMs: toRedisMs(leaseMs) }),
-    );
+    const ours = await extendLock(this.#target, leaseMs);
     // PEXPIRE sets the TTL: the lease now ends leaseMs after the server saw it, at or after this.
     if (ours) this.#expiresAt = sentAt + leaseMs;
     return ours;
@@ -310,7 +309,15 @@ function releaseLock(target: RedisLockTarget): Promise<boolean> {
     handoffLeaseMs: toRedisMs(settings.handoffLeaseMs),
     fenceRetentionMs: settings.fenceRetentionMs > 0 ? toRedisMs(settings.fenceRetentionMs) : 0,
     publishCommand: settings.publishCommand,
+    recordOwner: recordFlag(settings),
   });
+}
+
+/** Reset the lease (and the owner record's expiry with it) of a lock we hold. */
+function extendLock(target: RedisLockTarget, leaseMs: number): Promise<boolean> {
+  const { client, keys, token, settings } = target;
+  const args = { token, leaseMs: toRedisMs(leaseMs), recordOwner: recordFlag(settings) };
+  return callScript(target, 'extending', runExtendScript(client, keys, args));
 }
 
 /**

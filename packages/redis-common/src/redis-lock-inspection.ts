@@ -1,15 +1,10 @@
-import type {
-  BackendForceReleaseResult,
-  BackendListRequest,
-  BackendLockState,
-  LockOwner,
-  LockOwnerRecord,
-} from '@dlock/core';
+import type { BackendForceReleaseResult, BackendListRequest, BackendLockState } from '@dlock/core';
 import type { Redis } from 'ioredis';
 import { runReleaseScript } from './generated/lua-scripts.js';
 import { isRedisCluster, type RedisLockClient } from './redis-client.js';
 import { parseRedisLockValue, redisLockKeys } from './redis-key-layout.js';
 import type { RedisLockFormat } from './redis-lock-options.js';
+import { decodeRedisOwner, recordFlag } from './redis-owner-record.js';
 
 /** Keys one `SCAN` step asks for (`COUNT`). */
 const SCAN_COUNT = 1_000;
@@ -18,55 +13,6 @@ const SCAN_COUNT = 1_000;
  * per node) even when few keys match, so a listing never turns into a crawl of a huge database.
  */
 const MAX_SCAN_STEPS = 1_000;
-
-/**
- * `<prefix>{<key>}:owner`: who holds the lock, beside it under the same hash tag and with the same
- * expiry, written by the acquire script in the call that takes the lock. Its value is
- * `"<owner token>\n<JSON>"`; the token ties it to the holder named by the lock value, so a record
- * left by an earlier holder is never shown as the current one's.
- *
- * @example
- * redisOwnerKey('dlock:', 'stock:42'); // "dlock:{stock:42}:owner"
- */
-export function redisOwnerKey(keyPrefix: string, key: string): string {
-  return `${redisLockKeys(keyPrefix, key).lock}:owner`;
-}
-
-/** The JSON the acquire script stores in the owner key (short names: it is kept per held lock). */
-interface StoredOwner {
-  readonly h?: string;
-  readonly p?: number;
-  readonly a?: string;
-  readonly l?: string;
-  /** Acquired at, epoch ms by the Redis server clock (filled in by the script). */
-  readonly t?: number;
-}
-
-/**
- * The JSON an acquire records for `owner` (host, pid, app name, label), without the acquisition
- * time, which the script appends from the server clock.
- *
- * @example
- * encodeRedisOwner({ host: 'web-1', pid: 42, appName: 'shop' }); // '{"h":"web-1","p":42,"a":"shop"'
- */
-export function encodeRedisOwner(owner: LockOwnerRecord | undefined): string {
-  if (!owner) return '';
-  const stored: StoredOwner = { h: owner.host, p: owner.pid, a: owner.appName, l: owner.label };
-  // Without the closing brace: the script adds ',"t":<server ms>}'.
-  return JSON.stringify(stored).slice(0, -1);
-}
-
-function decodeOwner(value: string | null, holderToken: string): LockOwner | undefined {
-  if (!value) return undefined;
-  const newline = value.indexOf('\n');
-  if (newline < 0 || value.slice(0, newline) !== holderToken) return undefined;
-  try {
-    const stored = JSON.parse(value.slice(newline + 1)) as StoredOwner;
-    return { host: stored.h, pid: stored.p, appName: stored.a, label: stored.l, acquiredAt: stored.t };
-  } catch {
-    return undefined;
-  }
-}
 
 /** Undo {@link escapeHashTag}: the key as the backend was asked for it. */
 function unescapeHashTag(escaped: string): string {
@@ -106,7 +52,7 @@ export class RedisLockInspector {
       .get(keys.lock)
       .pttl(keys.lock)
       .zcard(keys.queue)
-      .get(`${keys.lock}:owner`)
+      .get(keys.owner)
       .exec();
     const [value, pttl, queued, owner] = (replies ?? []).map(([error, reply]) => {
       if (error) throw error;
@@ -158,6 +104,7 @@ export class RedisLockInspector {
         handoffLeaseMs: settings.handoffLeaseMs,
         fenceRetentionMs: settings.fenceRetentionMs,
         publishCommand: settings.publishCommand,
+        recordOwner: recordFlag(settings),
       });
       if (released) {
         return {
@@ -220,7 +167,7 @@ function toState(
     return { key, held: false, fencingToken: parsed?.fencingToken, waiters: read.queued };
   }
   const leaseRemainingMs = read.pttl >= 0 ? read.pttl : undefined;
-  const owner = decodeOwner(read.owner, parsed.owner);
+  const owner = decodeRedisOwner(read.owner, parsed.owner);
   return {
     key,
     held: true,

@@ -22,7 +22,12 @@ import {
 } from './redis-command-errors.js';
 import { RedisConnectionHealth } from './redis-connection-health.js';
 import type { RedisLockKeys } from './redis-key-layout.js';
-import type { RedisAcquireAttempt, RedisLockAttempt, RedisLockScriptSettings } from './redis-lock-attempt.js';
+import {
+  type RedisAcquireAttempt,
+  type RedisLockAttempt,
+  type RedisLockScriptSettings,
+} from './redis-lock-attempt.js';
+import { recordFlag } from './redis-owner-record.js';
 
 /**
  * The Redis names of a semaphore. All share the key's hash tag, hence one Cluster slot; none is a
@@ -39,7 +44,7 @@ export interface RedisSemaphoreKeys {
   readonly meta: string;
 }
 
-/** The Redis names of a read lock: the lock's own three, plus its readers. */
+/** The Redis names of a read lock: the lock's own names, plus its readers. */
 export interface RedisReadLockKeys extends RedisLockKeys {
   /** `<prefix>{<key>}:readers`: sorted set reader member (`r:<token>`) -> lease end (server ms). */
   readonly readers: string;
@@ -232,8 +237,13 @@ function runAcquire(
     handoffLeaseMs: toRedisMs(settings.handoffLeaseMs),
     publishCommand: settings.publishCommand,
   };
-  if (kind.type === 'read')
-    return runRwReadAcquireScript(target.client, target.readKeys, { member: target.member, ...common });
+  if (kind.type === 'read') {
+    return runRwReadAcquireScript(target.client, target.readKeys, {
+      member: target.member,
+      ...common,
+      recordOwner: recordFlag(settings),
+    });
+  }
   return runSemaphoreAcquireScript(target.client, target.semaphoreKeys, {
     token: target.member,
     permits: kind.permits,
@@ -247,8 +257,13 @@ function runRelease(target: RedisSharedLockTarget): Promise<boolean> {
     handoffLeaseMs: toRedisMs(settings.handoffLeaseMs),
     publishCommand: settings.publishCommand,
   };
-  if (kind.type === 'read')
-    return runRwReadReleaseScript(target.client, target.readKeys, { member: target.member, ...common });
+  if (kind.type === 'read') {
+    return runRwReadReleaseScript(target.client, target.readKeys, {
+      member: target.member,
+      ...common,
+      recordOwner: recordFlag(settings),
+    });
+  }
   return runSemaphoreReleaseScript(target.client, target.semaphoreKeys, {
     token: target.member,
     permits: kind.permits,

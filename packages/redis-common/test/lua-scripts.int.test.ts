@@ -25,6 +25,7 @@ const freshKeys = () => redisLockKeys(prefix, `key-${++counter}`);
 type Keys = ReturnType<typeof freshKeys>;
 const HANDOFF_LEASE_MS = 2_000;
 // Through the generated typed calls: the ARGV order lives in the .lua headers only.
+// Every caller records its owner (the default); owner-lua-scripts.int.test.ts checks the records.
 const acquire = (keys: Keys, token: string, leaseMs = 10_000, queueWaitMs = 0) =>
   runAcquireScript(redis, keys, {
     token,
@@ -32,18 +33,20 @@ const acquire = (keys: Keys, token: string, leaseMs = 10_000, queueWaitMs = 0) =
     queueWaitMs,
     handoffLeaseMs: HANDOFF_LEASE_MS,
     publishCommand: 'PUBLISH',
+    ownerRecord: JSON.stringify({ l: token }),
   });
 /** A pub/sub waiter's attempt: queues for `queueWaitMs` if the lock is taken. */
 const queueFor = (keys: Keys, token: string, queueWaitMs = 10_000) =>
   acquire(keys, token, 10_000, queueWaitMs);
 const extend = (keys: Keys, token: string, leaseMs: number) =>
-  runExtendScript(redis, keys, { token, leaseMs });
+  runExtendScript(redis, keys, { token, leaseMs, recordOwner: 1 });
 const release = (keys: Keys, token: string, fenceRetentionMs = 0) =>
   runReleaseScript(redis, keys, {
     token,
     handoffLeaseMs: HANDOFF_LEASE_MS,
     fenceRetentionMs,
     publishCommand: 'PUBLISH',
+    recordOwner: 1,
   });
 
 /** The owner token in the lock key, or null when the lock is free. */
@@ -274,7 +277,7 @@ describe('Lua scripts against real Redis', () => {
     expect(fences.every(Number.isSafeInteger)).toBe(true);
     await release(keys, 'after-tombstone');
     // By default nothing of a released lock stays in Redis.
-    expect(await redis.exists(keys.lock, keys.queue)).toBe(0);
+    expect(await redis.exists(keys.lock, keys.queue, keys.owner, keys.queueOwners)).toBe(0);
   });
 
   it('a tombstone is a free lock: extend and release refuse it, acquire takes it', async () => {
@@ -287,7 +290,7 @@ describe('Lua scripts against real Redis', () => {
     expect((await acquire(keys, 'next'))[0]).toBe(1);
   });
 
-  it('commands executed inside Redis: 3 to take a free lock, 2 to release it with nobody queued', async () => {
+  it('commands executed inside Redis: 4 to take a free lock (3 without an owner record), 2 to release it with nobody queued', async () => {
     const keys = freshKeys();
     const calls = async (run: () => Promise<unknown>) => {
       const monitor = await redis.monitor();
@@ -301,8 +304,18 @@ describe('Lua scripts against real Redis', () => {
       monitor.disconnect();
       return seen;
     };
-    expect(await calls(() => acquire(keys, 'owner'))).toEqual(['evalsha', 'set', 'exists']);
+    expect(await calls(() => acquire(keys, 'owner'))).toEqual(['evalsha', 'set', 'exists', 'set']);
     expect(await calls(() => release(keys, 'owner'))).toEqual(['evalsha', 'get', 'del']);
+    const unrecorded = () =>
+      runAcquireScript(redis, keys, {
+        token: 'quiet',
+        leaseMs: 10_000,
+        queueWaitMs: 0,
+        handoffLeaseMs: HANDOFF_LEASE_MS,
+        publishCommand: 'PUBLISH',
+        ownerRecord: '',
+      });
+    expect(await calls(unrecorded)).toEqual(['evalsha', 'set', 'exists']);
   });
 
   it('many tokens racing for one key: exactly one wins per round', async () => {

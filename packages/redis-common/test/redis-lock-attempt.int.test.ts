@@ -25,12 +25,14 @@ function target(overrides: Partial<RedisLockTarget> = {}): RedisLockTarget {
     keys: redisLockKeys(prefix, `key-${++counter}`),
     key: 'k',
     token: randomUUID(),
+    ownerRecord: '{"a":"attempt-test"}',
     backend: 'test',
     settings: {
       fenceRetentionMs: 0,
       handoffLeaseMs: 2_000,
       commandTimeoutMs: 5_000,
       publishCommand: 'PUBLISH',
+      recordOwner: true,
     },
     ...overrides,
   };

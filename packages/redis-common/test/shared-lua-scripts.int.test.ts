@@ -107,13 +107,13 @@ describe('read-lock scripts on the mutex keys', () => {
     member: string,
     leaseMs = 10_000,
     queueWaitMs = 0,
-  ) => runRwReadAcquireScript(redis, keys, { member, leaseMs, queueWaitMs, ...pub });
+  ) => runRwReadAcquireScript(redis, keys, { member, leaseMs, queueWaitMs, recordOwner: 1, ...pub });
   const readRelease = (keys: ReturnType<typeof redisReadLockKeys>, member: string) =>
-    runRwReadReleaseScript(redis, keys, { member, ...pub });
+    runRwReadReleaseScript(redis, keys, { member, recordOwner: 1, ...pub });
   const writeAcquire = (keys: ReturnType<typeof redisLockKeys>, token: string, queueWaitMs = 0) =>
-    runAcquireScript(redis, keys, { token, leaseMs: 10_000, queueWaitMs, ...pub });
+    runAcquireScript(redis, keys, { token, leaseMs: 10_000, queueWaitMs, ownerRecord: '{}', ...pub });
   const writeRelease = (keys: ReturnType<typeof redisLockKeys>, token: string) =>
-    runReleaseScript(redis, keys, { token, fenceRetentionMs: 0, ...pub });
+    runReleaseScript(redis, keys, { token, fenceRetentionMs: 0, recordOwner: 1, ...pub });
 
   it('readers share; the mutex scripts see the key held, and readers see a mutex holder', async () => {
     const lockKeys = lockKeysOf();

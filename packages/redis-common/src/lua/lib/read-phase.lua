@@ -1,5 +1,6 @@
 -- Shared by the rw-read-* scripts: scripts/generate-lua.mjs inlines it where they include it.
--- Needs lib/lock-value.lua, lib/queue-handoff.lua and lib/shared-holders.lua included before it.
+-- Needs lib/lock-value.lua, lib/owner-record.lua, lib/queue-handoff.lua and lib/shared-holders.lua
+-- included before it.
 
 -- Read locks live on the mutex's own keys, so a read lock and a write lock (a plain lock) of one
 -- key exclude each other whichever scripts take them. While readers hold the key, its lock value is
@@ -28,7 +29,9 @@ end
 -- Serve the head of the queue while the key is free (`free`) or read-held: every reader queued
 -- back to back at the head is admitted (each woken by a message naming it, on the pickup lease,
 -- except `self`, admitted on its own lease); a writer at the head of a free key is handed the lock
--- (mutex handoff). A writer at the head of a read-held key is left waiting for the last reader.
+-- (mutex handoff: with options.recordOwner, the record it queued with becomes the owner record).
+-- A writer at the head of a read-held key is left waiting for the last reader. Readers record no
+-- owner: the owner key names the write holder only.
 -- Returns the latest fence and, if `self` was admitted, its fence.
 local function serveQueue(keys, self, nowMs, nowUs, fence, free, options)
   local selfFence = nil
@@ -49,8 +52,9 @@ local function serveQueue(keys, self, nowMs, nowUs, fence, free, options)
       if free then
         redis.call('ZREM', keys.queue, head)
         fence = nextFence(fence, nowUs)
-        handOff({ lock = keys.lock, channel = keys.channel }, head, {
+        handOff(keys, head, {
           fence = fence, handoffLeaseMs = options.handoffLeaseMs, publishCommand = options.publishCommand,
+          recordOwner = options.recordOwner, nowMs = nowMs,
         })
       end
       break

@@ -5,11 +5,14 @@
   KEYS[2]  queue           "<prefix>{<key>}:queue": the mutex queue; readers queue as "r:<token>"
   KEYS[3]  channel         "<prefix>{<key>}:released": "<fence>:<member>" wakes the member named
   KEYS[4]  readers         "<prefix>{<key>}:readers": sorted set reader member -> lease end (server ms)
+  KEYS[5]  owner           "<prefix>{<key>}:owner": the write holder's owner record (readers record none)
+  KEYS[6]  queueOwners     "<prefix>{<key>}:queue:owners": hash queued writer token -> JSON record
   ARGV[1]  member: string          "r:<owner token>"
   ARGV[2]  leaseMs: number         lease in ms (positive integer)
   ARGV[3]  queueWaitMs: number     0 = never queue (try-once and spin callers); > 0 = queue that long
   ARGV[4]  handoffLeaseMs: number  pickup lease of a waiter admitted by someone else's call
   ARGV[5]  publishCommand: PublishCommand  "PUBLISH", or "SPUBLISH" on a Redis Cluster
+  ARGV[6]  recordOwner: number    1: a writer handed the key gets the record it queued with
 
   Reply    AcquireReply
            {1, fencingToken}   read lock taken (or claimed after being admitted while queued)
@@ -25,12 +28,17 @@ local member, leaseMs = ARGV[1], tonumber(ARGV[2])
 local queueWaitMs, handoffLeaseMs, publishCommand = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
 
 -- @include lib/lock-value.lua
+-- @include lib/owner-record.lua
 -- @include lib/queue-handoff.lua
 -- @include lib/shared-holders.lua
 -- @include lib/read-phase.lua
 
-local keys = { lock = lockKey, queue = queueKey, channel = channel, readers = readersKey }
-local options = { leaseMs = leaseMs, handoffLeaseMs = handoffLeaseMs, publishCommand = publishCommand }
+local keys = {
+  lock = lockKey, queue = queueKey, channel = channel, readers = readersKey,
+  owner = KEYS[5], queueOwners = KEYS[6],
+}
+local options = { leaseMs = leaseMs, handoffLeaseMs = handoffLeaseMs, publishCommand = publishCommand,
+  recordOwner = ARGV[6] == '1' }
 local nowMs, nowUs = serverTime()
 local fence, flag, owner = parseLock(redis.call('GET', lockKey))
 

@@ -5,9 +5,12 @@
   KEYS[2]  queue           "<prefix>{<key>}:queue"
   KEYS[3]  channel         "<prefix>{<key>}:released"
   KEYS[4]  readers         "<prefix>{<key>}:readers"
+  KEYS[5]  owner           "<prefix>{<key>}:owner": the write holder's owner record (readers record none)
+  KEYS[6]  queueOwners     "<prefix>{<key>}:queue:owners": hash queued writer token -> JSON record
   ARGV[1]  member: string          "r:<owner token>"
   ARGV[2]  handoffLeaseMs: number  pickup lease of the waiters this release admits
   ARGV[3]  publishCommand: PublishCommand  "PUBLISH" or "SPUBLISH"
+  ARGV[4]  recordOwner: number    1: a writer handed the key gets the record it queued with
 
   Reply    FlagReply
            1 if the member held a live read lock: removed; if it was the last reader, the key is
@@ -19,18 +22,23 @@ local lockKey, queueKey, channel, readersKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4
 local member, handoffLeaseMs, publishCommand = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 
 -- @include lib/lock-value.lua
+-- @include lib/owner-record.lua
 -- @include lib/queue-handoff.lua
 -- @include lib/shared-holders.lua
 -- @include lib/read-phase.lua
 
-local keys = { lock = lockKey, queue = queueKey, channel = channel, readers = readersKey }
-local options = { leaseMs = handoffLeaseMs, handoffLeaseMs = handoffLeaseMs, publishCommand = publishCommand }
+local keys = {
+  lock = lockKey, queue = queueKey, channel = channel, readers = readersKey,
+  owner = KEYS[5], queueOwners = KEYS[6],
+}
+local options = { leaseMs = handoffLeaseMs, handoffLeaseMs = handoffLeaseMs, publishCommand = publishCommand,
+  recordOwner = ARGV[4] == '1' }
 local nowMs, nowUs = serverTime()
 local fence, _, owner = parseLock(redis.call('GET', lockKey))
 
 if owner == member then
   -- Handed to us (mutex handoff) as we gave up: pass it on.
-  redis.call('DEL', lockKey)
+  redis.call('DEL', lockKey, keys.owner)
   serveQueue(keys, '', nowMs, nowUs, fence, true, options)
   return 0
 end

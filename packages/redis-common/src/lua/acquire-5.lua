@@ -6,11 +6,16 @@
                            server-time ms at which each one stops waiting
   KEYS[3]  channel         "<prefix>{<key>}:released": handoff messages "<fence>:<new owner's token>";
                            declared as a key so Redis Cluster checks its hash slot
+  KEYS[4]  owner           "<prefix>{<key>}:owner": "<owner token>\n<acquired at ms>\n<JSON record>",
+                           same expiry as the lock
+  KEYS[5]  queueOwners     "<prefix>{<key>}:queue:owners": hash queued token -> JSON record
   ARGV[1]  token: string           owner token (random UUID of the caller)
   ARGV[2]  leaseMs: number         lease in ms (positive integer)
   ARGV[3]  queueWaitMs: number     0 = never queue (try-once and spin callers); > 0 = queue that long
   ARGV[4]  handoffLeaseMs: number  pickup lease in ms given to a waiter the lock is handed to
   ARGV[5]  publishCommand: PublishCommand  "PUBLISH", or "SPUBLISH" on a Redis Cluster
+  ARGV[6]  ownerRecord: string     JSON of who asks (host, pid, app, label); '' records nothing
+                                   (and moves no queued waiter's record on a handoff)
 
   Reply    AcquireReply
            {1, fencingToken}   the lock is ours (taken free, or claimed after a handoff to us)
@@ -21,29 +26,46 @@
   Waiters are served earliest deadline first, which is first come, first served when they wait
   equally long. A free lock goes to the caller only if nobody is queued ahead of it, so neither a
   spin caller nor a process that just released can barge past queued waiters.
-  Commands: free lock 3 (TIME, SET, EXISTS); claim 2 (GET, PEXPIRE); queueing 5 (GET, TIME, ZADD,
-  PEXPIRE, PTTL; + SET once per holder to flag the queue).
+  Commands (Redis 7+): free lock 4 (TIME, SET NX GET, EXISTS, SET owner); claim 4 (TIME, SET NX GET,
+  PEXPIRE, SET owner); queueing 7 (TIME, SET NX GET, ZADD, HSET, PEXPIRE queue and hash, PTTL; + SET
+  once per holder to flag the queue, + PEXPIRE NX for a new queue and hash). Without a record
+  (ownerRecord ''), one command fewer to take or claim and two fewer to queue.
 ]]
-local lockKey, queueKey, channel = KEYS[1], KEYS[2], KEYS[3]
+local lockKey, queueKey, channel, ownerKey, queueOwnersKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local token, leaseMs = ARGV[1], ARGV[2]
 local queueWaitMs, handoffLeaseMs, publishCommand = tonumber(ARGV[3]), ARGV[4], ARGV[5]
+local ownerRecord = ARGV[6]
+local recording = ownerRecord ~= ''
 
 -- @include lib/lock-value.lua
+-- @include lib/owner-record.lua
 -- @include lib/queue-handoff.lua
 
--- Queue `token` until nowMs + queueWaitMs; the queue key lives as long as its longest wait (+ 1 s).
+-- Redis 7+: only ever lengthen the expiry (GT); NX covers a key this script just created.
+local function lengthenExpiry(key, ttl)
+  if redis.call('PEXPIRE', key, ttl, 'GT') == 0 then redis.call('PEXPIRE', key, ttl, 'NX') end
+end
+
+-- Queue `token` until nowMs + queueWaitMs; the queue key (and the hash of the queued waiters'
+-- owner records) lives as long as its longest wait (+ 1 s).
 local function joinQueue(nowMs)
   local deadline = nowMs + queueWaitMs
   if redis.call('ZADD', queueKey, 'NX', deadline, token) == 0 then return end -- re-check: already in
-  local ttl = math.ceil(queueWaitMs) + 1000
+  if recording then redis.call('HSET', queueOwnersKey, token, ownerRecord) end
   if redis.REDIS_VERSION_NUM then
-    -- Redis 7+: only ever lengthen it (GT); NX covers a queue key this ZADD just created.
-    if redis.call('PEXPIRE', queueKey, ttl, 'GT') == 0 then redis.call('PEXPIRE', queueKey, ttl, 'NX') end
+    local ttl = math.ceil(queueWaitMs) + 1000
+    lengthenExpiry(queueKey, ttl)
+    if recording then lengthenExpiry(queueOwnersKey, ttl) end
   else
     local last = redis.call('ZRANGE', queueKey, -1, -1, 'WITHSCORES')
-    redis.call('PEXPIRE', queueKey, math.ceil(tonumber(last[2]) - nowMs) + 1000)
+    local ttl = math.ceil(tonumber(last[2]) - nowMs) + 1000
+    redis.call('PEXPIRE', queueKey, ttl)
+    if recording then redis.call('PEXPIRE', queueOwnersKey, ttl) end
   end
 end
+
+local handoffKeys = { lock = lockKey, channel = channel, owner = ownerKey, queueOwners = queueOwnersKey }
+local queueOwners = recording and queueOwnersKey or nil
 
 -- Uncontended fast path: the key is absent, so a fresh fence from the clock and SET NX GET (7.0+)
 -- take it in one write; only a queue left behind by a holder whose lease ran out makes us undo.
@@ -53,7 +75,10 @@ if redis.REDIS_VERSION_NUM then
   nowMs, nowUs = serverTime()
   value = redis.call('SET', lockKey, lockValue(nowUs, '-', token), 'NX', 'PX', leaseMs, 'GET')
   if not value then
-    if redis.call('EXISTS', queueKey) == 0 then return {1, nowUs} end
+    if redis.call('EXISTS', queueKey) == 0 then
+      writeOwner(ownerKey, token, ownerRecord, nowMs, leaseMs)
+      return {1, nowUs}
+    end
     redis.call('DEL', lockKey) -- waiters are queued: serve them first (below)
   end
 else
@@ -62,8 +87,14 @@ end
 
 local fence, flag, owner = parseLock(value)
 if owner == token then
-  -- Handed to us (or an earlier attempt of ours won but its reply was lost): claim it.
+  -- Handed to us (or an earlier attempt of ours won but its reply was lost): claim it. The record
+  -- is written again rather than only prolonged: a releasing process that records nothing left
+  -- no record of ours to prolong (one SET either way).
   redis.call('PEXPIRE', lockKey, leaseMs)
+  if recording then
+    if not nowMs then nowMs, nowUs = serverTime() end
+    writeOwner(ownerKey, token, ownerRecord, nowMs, leaseMs)
+  end
   return {1, fence}
 end
 
@@ -79,14 +110,17 @@ end
 -- Free (absent, or a tombstone keeping the last fence): serve the head of the queue first.
 if not nowMs then nowMs, nowUs = serverTime() end
 local newFence = nextFence(fence, nowUs)
-local head = popQueueHead(queueKey, nowMs)
+local head = popQueueHead(queueKey, nowMs, queueOwners)
 if head and head ~= token then
-  handOff({ lock = lockKey, channel = channel }, head, {
+  handOff(handoffKeys, head, {
     fence = newFence, handoffLeaseMs = handoffLeaseMs, publishCommand = publishCommand,
+    recordOwner = recording, nowMs = nowMs,
   })
   if queueWaitMs > 0 then joinQueue(nowMs) end
   return {0, tonumber(handoffLeaseMs)}
 end
+if head and recording then redis.call('HDEL', queueOwnersKey, token) end
 local waiting = head and redis.call('EXISTS', queueKey) == 1
 redis.call('SET', lockKey, lockValue(newFence, waiting and 'q' or '-', token), 'PX', leaseMs)
+writeOwner(ownerKey, token, ownerRecord, nowMs, leaseMs)
 return {1, newFence}

@@ -91,7 +91,7 @@ describe('the lock wraps the transaction (commit before unlock)', () => {
         // decrease has committed, and stock only goes down.)
         const reads = await Promise.all(readsAtRelease);
         expect(reads).toHaveLength(written.length);
-        reads.forEach((read, index) => expect(read).toBeLessThanOrEqual(written[index]!));
+        for (const [index, read] of reads.entries()) expect(read).toBeLessThanOrEqual(written[index]!);
       } finally {
         recorder.stop();
         context.lockManager.off('released', onReleased);

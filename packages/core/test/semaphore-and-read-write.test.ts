@@ -267,7 +267,7 @@ describe('decorators', () => {
     const meter = overlapMeter();
     class Payments {
       @DistributedSemaphore({ key: 'psp:{0}', permits: 2, retry: { waitMs: 10_000 }, manager })
-      async authorise(provider: string): Promise<void> {
+      async authorise(_provider: string): Promise<void> {
         await meter.run(20);
       }
 

@@ -1,44 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backendRequest as request } from '@dlock/conformance';
-import { type BackendLock, LockBackendError, LockCapacityError, LockManager } from '@dlock/core';
-import type { DataSource } from 'typeorm';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MySqlNamedLockBackend, type MySqlNamedLockBackendOptions } from '../src/index.js';
-import { dataSources, uniqueSuffix } from './support/mysql-test-support.js';
+import { LockBackendError, LockCapacityError, LockManager } from '@dlock/core';
+import { describe, expect, it } from 'vitest';
+import { MySqlNamedLockBackend } from '../src/index.js';
+import { useMySqlBackends } from './support/mysql-backends-fixture.js';
 
-const suffix = uniqueSuffix();
-const keyPrefix = `it-${suffix}:`;
-const victimTable = `dlock_victim_${suffix}`;
-const fencingTable = `dlock_fencing_it_${suffix}`;
-const sources = dataSources();
-const open: { close(): Promise<void> }[] = [];
-let dataSource: DataSource;
-
-function backend(options: MySqlNamedLockBackendOptions = {}, source = dataSource): MySqlNamedLockBackend {
-  const created = new MySqlNamedLockBackend(source, { keyPrefix, ...options });
-  open.push(created);
-  return created;
-}
-async function holder(name: string): Promise<number | null> {
-  const [row] = (await dataSource.query('SELECT IS_USED_LOCK(?) AS holder', [name])) as {
-    holder: number | null;
-  }[];
-  return row?.holder ?? null;
-}
-
-beforeAll(async () => {
-  dataSource = await sources.open(80);
-  await dataSource.query(`CREATE TABLE \`${victimTable}\` (id INT PRIMARY KEY)`);
-  await dataSource.query(`INSERT INTO \`${victimTable}\` VALUES (1)`);
-});
-afterEach(async () => {
-  await Promise.allSettled(open.splice(0).map((item) => item.close()));
-});
-afterAll(async () => {
-  await dataSource.query(`DROP TABLE IF EXISTS \`${victimTable}\``);
-  await dataSource.query(`DROP TABLE IF EXISTS \`${fencingTable}\``);
-  await sources.destroyAll();
-});
+const { backend, closeAfterTest, holder, keyPrefix, victimTable, dataSource, sources } = useMySqlBackends();
 
 describe('one session per held lock', () => {
   it('each lock is held by its own connection, which only it can release, and which goes back to the pool', async () => {
@@ -54,7 +21,7 @@ describe('one session per held lock', () => {
     expect(a.connectionsInUse).toBe(2);
 
     // Another session cannot release it: the server answers 0 and the lock stays.
-    const [row] = (await dataSource.query('SELECT RELEASE_LOCK(?) AS released', [
+    const [row] = (await dataSource().query('SELECT RELEASE_LOCK(?) AS released', [
       a.lockNameOf('session:1'),
     ])) as {
       released: number;
@@ -69,7 +36,7 @@ describe('one session per held lock', () => {
   });
 
   it('close() releases locks still held, and their holder then sees them as gone', async () => {
-    const a = new MySqlNamedLockBackend(dataSource, { keyPrefix });
+    const a = new MySqlNamedLockBackend(dataSource(), { keyPrefix });
     const lock = (await a.acquire(request('closing')))!;
     await a.close();
     expect(await holder(a.lockNameOf('closing'))).toBeNull();
@@ -87,7 +54,9 @@ describe('bad input stays a harmless, distinct lock name', () => {
     expect(locks.every((lock) => lock !== null)).toBe(true);
     for (const key of keys) expect(await b.acquire(request(key))).toBeNull();
     for (const lock of locks) expect(await lock!.release()).toBe(true);
-    const rows = (await dataSource.query(`SELECT COUNT(*) AS n FROM \`${victimTable}\``)) as { n: number }[];
+    const rows = (await dataSource().query(`SELECT COUNT(*) AS n FROM \`${victimTable}\``)) as {
+      n: number;
+    }[];
     expect(Number(rows[0]?.n)).toBe(1);
   });
 
@@ -128,7 +97,7 @@ describe('many keys', () => {
   it('one process holds 60 distinct keys at once through a LockManager, each on its own connection', async () => {
     const a = backend({ maxConnections: 70 });
     const manager = new LockManager({ backends: { mysql: a } });
-    open.push(manager);
+    closeAfterTest(manager);
     const keys = Array.from({ length: 60 }, (_, i) => `many:${i}`);
     let inside = 0;
     let release: () => void = () => {};
@@ -207,7 +176,7 @@ describe('waiting', () => {
     );
     let sessionId: number | undefined;
     for (let i = 0; i < 100 && sessionId === undefined; i++) {
-      const rows = (await dataSource.query(
+      const rows = (await dataSource().query(
         "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE INFO LIKE CONCAT('SELECT GET_LOCK(''', ?, '''%')",
         [name],
       )) as { id: number | string }[];
@@ -216,7 +185,7 @@ describe('waiting', () => {
       if (sessionId === undefined) await sleep(20);
     }
     expect(sessionId).toEqual(expect.any(Number));
-    await dataSource.query('KILL QUERY ?', [sessionId]);
+    await dataSource().query('KILL QUERY ?', [sessionId]);
     const error = await outcome;
     expect(error).toBeInstanceOf(LockBackendError);
     expect((error as LockBackendError).message).toMatch(/NULL/);
@@ -254,7 +223,7 @@ describe('connections', () => {
     const fresh = await sources.open(8);
     const a = backend({ maxConnections: 6 }, fresh);
     const manager = new LockManager({ backends: { mysql: a } });
-    open.push(manager);
+    closeAfterTest(manager);
     const handles = [];
     for (let i = 0; i < 5; i++) {
       handles.push(await manager.acquire(`fresh:${i}`, { retry: { waitMs: 1 } }));
@@ -277,50 +246,5 @@ describe('connections', () => {
     } finally {
       await Promise.all(busy.map((runner) => runner.release()));
     }
-  });
-});
-
-describe('fencing tokens', () => {
-  it('are absent unless fencingTable is set', async () => {
-    const lock = (await backend().acquire(request('no-fence')))!;
-    expect(lock.fencingToken).toBeUndefined();
-    await lock.release();
-  });
-
-  it('come from one counter row per lock name and strictly increase across backends, seeded from the database clock', async () => {
-    const [a, b] = [backend({ fencingTable }), backend({ fencingTable })];
-    const tokens: number[] = [];
-    const before = Date.now() * 1000;
-    for (const source of [a, b, a]) {
-      const lock: BackendLock = (await source.acquire(request('fenced')))!;
-      tokens.push(lock.fencingToken!);
-      await lock.release();
-    }
-    expect(tokens[1]).toBeGreaterThan(tokens[0]!);
-    expect(tokens[2]).toBeGreaterThan(tokens[1]!);
-    // µs since the epoch on the database clock (same machine here: within a minute of ours).
-    expect(Math.abs(tokens[0]! - before)).toBeLessThan(60_000_000);
-    const rows = (await dataSource.query(`SELECT token FROM \`${fencingTable}\` WHERE name = ?`, [
-      a.lockNameOf('fenced'),
-    ])) as { token: number }[];
-    expect(Number(rows[0]?.token)).toBe(tokens[2]);
-  });
-
-  it('prunes rows of names not locked for an hour, and a pruned name never gets a lower or reused token', async () => {
-    const source = backend({ fencingTable });
-    // Make sure the table exists, then plant a stale row (an old-style small counter, untouched for ages).
-    await (await source.acquire(request('warm-up')))!.release();
-    const stale = source.lockNameOf('stale-name');
-    await dataSource.query(`INSERT INTO \`${fencingTable}\` (name, token) VALUES (?, 41)`, [stale]);
-    // A fresh backend prunes on its first fencing insert (then at most once a minute).
-    const fresh = backend({ fencingTable });
-    await (await fresh.acquire(request('other-name')))!.release();
-    const left = (await dataSource.query(`SELECT token FROM \`${fencingTable}\` WHERE name = ?`, [
-      stale,
-    ])) as unknown[];
-    expect(left).toEqual([]);
-    const lock = (await fresh.acquire(request('stale-name')))!;
-    expect(lock.fencingToken).toBeGreaterThan(41);
-    await lock.release();
   });
 });

@@ -1,5 +1,7 @@
 export type { AcquireScriptArgs, ExtendScriptArgs, ReleaseScriptArgs } from './generated/lua-scripts.js';
 export { LUA_SCRIPTS, runAcquireScript, runExtendScript, runReleaseScript } from './generated/lua-scripts.js';
+export type { RedisHandoff } from './handed-over-redis-lock.js';
+export { takeHandedOverRedisLock } from './handed-over-redis-lock.js';
 export type { LuaScript } from './lua-script.js';
 export { runLuaScript } from './lua-script.js';
 export type { RedisErrorContext } from './redis-backend-error.js';
@@ -10,7 +12,6 @@ export type { RedisLockKeys, RedisLockValue } from './redis-key-layout.js';
 export { DEFAULT_KEY_PREFIX, escapeHashTag, parseRedisLockValue, redisLockKeys } from './redis-key-layout.js';
 export type {
   RedisAcquireAttempt,
-  RedisHandoff,
   RedisLockAttempt,
   RedisLockScriptSettings,
   RedisLockTarget,
@@ -21,7 +22,6 @@ export {
   DEFAULT_FENCE_RETENTION_MS,
   DEFAULT_HANDOFF_LEASE_MS,
   leaveRedisLockQueue,
-  takeHandedOverRedisLock,
 } from './redis-lock-attempt.js';
 export { RedisLockInspector } from './redis-lock-inspection.js';
 export type {

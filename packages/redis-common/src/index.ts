@@ -4,6 +4,7 @@ export type { RedisHandoff } from './handed-over-redis-lock.js';
 export { takeHandedOverRedisLock } from './handed-over-redis-lock.js';
 export type { LuaScript } from './lua-script.js';
 export { runLuaScript } from './lua-script.js';
+export { RedisBackendCore } from './redis-backend-core.js';
 export type { RedisErrorContext } from './redis-backend-error.js';
 export { toLockBackendError } from './redis-backend-error.js';
 export type { PublishCommand, RedisLockClient } from './redis-client.js';

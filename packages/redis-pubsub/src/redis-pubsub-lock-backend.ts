@@ -6,24 +6,18 @@ import {
   type BackendLock,
   type BackendLockState,
   type BackendSharedAcquireRequest,
-  createClosingController,
   type LockBackend,
 } from '@dlock/core';
 import {
-  assertRedisClient,
   attemptRedisLock,
   attemptRedisSharedLock,
-  beginRedisAcquire,
   leaveRedisLockQueue,
   leaveRedisSharedLock,
+  RedisBackendCore,
   type RedisLockClient,
-  type RedisLockFormat,
   type RedisLockFormatOptions,
-  RedisLockInspector,
   type RedisLockTarget,
-  redisBackendClosedError,
   redisSharedLockTarget,
-  resolveRedisLockFormat,
   takeHandedOverRedisLock,
 } from '@dlock/redis-common';
 import { type QueuedHold, waitInQueue } from './queue-waiter.js';
@@ -77,20 +71,16 @@ export interface RedisPubSubLockBackendOptions extends RedisLockFormatOptions {
  * const manager = new LockManager({ backends: { pubsub } });
  */
 export class RedisPubSubLockBackend implements LockBackend {
-  readonly #client: RedisLockClient;
-  readonly #format: RedisLockFormat;
-  readonly #inspector: RedisLockInspector;
+  readonly #core: RedisBackendCore;
   readonly #maxSleepMs: number;
   readonly #subscriptions: ReleaseSubscriptions;
-  readonly #closing = createClosingController();
 
   constructor(redis: RedisLockClient, options: RedisPubSubLockBackendOptions = {}) {
-    assertRedisClient(redis, BACKEND);
-    const format = resolveRedisLockFormat(redis, options, BACKEND);
+    const core = new RedisBackendCore(redis, options, BACKEND);
     const rule = { backend: BACKEND };
     const maxSleepMs = assertDuration(
       'maxSleepMs',
-      options.maxSleepMs ?? format.settings.handoffLeaseMs / 2,
+      options.maxSleepMs ?? core.format.settings.handoffLeaseMs / 2,
       rule,
     );
     const lingerMs = assertDuration(
@@ -98,9 +88,7 @@ export class RedisPubSubLockBackend implements LockBackend {
       options.subscriptionLingerMs ?? DEFAULT_SUBSCRIPTION_LINGER_MS,
       rule,
     );
-    this.#client = redis;
-    this.#format = format;
-    this.#inspector = new RedisLockInspector(redis, format);
+    this.#core = core;
     this.#maxSleepMs = maxSleepMs;
     this.#subscriptions = new ReleaseSubscriptions(redis, lingerMs);
   }
@@ -130,17 +118,17 @@ export class RedisPubSubLockBackend implements LockBackend {
 
   /** Who holds `key`, its lease, fencing token and queued waiters (one `MULTI` round trip). */
   async inspect(key: string): Promise<BackendLockState> {
-    return this.#inspector.inspect(key);
+    return this.#core.inspector.inspect(key);
   }
 
   /** Held locks whose key starts with `request.prefix`, read with bounded `SCAN` (never `KEYS`). */
   async list(request: BackendListRequest): Promise<BackendLockState[]> {
-    return this.#inspector.list(request);
+    return this.#core.inspector.list(request);
   }
 
   /** Free `key` whoever holds it, as its holder's release would (queued waiters are served). */
   async forceRelease(key: string): Promise<BackendForceReleaseResult> {
-    return this.#inspector.forceRelease(key);
+    return this.#core.inspector.forceRelease(key);
   }
   /**
    * A read lock of a key (excluding its write lock, the plain lock, whichever backend takes it) or
@@ -163,7 +151,7 @@ export class RedisPubSubLockBackend implements LockBackend {
 
   /** Stop waiting callers (they reject) and close the subscriber connection. */
   async close(): Promise<void> {
-    this.#closing.abort(redisBackendClosedError(BACKEND));
+    this.#core.close();
     this.#subscriptions.close();
   }
 
@@ -171,10 +159,7 @@ export class RedisPubSubLockBackend implements LockBackend {
     request: BackendAcquireRequest,
     holdOf: (target: RedisLockTarget) => QueuedHold,
   ): Promise<BackendLock | null> {
-    const call = beginRedisAcquire(
-      { client: this.#client, format: this.#format, name: BACKEND, closing: this.#closing.signal },
-      request,
-    );
+    const call = this.#core.beginAcquire(request);
     try {
       return await waitInQueue(
         { backend: BACKEND, subscriptions: this.#subscriptions, maxSleepMs: this.#maxSleepMs },

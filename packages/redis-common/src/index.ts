@@ -1,7 +1,10 @@
 export type { AcquireScriptArgs, ExtendScriptArgs, ReleaseScriptArgs } from './generated/lua-scripts.js';
 export { LUA_SCRIPTS, runAcquireScript, runExtendScript, runReleaseScript } from './generated/lua-scripts.js';
+export type { RedisHandoff } from './handed-over-redis-lock.js';
+export { takeHandedOverRedisLock } from './handed-over-redis-lock.js';
 export type { LuaScript } from './lua-script.js';
 export { runLuaScript } from './lua-script.js';
+export { RedisBackendCore } from './redis-backend-core.js';
 export type { RedisErrorContext } from './redis-backend-error.js';
 export { toLockBackendError } from './redis-backend-error.js';
 export type { PublishCommand, RedisLockClient } from './redis-client.js';
@@ -10,7 +13,6 @@ export type { RedisLockKeys, RedisLockValue } from './redis-key-layout.js';
 export { DEFAULT_KEY_PREFIX, escapeHashTag, parseRedisLockValue, redisLockKeys } from './redis-key-layout.js';
 export type {
   RedisAcquireAttempt,
-  RedisHandoff,
   RedisLockAttempt,
   RedisLockScriptSettings,
   RedisLockTarget,
@@ -21,7 +23,6 @@ export {
   DEFAULT_FENCE_RETENTION_MS,
   DEFAULT_HANDOFF_LEASE_MS,
   leaveRedisLockQueue,
-  takeHandedOverRedisLock,
 } from './redis-lock-attempt.js';
 export { RedisLockInspector } from './redis-lock-inspection.js';
 export type {

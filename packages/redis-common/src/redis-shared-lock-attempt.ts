@@ -1,10 +1,4 @@
-import {
-  type BackendLock,
-  LockBackendError,
-  SemaphorePermitsMismatchError,
-  type SharedLockKind,
-  waitOrAbort,
-} from '@dlock/core';
+import { SemaphorePermitsMismatchError, type SharedLockKind } from '@dlock/core';
 import {
   runRwReadAcquireScript,
   runRwReadExtendScript,
@@ -14,20 +8,11 @@ import {
   runSemaphoreReleaseScript,
 } from './generated/lua-scripts.js';
 import type { RedisLockClient } from './redis-client.js';
-import {
-  commandFailure,
-  noAnswerError,
-  type RedisCommandSubject,
-  unreachableError,
-} from './redis-command-errors.js';
-import { RedisConnectionHealth } from './redis-connection-health.js';
+import { attemptThroughScript, type RedisLockCalls, toRedisMs } from './redis-held-lock.js';
 import type { RedisLockKeys } from './redis-key-layout.js';
-import {
-  type RedisAcquireAttempt,
-  type RedisLockAttempt,
-  type RedisLockScriptSettings,
-} from './redis-lock-attempt.js';
+import type { RedisAcquireAttempt, RedisLockAttempt, RedisLockScriptSettings } from './redis-lock-attempt.js';
 import { recordFlag } from './redis-owner-record.js';
+import type { AcquireReply, SemaphoreReply } from './redis-script-replies.js';
 
 /**
  * The Redis names of a semaphore. All share the key's hash tag, hence one Cluster slot; none is a
@@ -137,47 +122,15 @@ export async function attemptRedisSharedLock(
   target: RedisSharedLockTarget,
   attempt: RedisAcquireAttempt,
 ): Promise<RedisLockAttempt> {
-  const { settings } = target;
-  const { signal, deadline } = attempt;
-  const health = RedisConnectionHealth.of(target.client);
-  const down = health.unreachableCause;
-  if (down && deadline === undefined) throw unreachable(target, 'acquiring', down, health.address);
+  return attemptThroughScript(
+    sharedLockCalls(target),
+    attempt,
+    () => runAcquire(target, attempt),
+    checkPermits,
+  );
 
-  const sentAt = Date.now();
-  const reply = runAcquire(target, attempt);
-  const deadlineMs = deadline === undefined ? Number.POSITIVE_INFINITY : deadline - Date.now();
-  const deadlinePassed = Symbol('deadline passed');
-  let parsed: readonly [number, number];
-  let abandoned = false;
-  try {
-    parsed = await waitOrAbort(reply, {
-      signal,
-      timeoutMs: Math.min(settings.commandTimeoutMs, deadlineMs),
-      timeoutError: () => {
-        const cause = health.unreachableCause;
-        if (cause) return unreachable(target, 'acquiring', cause, health.address);
-        if (deadlineMs >= settings.commandTimeoutMs) return noAnswer(target, 'acquiring', health.address);
-        return deadlinePassed;
-      },
-      onAbandoned: () => {
-        abandoned = true;
-        void leaveRedisSharedLock(target);
-        reply.then(
-          ([status]) => {
-            if (status === 1) void leaveRedisSharedLock(target);
-          },
-          () => void leaveRedisSharedLock(target),
-        );
-      },
-    });
-  } catch (error) {
-    if (!abandoned) void leaveRedisSharedLock(target);
-    if (error === deadlinePassed) return { acquired: false, remainingLeaseMs: -1, deadlinePassed: true };
-    if (signal?.aborted && error === signal.reason) throw error;
-    throw describe(error, target, 'acquiring', health.address);
-  }
-  const [status, value] = parsed;
-  if (status === 2) {
+  function checkPermits([status, value]: SemaphoreReply | AcquireReply): void {
+    if (status !== 2) return;
     throw new SemaphorePermitsMismatchError({
       key: target.key,
       backend: target.backend,
@@ -185,8 +138,6 @@ export async function attemptRedisSharedLock(
       storedPermits: value,
     });
   }
-  if (status === 0) return { acquired: false, remainingLeaseMs: value };
-  return { acquired: true, lock: new RedisSharedLock(target, value, sentAt + attempt.leaseMs) };
 }
 
 /**
@@ -200,36 +151,25 @@ export async function leaveRedisSharedLock(target: RedisSharedLockTarget): Promi
   await runRelease(target).catch(() => {});
 }
 
-class RedisSharedLock implements BackendLock {
-  readonly fencingToken: number;
-  readonly expiresAt: number;
-  readonly #target: RedisSharedLockTarget;
-
-  constructor(target: RedisSharedLockTarget, fencingToken: number, expiresAt: number) {
-    this.#target = target;
-    this.fencingToken = fencingToken;
-    this.expiresAt = expiresAt;
-  }
-
-  extend(leaseMs: number): Promise<boolean> {
-    const target = this.#target;
-    const args = { leaseMs: toRedisMs(leaseMs) };
-    const reply =
-      target.kind.type === 'read'
+/** The extend and release scripts of a read lock or a semaphore, for the held lock and the attempt. */
+function sharedLockCalls(target: RedisSharedLockTarget): RedisLockCalls {
+  return {
+    subject: { ...target, noun: what(target) },
+    commandTimeoutMs: target.settings.commandTimeoutMs,
+    extend: (leaseMs) => {
+      const args = { leaseMs: toRedisMs(leaseMs) };
+      return target.kind.type === 'read'
         ? runRwReadExtendScript(target.client, target.readKeys, { member: target.member, ...args })
         : runSemaphoreExtendScript(target.client, target.semaphoreKeys, { token: target.member, ...args });
-    return bounded(target, 'extending', reply);
-  }
-
-  release(): Promise<boolean> {
-    return bounded(this.#target, 'releasing', runRelease(this.#target));
-  }
+    },
+    release: () => runRelease(target),
+  };
 }
 
 function runAcquire(
   target: RedisSharedLockTarget,
   attempt: RedisAcquireAttempt,
-): Promise<readonly [number, number]> {
+): Promise<SemaphoreReply | AcquireReply> {
   const { settings, kind } = target;
   const common = {
     leaseMs: toRedisMs(attempt.leaseMs),
@@ -271,53 +211,6 @@ function runRelease(target: RedisSharedLockTarget): Promise<boolean> {
   });
 }
 
-async function bounded(
-  target: RedisSharedLockTarget,
-  action: string,
-  reply: Promise<boolean>,
-): Promise<boolean> {
-  const health = RedisConnectionHealth.of(target.client);
-  try {
-    return await waitOrAbort(reply, {
-      timeoutMs: target.settings.commandTimeoutMs,
-      timeoutError: () => {
-        const cause = health.unreachableCause;
-        return cause
-          ? unreachable(target, action, cause, health.address)
-          : noAnswer(target, action, health.address);
-      },
-    });
-  } catch (error) {
-    throw describe(error, target, action, health.address);
-  }
-}
-
-/** Redis takes whole milliseconds; rounding up keeps the server's expiry at or after the local one. */
-function toRedisMs(ms: number): number {
-  return Math.max(1, Math.ceil(ms));
-}
-
 function what(target: RedisSharedLockTarget): string {
   return target.kind.type === 'read' ? `read lock "${target.key}"` : `semaphore "${target.key}"`;
-}
-
-function subjectOf(target: RedisSharedLockTarget): RedisCommandSubject {
-  return { ...target, noun: what(target) };
-}
-
-function noAnswer(target: RedisSharedLockTarget, action: string, address: string): LockBackendError {
-  return noAnswerError(subjectOf(target), action, target.settings.commandTimeoutMs, address);
-}
-
-function unreachable(
-  target: RedisSharedLockTarget,
-  action: string,
-  cause: Error,
-  address: string,
-): LockBackendError {
-  return unreachableError(subjectOf(target), action, cause, address);
-}
-
-function describe(error: unknown, target: RedisSharedLockTarget, action: string, address: string): unknown {
-  return commandFailure(error, subjectOf(target), action, address);
 }

@@ -6,30 +6,22 @@ import {
   type BackendLock,
   type BackendLockState,
   type BackendSharedAcquireRequest,
-  createClosingController,
   type LockBackend,
-  waitOrAbort,
 } from '@dlock/core';
 import {
-  assertRedisClient,
   attemptRedisLock,
-  beginRedisAcquire,
+  attemptRedisSharedLock,
   leaveRedisLockQueue,
+  leaveRedisSharedLock,
+  RedisBackendCore,
   type RedisLockClient,
-  type RedisLockFormat,
   type RedisLockFormatOptions,
-  RedisLockInspector,
-  redisBackendClosedError,
-  resolveRedisLockFormat,
+  type RedisLockTarget,
+  redisSharedLockTarget,
   takeHandedOverRedisLock,
-  toLockBackendError,
 } from '@dlock/redis-common';
-import {
-  type ChannelMembership,
-  DEFAULT_SUBSCRIPTION_LINGER_MS,
-  ReleaseSubscriptions,
-} from './release-subscriptions.js';
-import { waitForSharedLock } from './shared-lock-waiter.js';
+import { type QueuedHold, waitInQueue } from './queue-waiter.js';
+import { DEFAULT_SUBSCRIPTION_LINGER_MS, ReleaseSubscriptions } from './release-subscriptions.js';
 
 const BACKEND = 'redis-pubsub';
 /**
@@ -79,20 +71,16 @@ export interface RedisPubSubLockBackendOptions extends RedisLockFormatOptions {
  * const manager = new LockManager({ backends: { pubsub } });
  */
 export class RedisPubSubLockBackend implements LockBackend {
-  readonly #client: RedisLockClient;
-  readonly #format: RedisLockFormat;
-  readonly #inspector: RedisLockInspector;
+  readonly #core: RedisBackendCore;
   readonly #maxSleepMs: number;
   readonly #subscriptions: ReleaseSubscriptions;
-  readonly #closing = createClosingController();
 
   constructor(redis: RedisLockClient, options: RedisPubSubLockBackendOptions = {}) {
-    assertRedisClient(redis, BACKEND);
-    const format = resolveRedisLockFormat(redis, options, BACKEND);
+    const core = new RedisBackendCore(redis, options, BACKEND);
     const rule = { backend: BACKEND };
     const maxSleepMs = assertDuration(
       'maxSleepMs',
-      options.maxSleepMs ?? format.settings.handoffLeaseMs / 2,
+      options.maxSleepMs ?? core.format.settings.handoffLeaseMs / 2,
       rule,
     );
     const lingerMs = assertDuration(
@@ -100,9 +88,7 @@ export class RedisPubSubLockBackend implements LockBackend {
       options.subscriptionLingerMs ?? DEFAULT_SUBSCRIPTION_LINGER_MS,
       rule,
     );
-    this.#client = redis;
-    this.#format = format;
-    this.#inspector = new RedisLockInspector(redis, format);
+    this.#core = core;
     this.#maxSleepMs = maxSleepMs;
     this.#subscriptions = new ReleaseSubscriptions(redis, lingerMs);
   }
@@ -113,161 +99,76 @@ export class RedisPubSubLockBackend implements LockBackend {
   }
 
   async acquire(request: BackendAcquireRequest): Promise<BackendLock | null> {
-    const { target, signal, deadline, dispose } = beginRedisAcquire(
-      { client: this.#client, format: this.#format, name: BACKEND, closing: this.#closing.signal },
-      request,
-    );
-    const waits = request.waitMs > 0;
-    // Queue for what is left of the wait; a reply still missing at the deadline is abandoned (and
-    // handed on if it won). The first attempt passes the whole wait, not a re-measured remainder,
-    // so callers that wait equally long keep their arrival order in the queue.
-    const attempt = (first: boolean) =>
-      attemptRedisLock(target, {
-        leaseMs: request.leaseMs,
-        queueWaitMs: first ? request.waitMs : Math.max(0, deadline - Date.now()),
-        signal,
-        deadline: !waits ? undefined : first ? deadline : Math.max(deadline, Date.now() + 1),
-      });
-    const { channel } = target.keys;
-
-    // If this process already listens on the key's channel (another waiter, or the linger after
-    // one), register before the first attempt is sent, so a handoff right after it reaches us.
-    // Otherwise attempt first (an uncontended caller never subscribes) and re-check once subscribed.
-    let membership: ChannelMembership | undefined =
-      waits && this.#subscriptions.confirmedEntry(channel)
-        ? this.#subscriptions.join(channel, request.token)
-        : undefined;
-    let acquired = false;
-    try {
-      // Try-once: exactly one round trip. A waiting caller joins the queue in the same round trip.
-      const firstSentAt = Date.now();
-      const first = await attempt(true);
-      if (first.acquired) {
-        acquired = true;
-        return first.lock;
-      }
-      if (!waits) return null;
-      request.onContended?.();
-
-      let recheck = false;
-      if (!membership) {
-        membership = this.#subscriptions.join(channel, request.token);
-        recheck = true;
-        if (!(await this.#untilSubscribed(membership, request.key, signal, deadline))) return null;
-      }
-      let fallbackMs = first.remainingLeaseMs;
-      for (;;) {
-        if (!recheck) {
-          const remaining = deadline - Date.now();
-          if (remaining <= 0) return null;
-          // A holder that crashed never releases: wake when its lease ends at the latest. And
-          // re-check at least every maxSleepMs (half the pickup lease by default), so a handoff
-          // message lost in transit costs less than the pickup lease it came with.
-          const napMs = Math.min(
-            remaining,
-            this.#maxSleepMs,
-            fallbackMs >= 0 ? fallbackMs + 1 : this.#maxSleepMs,
-          );
-          await membership.waiter.sleep(napMs, signal);
-        }
-        recheck = false;
-        membership.waiter.consume();
-        // A handoff message naming us proves the lock is ours on its pickup lease: start now and
-        // claim the full lease in the background (skipped when the section ends first).
-        const handoffFence = membership.takeHandoffFence();
-        if (handoffFence !== undefined) {
-          const handed = takeHandedOverRedisLock(target, {
-            fencingToken: handoffFence,
-            firstSentAt,
-            leaseMs: request.leaseMs,
-            claimAfterMs: CLAIM_AFTER_MS,
-          });
-          if (handed) {
-            acquired = true;
-            return handed;
-          }
-        }
-        // Claims the lock if it was handed to us; takes it if free and we are next; else re-queues.
-        const result = await attempt(false);
-        if (result.acquired) {
-          acquired = true;
-          return result.lock;
-        }
-        if (!result.deadlinePassed) fallbackMs = result.remainingLeaseMs;
-        if (deadline - Date.now() <= 0) return null;
-      }
-    } finally {
-      membership?.leave();
-      dispose();
-      // Leave the queue, passing on a lock handed to us at the last moment (one round trip, only
-      // for a caller that gave up, timed out or failed while queued).
-      if (!acquired && waits) void leaveRedisLockQueue(target);
-    }
+    return this.#wait(request, (target) => ({
+      channel: target.keys.channel,
+      member: request.token,
+      attempt: (attempt) => attemptRedisLock(target, attempt),
+      // A handoff message naming us proves the lock is ours on its pickup lease: start now and
+      // claim the full lease in the background (skipped when the section ends first).
+      takeHandoff: (fencingToken, firstSentAt) =>
+        takeHandedOverRedisLock(target, {
+          fencingToken,
+          firstSentAt,
+          leaseMs: request.leaseMs,
+          claimAfterMs: CLAIM_AFTER_MS,
+        }),
+      leaveQueue: () => leaveRedisLockQueue(target),
+    }));
   }
 
   /** Who holds `key`, its lease, fencing token and queued waiters (one `MULTI` round trip). */
   async inspect(key: string): Promise<BackendLockState> {
-    return this.#inspector.inspect(key);
+    return this.#core.inspector.inspect(key);
   }
 
   /** Held locks whose key starts with `request.prefix`, read with bounded `SCAN` (never `KEYS`). */
   async list(request: BackendListRequest): Promise<BackendLockState[]> {
-    return this.#inspector.list(request);
+    return this.#core.inspector.list(request);
   }
 
   /** Free `key` whoever holds it, as its holder's release would (queued waiters are served). */
   async forceRelease(key: string): Promise<BackendForceReleaseResult> {
-    return this.#inspector.forceRelease(key);
+    return this.#core.inspector.forceRelease(key);
   }
   /**
    * A read lock of a key (excluding its write lock, the plain lock, whichever backend takes it) or
-   * a semaphore permit, waited for fairly on pub/sub: see `waitForSharedLock`.
+   * a semaphore permit, waited for fairly on pub/sub: the caller joins the key's queue in Redis in
+   * its first attempt and sleeps; a release admits the waiters that can proceed now (all readers
+   * queued back to back, or as many permit waiters as permits came free) and publishes one message
+   * naming each, which wakes exactly those; each then claims its hold in one round trip.
    */
   async acquireShared(request: BackendSharedAcquireRequest): Promise<BackendLock | null> {
-    const call = beginRedisAcquire(
-      { client: this.#client, format: this.#format, name: BACKEND, closing: this.#closing.signal },
-      request,
-    );
-    try {
-      return await waitForSharedLock(
-        { backend: BACKEND, subscriptions: this.#subscriptions, maxSleepMs: this.#maxSleepMs },
-        call,
-        request,
-      );
-    } finally {
-      call.dispose();
-    }
+    return this.#wait(request, (lock) => {
+      const target = redisSharedLockTarget(lock, request.kind);
+      return {
+        channel: target.channel,
+        member: target.member,
+        attempt: (attempt) => attemptRedisSharedLock(target, attempt),
+        leaveQueue: () => leaveRedisSharedLock(target),
+      };
+    });
   }
 
   /** Stop waiting callers (they reject) and close the subscriber connection. */
   async close(): Promise<void> {
-    this.#closing.abort(redisBackendClosedError(BACKEND));
+    this.#core.close();
     this.#subscriptions.close();
   }
 
-  /** Wait for the SUBSCRIBE reply; false if the deadline came first. */
-  async #untilSubscribed(
-    membership: ChannelMembership,
-    key: string,
-    signal: AbortSignal,
-    deadline: number,
-  ): Promise<boolean> {
-    const deadlinePassed = Symbol('deadline passed');
+  async #wait(
+    request: BackendAcquireRequest,
+    holdOf: (target: RedisLockTarget) => QueuedHold,
+  ): Promise<BackendLock | null> {
+    const call = this.#core.beginAcquire(request);
     try {
-      await waitOrAbort(membership.entry.subscribed, {
-        signal,
-        timeoutMs: deadline - Date.now(),
-        timeoutError: () => deadlinePassed,
-      });
-      return true;
-    } catch (error) {
-      if (error === deadlinePassed) return false;
-      if (signal.aborted) throw signal.reason;
-      throw toLockBackendError(error, {
-        backend: BACKEND,
-        key,
-        action: 'subscribing to the release channel of',
-      });
+      return await waitInQueue(
+        { backend: BACKEND, subscriptions: this.#subscriptions, maxSleepMs: this.#maxSleepMs },
+        call,
+        request,
+        holdOf(call.target),
+      );
+    } finally {
+      call.dispose();
     }
   }
 }

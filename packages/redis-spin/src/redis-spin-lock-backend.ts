@@ -7,24 +7,19 @@ import {
   type BackendLock,
   type BackendLockState,
   type BackendSharedAcquireRequest,
-  createClosingController,
   InvalidLockOptionsError,
   type LockBackend,
 } from '@dlock/core';
 import {
-  assertRedisClient,
   attemptRedisLock,
   attemptRedisSharedLock,
-  beginRedisAcquire,
   type RedisAcquireAttempt,
+  RedisBackendCore,
   type RedisLockAttempt,
   type RedisLockClient,
-  type RedisLockFormat,
   type RedisLockFormatOptions,
-  RedisLockInspector,
-  redisBackendClosedError,
+  type RedisLockTarget,
   redisSharedLockTarget,
-  resolveRedisLockFormat,
 } from '@dlock/redis-common';
 import { backoffDelayMs } from './spin-backoff.js';
 
@@ -60,17 +55,13 @@ export interface RedisSpinLockBackendOptions extends RedisLockFormatOptions {
  * const manager = new LockManager({ backends: { spin } });
  */
 export class RedisSpinLockBackend implements LockBackend {
-  readonly #client: RedisLockClient;
-  readonly #format: RedisLockFormat;
-  readonly #inspector: RedisLockInspector;
+  readonly #core: RedisBackendCore;
   readonly #minDelayMs: number;
   readonly #maxDelayMs: number;
   readonly #jitter: number;
-  readonly #closing = createClosingController();
 
   constructor(redis: RedisLockClient, options: RedisSpinLockBackendOptions = {}) {
-    assertRedisClient(redis, BACKEND);
-    const format = resolveRedisLockFormat(redis, options, BACKEND);
+    const core = new RedisBackendCore(redis, options, BACKEND);
     const minDelayMs = assertDuration('minDelayMs', options.minDelayMs ?? 10, { backend: BACKEND });
     const maxDelayMs = assertDuration('maxDelayMs', options.maxDelayMs ?? Math.max(200, minDelayMs), {
       backend: BACKEND,
@@ -92,9 +83,7 @@ export class RedisSpinLockBackend implements LockBackend {
         },
       );
     }
-    this.#client = redis;
-    this.#format = format;
-    this.#inspector = new RedisLockInspector(redis, format);
+    this.#core = core;
     this.#minDelayMs = minDelayMs;
     this.#maxDelayMs = maxDelayMs;
     this.#jitter = jitter;
@@ -117,15 +106,9 @@ export class RedisSpinLockBackend implements LockBackend {
 
   async #spin(
     request: BackendAcquireRequest,
-    attemptOnce: (
-      target: ReturnType<typeof beginRedisAcquire>['target'],
-      attempt: RedisAcquireAttempt,
-    ) => Promise<RedisLockAttempt>,
+    attemptOnce: (target: RedisLockTarget, attempt: RedisAcquireAttempt) => Promise<RedisLockAttempt>,
   ): Promise<BackendLock | null> {
-    const { target, signal, deadline, dispose } = beginRedisAcquire(
-      { client: this.#client, format: this.#format, name: BACKEND, closing: this.#closing.signal },
-      request,
-    );
+    const { target, signal, deadline, dispose } = this.#core.beginAcquire(request);
     const { leaseMs } = request;
     try {
       // Try-once: exactly one round trip. A waiting caller's first attempt is bounded by its wait.
@@ -164,20 +147,20 @@ export class RedisSpinLockBackend implements LockBackend {
 
   /** Who holds `key`, its lease, fencing token and queued waiters (one `MULTI` round trip). */
   async inspect(key: string): Promise<BackendLockState> {
-    return this.#inspector.inspect(key);
+    return this.#core.inspector.inspect(key);
   }
 
   /** Held locks whose key starts with `request.prefix`, read with bounded `SCAN` (never `KEYS`). */
   async list(request: BackendListRequest): Promise<BackendLockState[]> {
-    return this.#inspector.list(request);
+    return this.#core.inspector.list(request);
   }
 
   /** Free `key` whoever holds it, as its holder's release would (queued waiters are served). */
   async forceRelease(key: string): Promise<BackendForceReleaseResult> {
-    return this.#inspector.forceRelease(key);
+    return this.#core.inspector.forceRelease(key);
   }
   /** Stop waiting callers (they reject). The Redis client is the caller's and stays open. */
   async close(): Promise<void> {
-    this.#closing.abort(redisBackendClosedError(BACKEND));
+    this.#core.close();
   }
 }

@@ -1,0 +1,152 @@
+import { type BackendLock, type LockBackendError, waitOrAbort } from '@dlock/core';
+import {
+  commandFailure,
+  type RedisCommandSubject,
+  noAnswerError as timedOutError,
+  unreachableError,
+} from './redis-command-errors.js';
+import { RedisConnectionHealth } from './redis-connection-health.js';
+import type { RedisAcquireAttempt, RedisLockAttempt } from './redis-lock-attempt.js';
+
+/**
+ * The script calls of one hold, whatever it holds (a lock, a read lock, a semaphore permit): the
+ * acquire round trip and the held lock below need nothing else, so every kind shares them.
+ */
+export interface RedisLockCalls {
+  /** What errors name (the noun tells a read lock or a semaphore from a lock). */
+  readonly subject: RedisCommandSubject;
+  readonly commandTimeoutMs: number;
+  /** The token-checked extend script, unbounded: the held lock bounds its wait. */
+  extend(leaseMs: number): Promise<boolean>;
+  /**
+   * The token-checked release script. It also leaves the queue, and passes on what was granted
+   * at the last moment, so a waiter that gives up calls it too.
+   */
+  release(): Promise<boolean>;
+}
+
+/** The held lock: extend and release go through the hold's own scripts. */
+export class RedisHeldLock implements BackendLock {
+  readonly fencingToken: number;
+  readonly expiresAt: number;
+  readonly #calls: RedisLockCalls;
+
+  constructor(calls: RedisLockCalls, fencingToken: number, expiresAt: number) {
+    this.#calls = calls;
+    this.fencingToken = fencingToken;
+    this.expiresAt = expiresAt;
+  }
+
+  extend(leaseMs: number): Promise<boolean> {
+    return callScript(this.#calls, 'extending', this.#calls.extend(leaseMs));
+  }
+
+  release(): Promise<boolean> {
+    return callScript(this.#calls, 'releasing', this.#calls.release());
+  }
+}
+
+const DEADLINE_PASSED = Symbol('deadline passed');
+
+/**
+ * Send one acquire script (`send`) and wait for its reply as `attempt` allows. Whatever way the
+ * call fails after the script may have run (lost reply, unreadable reply, abandoned wait), what it
+ * may have granted is released in the background, so a failed attempt never strands a hold for a
+ * whole lease. `checkReply` throws on a reply that is neither a grant (1) nor a refusal (0).
+ */
+export async function attemptThroughScript<R extends readonly [number, number]>(
+  calls: RedisLockCalls,
+  attempt: RedisAcquireAttempt,
+  send: () => Promise<R>,
+  checkReply?: (reply: R) => void,
+): Promise<RedisLockAttempt> {
+  const { signal, deadline } = attempt;
+  const { subject, commandTimeoutMs } = calls;
+  const health = RedisConnectionHealth.of(subject.client);
+  const down = health.unreachableCause;
+  // Known down and not willing to wait: say so now instead of after commandTimeoutMs.
+  if (down && deadline === undefined) throw unreachableError(subject, 'acquiring', down, health.address);
+
+  const sentAt = Date.now();
+  const reply = send();
+  const deadlineMs = deadline === undefined ? Number.POSITIVE_INFINITY : deadline - Date.now();
+  let parsed: R;
+  let abandoned = false;
+  try {
+    parsed = await waitOrAbort(reply, {
+      signal,
+      timeoutMs: Math.min(commandTimeoutMs, deadlineMs),
+      timeoutError: () => {
+        if (deadlineMs >= commandTimeoutMs) return noAnswerError(calls, 'acquiring', health);
+        const cause = health.unreachableCause;
+        return cause ? unreachableError(subject, 'acquiring', cause, health.address) : DEADLINE_PASSED;
+      },
+      onAbandoned: () => {
+        abandoned = true;
+        releaseIfGranted(calls, reply);
+      },
+    });
+  } catch (error) {
+    // The script may have run (reply lost with the connection, or unreadable): the token-checked
+    // release frees the hold if it was granted, and does nothing otherwise.
+    if (!abandoned) void leave(calls);
+    if (error === DEADLINE_PASSED) return { acquired: false, remainingLeaseMs: -1, deadlinePassed: true };
+    if (signal?.aborted && error === signal.reason) throw error;
+    throw commandFailure(error, subject, 'acquiring', health.address);
+  }
+  checkReply?.(parsed);
+  const [status, value] = parsed;
+  if (status === 0) return { acquired: false, remainingLeaseMs: value };
+  return { acquired: true, lock: new RedisHeldLock(calls, value, sentAt + attempt.leaseMs) };
+}
+
+/** A flag-returning script call bounded by commandTimeoutMs only: no caller deadline reaches it. */
+async function callScript(calls: RedisLockCalls, action: string, reply: Promise<boolean>): Promise<boolean> {
+  const health = RedisConnectionHealth.of(calls.subject.client);
+  try {
+    return await waitOrAbort(reply, {
+      timeoutMs: calls.commandTimeoutMs,
+      timeoutError: () => noAnswerError(calls, action, health),
+    });
+  } catch (error) {
+    throw commandFailure(error, calls.subject, action, health.address);
+  }
+}
+
+/** Release, ignoring failure: if Redis is unreachable, a queue entry expires with its wait. */
+async function leave(calls: RedisLockCalls): Promise<void> {
+  await calls.release().catch(() => {});
+}
+
+/**
+ * Nobody waits for this reply any more, and it may never come (a reply lost on a live connection):
+ * release now, and again if the reply later says the hold was granted (the script may run after
+ * our release when the client re-sends it after a reconnect). The release is token-checked, so it
+ * never touches anyone else's hold.
+ */
+function releaseIfGranted(calls: RedisLockCalls, reply: Promise<readonly [number, number]>): void {
+  void leave(calls);
+  reply.then(
+    ([status]) => {
+      if (status === 1) void leave(calls);
+    },
+    () => void leave(calls),
+  );
+}
+
+/** Redis takes whole milliseconds; rounding up keeps the server's expiry at or after the local one. */
+export function toRedisMs(ms: number): number {
+  return Math.max(1, Math.ceil(ms));
+}
+
+/** No answer within commandTimeoutMs: unreachable (with the connection error) if the client knows so. */
+function noAnswerError(
+  calls: RedisLockCalls,
+  action: string,
+  health: RedisConnectionHealth,
+): LockBackendError {
+  const cause = health.unreachableCause;
+  return cause
+    ? unreachableError(calls.subject, action, cause, health.address)
+    : timedOutError(calls.subject, action, calls.commandTimeoutMs, health.address);
+}

@@ -25,6 +25,9 @@ import { backoffDelayMs } from './spin-backoff.js';
 
 const BACKEND = 'redis-spin';
 
+/** The most of a wait kept free for the last attempt's reply (see the retry loop). */
+const MAX_REPLY_ROOM_MS = 50;
+
 /**
  * Options of {@link RedisSpinLockBackend}: the shared Redis format options plus the retry backoff.
  *
@@ -112,6 +115,7 @@ export class RedisSpinLockBackend implements LockBackend {
     const { leaseMs } = request;
     try {
       // Try-once: exactly one round trip. A waiting caller's first attempt is bounded by its wait.
+      let sentAt = Date.now();
       const first = await attemptOnce(target, {
         leaseMs,
         signal,
@@ -121,24 +125,34 @@ export class RedisSpinLockBackend implements LockBackend {
       if (request.waitMs <= 0) return null;
       request.onContended?.();
 
+      // A reply arriving after the deadline is abandoned, so the last attempt is sent one round
+      // trip before it, not at it: over a 5 ms link an attempt sent at the deadline could never win.
+      // The fastest round trip seen, and never more than MAX_REPLY_ROOM_MS: one slow reply (a
+      // stall, a fresh connection) must not end the wait early.
+      let roundTripMs = Math.min(Date.now() - sentAt, MAX_REPLY_ROOM_MS);
       for (let retry = 0; ; retry++) {
         const remaining = deadline - Date.now();
         if (remaining <= 0) return null;
+        const room = remaining - roundTripMs;
         const delay = backoffDelayMs({
           retry,
           minDelayMs: this.#minDelayMs,
           maxDelayMs: this.#maxDelayMs,
           jitter: this.#jitter,
         });
-        await abortableDelay(Math.min(delay, remaining), signal);
+        await abortableDelay(Math.max(0, Math.min(delay, room)), signal);
         // A reply still missing at the deadline is abandoned (and handed back if it won), so
         // waiting never outlasts waitMs, even while commands sit in ioredis' offline queue.
+        sentAt = Date.now();
         const next = await attemptOnce(target, {
           leaseMs,
           signal,
           deadline: Math.max(deadline, Date.now() + 1),
         });
         if (next.acquired) return next.lock;
+        roundTripMs = Math.min(roundTripMs, Date.now() - sentAt);
+        // That was the attempt sent with no room left for another: the wait is over.
+        if (room <= delay) return null;
       }
     } finally {
       dispose();

@@ -1,5 +1,5 @@
 import { type BackendLock, LockBackendError } from '@dlock/core';
-import { RedisHeldLock } from './redis-held-lock.js';
+import { RedisHeldLock, type RedisLockCalls } from './redis-held-lock.js';
 import { type RedisLockTarget, redisLockCalls } from './redis-lock-attempt.js';
 
 /** What a handoff message told a waiter, and what the waiter knows about its own wait. */
@@ -36,17 +36,30 @@ export function takeHandedOverRedisLock(
   target: RedisLockTarget,
   handoff: RedisHandoff,
 ): BackendLock | undefined {
-  const pickupEndsAt = handoff.firstSentAt + target.settings.handoffLeaseMs;
+  return takeHandedOverHold(redisLockCalls(target), target.settings.handoffLeaseMs, handoff);
+}
+
+/**
+ * {@link takeHandedOverRedisLock} for any hold whose grant names its new owner in a message and
+ * sets a pickup lease of `handoffLeaseMs` (a lock, a semaphore permit), through that hold's own
+ * token-checked extend and release.
+ */
+export function takeHandedOverHold(
+  calls: RedisLockCalls,
+  handoffLeaseMs: number,
+  handoff: RedisHandoff,
+): BackendLock | undefined {
+  const pickupEndsAt = handoff.firstSentAt + handoffLeaseMs;
   // Start only with at least half the pickup lease (and the claim delay) left: a caller that waited
   // longer claims first, as before.
   const left = pickupEndsAt - Date.now();
-  if (left < target.settings.handoffLeaseMs / 2 || left < 4 * handoff.claimAfterMs) return undefined;
-  return new HandedOverRedisLock(target, handoff, pickupEndsAt);
+  if (left < handoffLeaseMs / 2 || left < 4 * handoff.claimAfterMs) return undefined;
+  return new HandedOverRedisLock(calls, handoff, pickupEndsAt);
 }
 
 class HandedOverRedisLock implements BackendLock {
   readonly fencingToken: number;
-  readonly #target: RedisLockTarget;
+  readonly #calls: RedisLockCalls;
   // Extend and release are the plain held lock's; this class only adds the pickup-lease bookkeeping.
   readonly #held: RedisHeldLock;
   readonly #lost = new AbortController();
@@ -54,10 +67,10 @@ class HandedOverRedisLock implements BackendLock {
   #claimTimer: NodeJS.Timeout | undefined;
   #released = false;
 
-  constructor(target: RedisLockTarget, handoff: RedisHandoff, pickupEndsAt: number) {
-    this.#target = target;
+  constructor(calls: RedisLockCalls, handoff: RedisHandoff, pickupEndsAt: number) {
+    this.#calls = calls;
     this.fencingToken = handoff.fencingToken;
-    this.#held = new RedisHeldLock(redisLockCalls(target), handoff.fencingToken, pickupEndsAt);
+    this.#held = new RedisHeldLock(calls, handoff.fencingToken, pickupEndsAt);
     this.#expiresAt = pickupEndsAt;
     this.#claimTimer = setTimeout(() => void this.#claim(handoff.leaseMs), handoff.claimAfterMs);
     this.#claimTimer.unref();
@@ -79,10 +92,11 @@ class HandedOverRedisLock implements BackendLock {
       // must stay at or before the real one (PEXPIRE sets the TTL, it does not only lengthen it).
       if (await this.extend(Math.max(leaseMs, this.#expiresAt - Date.now()))) return;
       if (!this.#released) {
+        const { subject } = this.#calls;
         this.#lost.abort(
           new LockBackendError(
-            `The pickup lease of lock "${this.#target.key}" ran out before its holder claimed it (was the process paused?).`,
-            { backend: this.#target.backend, key: this.#target.key, isRetryable: false },
+            `The pickup lease of ${subject.noun ?? `lock "${subject.key}"`} ran out before its holder claimed it (was the process paused?).`,
+            { backend: subject.backend, key: subject.key, isRetryable: false },
           ),
         );
       }

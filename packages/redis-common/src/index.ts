@@ -45,4 +45,5 @@ export {
   redisReadLockKeys,
   redisSemaphoreKeys,
   redisSharedLockTarget,
+  takeGrantedRedisPermit,
 } from './redis-shared-lock-attempt.js';

@@ -1,4 +1,4 @@
-import { SemaphorePermitsMismatchError, type SharedLockKind } from '@dlock/core';
+import { type BackendLock, SemaphorePermitsMismatchError, type SharedLockKind } from '@dlock/core';
 import {
   runRwReadAcquireScript,
   runRwReadExtendScript,
@@ -7,6 +7,7 @@ import {
   runSemaphoreExtendScript,
   runSemaphoreReleaseScript,
 } from './generated/lua-scripts.js';
+import { type RedisHandoff, takeHandedOverHold } from './handed-over-redis-lock.js';
 import type { RedisLockClient } from './redis-client.js';
 import { attemptThroughScript, type RedisLockCalls, toRedisMs } from './redis-held-lock.js';
 import type { RedisLockKeys } from './redis-key-layout.js';
@@ -149,6 +150,23 @@ export async function attemptRedisSharedLock(
  */
 export async function leaveRedisSharedLock(target: RedisSharedLockTarget): Promise<void> {
   await runRelease(target).catch(() => {});
+}
+
+/**
+ * Take a semaphore permit that a release granted to this waiter and announced by naming it, without
+ * a claim round trip (see {@link takeHandedOverRedisLock}): the permit is ours on the pickup lease
+ * from the grant on; the full lease is claimed with the token-checked extend after `claimAfterMs`.
+ * `undefined` when too little of the pickup lease is left: claim with an acquire attempt instead.
+ *
+ * @example
+ * const permit = takeGrantedRedisPermit(target, { fencingToken, firstSentAt, leaseMs, claimAfterMs: 20 });
+ */
+export function takeGrantedRedisPermit(
+  target: RedisSharedLockTarget,
+  handoff: RedisHandoff,
+): BackendLock | undefined {
+  if (target.kind.type !== 'semaphore') return undefined;
+  return takeHandedOverHold(sharedLockCalls(target), target.settings.handoffLeaseMs, handoff);
 }
 
 /** The extend and release scripts of a read lock or a semaphore, for the held lock and the attempt. */

@@ -18,6 +18,7 @@ import {
   type RedisLockFormatOptions,
   type RedisLockTarget,
   redisSharedLockTarget,
+  takeGrantedRedisPermit,
   takeHandedOverRedisLock,
 } from '@dlock/redis-common';
 import { type QueuedHold, waitInQueue } from './queue-waiter.js';
@@ -135,7 +136,9 @@ export class RedisPubSubLockBackend implements LockBackend {
    * a semaphore permit, waited for fairly on pub/sub: the caller joins the key's queue in Redis in
    * its first attempt and sleeps; a release admits the waiters that can proceed now (all readers
    * queued back to back, or as many permit waiters as permits came free) and publishes one message
-   * naming each, which wakes exactly those; each then claims its hold in one round trip.
+   * naming each, which wakes exactly those. A reader then claims its hold in one round trip; a
+   * permit waiter starts at once on its pickup lease and claims the full lease in the background,
+   * as a lock's waiter does.
    */
   async acquireShared(request: BackendSharedAcquireRequest): Promise<BackendLock | null> {
     return this.#wait(request, (lock) => {
@@ -144,6 +147,14 @@ export class RedisPubSubLockBackend implements LockBackend {
         channel: target.channel,
         member: target.member,
         attempt: (attempt) => attemptRedisSharedLock(target, attempt),
+        // A grant naming us proves the permit is ours on its pickup lease, as for a lock.
+        takeHandoff: (fencingToken, firstSentAt) =>
+          takeGrantedRedisPermit(target, {
+            fencingToken,
+            firstSentAt,
+            leaseMs: request.leaseMs,
+            claimAfterMs: CLAIM_AFTER_MS,
+          }),
         leaveQueue: () => leaveRedisSharedLock(target),
       };
     });

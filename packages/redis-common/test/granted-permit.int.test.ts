@@ -104,8 +104,9 @@ describe('takeGrantedRedisPermit (a grant message proves the permit: no claim ro
     })!;
     await redis.zrem(waiter.semaphoreKeys.holders, waiter.member); // as if the pickup lease had ended
     await sleep(120);
-    expect(permit.lostSignal?.aborted).toBe(true);
-    expect(String((permit.lostSignal?.reason as Error).message)).toContain('semaphore "k"');
+    const lost = permit.lostSignal!;
+    expect(lost.aborted).toBe(true);
+    expect((lost.reason as Error).message).toContain('semaphore "k"');
     expect(await redis.zscore(waiter.semaphoreKeys.holders, waiter.member)).toBeNull();
     expect(await permit.release()).toBe(false);
   });

@@ -1,3 +1,5 @@
+import { formatTextTable } from './text-table.js';
+
 /** One strategy's outcome in the demo. */
 export interface RaceResult {
   readonly strategy: string;
@@ -47,13 +49,5 @@ export function formatRaceTable(results: readonly RaceResult[]): string {
     result.redisCommandsExecuted ? `${result.redisCommandsSent} / ${result.redisCommandsExecuted}` : '-',
     isExact(result) ? 'exact' : result.mustBeExact ? 'WRONG' : 'wrong (expected)',
   ]);
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...rows.map((row) => row[column]!.length)),
-  );
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((cell, column) => cell.padEnd(widths[column]!))
-      .join('  ')
-      .trimEnd();
-  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+  return formatTextTable(header, rows);
 }

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import type { RaceStrategy } from '../race/race-strategies.js';
+import { formatTextTable } from './text-table.js';
 
 /** One strategy under load: what a user would look at first. */
 export interface LoadResult {
@@ -146,15 +147,7 @@ export function formatLoadTable(
     String(result.otherFailures),
     stockVerdict(result, mustBeExact(result.strategy)),
   ]);
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...rows.map((row) => row[column]!.length)),
-  );
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((cell, column) => cell.padEnd(widths[column]!))
-      .join('  ')
-      .trimEnd();
-  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+  return formatTextTable(header, rows);
 }
 
 function stockVerdict(result: LoadResult, mustBeExact: boolean): string {

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { readProviderConcurrency, resetProviderConcurrency } from '../payments/payment-provider.js';
 import { PAYMENT_PERMITS } from '../payments/payment-service.js';
 import { commandDelta, readCommandCounts, sentAndExecuted } from './redis-command-stats.js';
+import { formatTextTable } from './text-table.js';
 
 /** `semaphore`: the app's `POST /payments`; `unguarded`: the demo's same call without it. */
 export type PaymentGuard = 'unguarded' | 'semaphore';
@@ -106,13 +107,5 @@ export function formatPaymentTable(results: readonly PaymentRoundResult[]): stri
         ? 'WRONG'
         : 'over the limit (expected)',
   ]);
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...rows.map((row) => row[column]!.length)),
-  );
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((cell, column) => cell.padEnd(widths[column]!))
-      .join('  ')
-      .trimEnd();
-  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+  return formatTextTable(header, rows);
 }

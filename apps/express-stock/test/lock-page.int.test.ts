@@ -1,30 +1,24 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppProcess, startAppProcess } from '../src/demo/app-process.js';
+import { CHROMIUM, launchHeadlessChromium, warnIfNoChromium } from './support/headless-chromium.js';
 import { connectTestDataSource, dropTables, testConfig } from './support/test-stores.js';
 
 // The live lock page (/locks) in a real headless Chromium (Debian's package; never a downloaded
 // browser): a lock held by ANOTHER OS process on the app's Redis shows up with that process's pid
 // and host (the owner record the Redis acquire script wrote) and a lease that counts down.
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((path) => existsSync(path));
 const RESULTS_DIR = fileURLToPath(new URL('../test-results/', import.meta.url));
 const WORKER = fileURLToPath(new URL('./workers/hold-lock-worker.ts', import.meta.url));
 const TSX_LOADER = createRequire(import.meta.url).resolve('tsx');
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-if (!CHROMIUM) {
-  console.warn(
-    'lock-page test SKIPPED: no Chromium at /usr/bin/chromium. Install it with ' +
-      '`apt-get install -y chromium` (scripts/ensure-services.sh does in CI).',
-  );
-}
+warnIfNoChromium('lock-page');
 
 /** Start the holder process and wait until it holds `key`. */
 async function startHolder(redisUrl: string, key: string): Promise<{ child: ChildProcess; pid: number }> {
@@ -75,16 +69,7 @@ describe.skipIf(!CHROMIUM)('GET /locks (the live lock page) in headless Chromium
   beforeAll(async () => {
     server = await startAppProcess({ TABLE_PREFIX: config.tablePrefix, LOG_LEVEL: 'info' });
     holder = await startHolder(config.redisUrl, key);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-    });
+    browser = await launchHeadlessChromium();
   }, 90_000);
 
   afterAll(async () => {

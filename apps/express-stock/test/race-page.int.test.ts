@@ -1,23 +1,17 @@
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppProcess, startAppProcess } from '../src/demo/app-process.js';
+import { CHROMIUM, launchHeadlessChromium, warnIfNoChromium } from './support/headless-chromium.js';
 import { connectTestDataSource, dropTables, testConfig } from './support/test-stores.js';
 
 // The race page in a real headless Chromium (Debian's package; never a downloaded browser),
 // driving two real app servers.
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((path) => existsSync(path));
 const RESULTS_DIR = fileURLToPath(new URL('../test-results/', import.meta.url));
 const STOCK = 30;
 
-if (!CHROMIUM) {
-  console.warn(
-    'race-page test SKIPPED: no Chromium at /usr/bin/chromium. Install it with ' +
-      '`apt-get install -y chromium` (scripts/ensure-services.sh does in CI).',
-  );
-}
+warnIfNoChromium('race-page');
 
 describe.skipIf(!CHROMIUM)('GET / (the race page) in headless Chromium', () => {
   const config = testConfig();
@@ -32,19 +26,7 @@ describe.skipIf(!CHROMIUM)('GET / (the race page) in headless Chromium', () => {
       LOG_LEVEL: 'info',
     };
     servers = await Promise.all([startAppProcess(env), startAppProcess(env)]);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchHeadlessChromium();
   }, 60_000);
 
   afterAll(async () => {

@@ -32,7 +32,7 @@ export type {
   RedisLockFormatOptions,
 } from './redis-lock-options.js';
 export { beginRedisAcquire, redisBackendClosedError, resolveRedisLockFormat } from './redis-lock-options.js';
-export { encodeRedisOwner, redisOwnerKey } from './redis-owner-record.js';
+export { decodeRedisOwner, encodeRedisOwner } from './redis-owner-record.js';
 export type { AcquireReply, FlagReply, SemaphoreReply } from './redis-script-replies.js';
 export type {
   RedisReadLockKeys,

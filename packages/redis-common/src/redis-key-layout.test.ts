@@ -11,12 +11,11 @@ function hashTag(name: string): string {
 }
 
 describe('redisLockKeys', () => {
-  it('puts the lock, queue, channel and owner names of a key under one hash tag', () => {
+  it('puts the lock, queue, channel and queued-owners names of a key under one hash tag', () => {
     expect(redisLockKeys('dlock:', 'stock:42')).toEqual({
       lock: 'dlock:{stock:42}',
       queue: 'dlock:{stock:42}:queue',
       channel: 'dlock:{stock:42}:released',
-      owner: 'dlock:{stock:42}:owner',
       queueOwners: 'dlock:{stock:42}:queue:owners',
     });
   });
@@ -51,9 +50,24 @@ describe('parseRedisLockValue', () => {
       fencingToken: 1764410000000123,
       waitersQueued: true,
       owner: 'a:b c',
+      ownerRecord: undefined,
     });
-    expect(parseRedisLockValue('7:-:')).toEqual({ fencingToken: 7, waitersQueued: false, owner: undefined });
+    expect(parseRedisLockValue('7:-:')).toEqual({
+      fencingToken: 7,
+      waitersQueued: false,
+      owner: undefined,
+      ownerRecord: undefined,
+    });
     expect(parseRedisLockValue(null)).toBeUndefined();
     expect(parseRedisLockValue('plain-token')).toBeUndefined();
+  });
+
+  it('ends the token at the first newline: what follows is the owner record, newlines and all', () => {
+    expect(parseRedisLockValue('9:q:tok:en\n1764410000000\n{"l":"a\\nb"}')).toEqual({
+      fencingToken: 9,
+      waitersQueued: true,
+      owner: 'tok:en',
+      ownerRecord: '1764410000000\n{"l":"a\\nb"}',
+    });
   });
 });

@@ -6,8 +6,11 @@ export const DEFAULT_KEY_PREFIX = 'dlock:';
 /** The Redis names of one lock. All share the hash tag `{<escaped key>}`, hence one Cluster slot. */
 export interface RedisLockKeys {
   /**
-   * `<prefix>{<key>}`: string `"<fencing token>:<flag>:<owner token>"` with the lease as its PX
-   * expiry (flag `q`: waiters may be queued; `-`: none). Read it with {@link parseRedisLockValue}.
+   * `<prefix>{<key>}`: string `"<fencing token>:<flag>:<owner token>"`, followed by
+   * `"\n<acquired at, server ms>\n<JSON owner record>"` when the holder records its owner, with the
+   * lease as its PX expiry (flag `q`: waiters may be queued; `-`: none). The record lives in the
+   * lock value so that it is written, expired and deleted with the lock at no extra command. Read
+   * it with {@link parseRedisLockValue}.
    */
   readonly lock: string;
   /** `<prefix>{<key>}:queue`: sorted set of waiting tokens, scored by when each stops waiting. */
@@ -15,13 +18,8 @@ export interface RedisLockKeys {
   /** `<prefix>{<key>}:released`: pub/sub channel; a handoff publishes the new owner's token. */
   readonly channel: string;
   /**
-   * `<prefix>{<key>}:owner`: string `"<owner token>\n<acquired at, server ms>\n<JSON record>"`,
-   * who holds the lock, with the lock's own expiry (absent with `recordOwner: false`).
-   */
-  readonly owner: string;
-  /**
-   * `<prefix>{<key>}:queue:owners`: hash queued token -> JSON record, moved into `owner` when the
-   * lock is handed to that waiter; expires with the queue.
+   * `<prefix>{<key>}:queue:owners`: hash queued token -> `"\n<JSON record>"`, written into the lock
+   * value when the lock is handed to that waiter; expires with the queue.
    */
   readonly queueOwners: string;
 }
@@ -34,7 +32,7 @@ export interface RedisLockKeys {
  * @example
  * redisLockKeys('dlock:', 'stock:42');
  * // { lock: 'dlock:{stock:42}', queue: 'dlock:{stock:42}:queue', channel: 'dlock:{stock:42}:released',
- * //   owner: 'dlock:{stock:42}:owner', queueOwners: 'dlock:{stock:42}:queue:owners' }
+ * //   queueOwners: 'dlock:{stock:42}:queue:owners' }
  */
 export function redisLockKeys(keyPrefix: string, key: string): RedisLockKeys {
   const lock = `${keyPrefix}{${escapeHashTag(key)}}`;
@@ -42,7 +40,6 @@ export function redisLockKeys(keyPrefix: string, key: string): RedisLockKeys {
     lock,
     queue: `${lock}:queue`,
     channel: `${lock}:released`,
-    owner: `${lock}:owner`,
     queueOwners: `${lock}:queue:owners`,
   };
 }
@@ -81,6 +78,11 @@ export interface RedisLockValue {
   readonly waitersQueued: boolean;
   /** The holder's owner token; `undefined` for a tombstone (free, kept for `fenceRetentionMs`). */
   readonly owner: string | undefined;
+  /**
+   * What follows the token, `"<acquired at, server ms>\n<JSON>"` (decode it with
+   * `decodeRedisOwner`); `undefined` when the holder records no owner.
+   */
+  readonly ownerRecord: string | undefined;
 }
 
 /**
@@ -91,11 +93,13 @@ export interface RedisLockValue {
  * parseRedisLockValue(await redis.get(redisLockKeys('dlock:', 'stock:42').lock))?.owner;
  */
 export function parseRedisLockValue(value: string | null | undefined): RedisLockValue | undefined {
-  const match = value == null ? null : /^(\d+):(.):([\s\S]*)$/.exec(value);
+  // Tokens never contain "\n": the first one ends the token and starts the owner record.
+  const match = value == null ? null : /^(\d+):(.):([^\n]*)(?:\n([\s\S]*))?$/.exec(value);
   if (!match) return undefined;
   return {
     fencingToken: Number(match[1]),
     waitersQueued: match[2] === 'q',
     owner: match[3] === '' ? undefined : match[3],
+    ownerRecord: match[4],
   };
 }

@@ -130,13 +130,8 @@ export function redisLockCalls(target: RedisLockTarget): RedisLockCalls {
     // A lock's errors name it as `lock "<key>"`, the subject's default noun.
     subject: target,
     commandTimeoutMs: settings.commandTimeoutMs,
-    // Reset the lease (and the owner record's expiry with it) of a lock we hold.
-    extend: (leaseMs) =>
-      runExtendScript(client, keys, {
-        token,
-        leaseMs: toRedisMs(leaseMs),
-        recordOwner: recordFlag(settings),
-      }),
+    // Reset the lease of a lock we hold (the owner record is part of the lock value).
+    extend: (leaseMs) => runExtendScript(client, keys, { token, leaseMs: toRedisMs(leaseMs) }),
     release: () => releaseLock(target),
   };
 }

@@ -27,8 +27,8 @@ function escapeGlob(text: string): string {
 }
 
 /**
- * The read side of the Redis lock format, shared by both Redis backends: reads the lock key, its
- * owner key and its queue in one `MULTI` (one slot, one round trip), lists lock keys with bounded
+ * The read side of the Redis lock format, shared by both Redis backends: reads the lock key (whose
+ * value carries the owner record) and its queue in one `MULTI` (one slot, one round trip), lists lock keys with bounded
  * `SCAN` (never `KEYS`), and force-releases with the release script under the holder's token.
  *
  * @example
@@ -47,18 +47,12 @@ export class RedisLockInspector {
   /** What Redis holds for `key` (see `LockBackend.inspect` in `@dlock/core`). */
   async inspect(key: string): Promise<BackendLockState> {
     const keys = redisLockKeys(this.#format.keyPrefix, key);
-    const replies = await this.#client
-      .multi()
-      .get(keys.lock)
-      .pttl(keys.lock)
-      .zcard(keys.queue)
-      .get(keys.owner)
-      .exec();
-    const [value, pttl, queued, owner] = (replies ?? []).map(([error, reply]) => {
+    const replies = await this.#client.multi().get(keys.lock).pttl(keys.lock).zcard(keys.queue).exec();
+    const [value, pttl, queued] = (replies ?? []).map(([error, reply]) => {
       if (error) throw error;
       return reply;
-    }) as [string | null, number, number, string | null];
-    return toState(key, { value, pttl, queued, owner }, Date.now());
+    }) as [string | null, number, number];
+    return toState(key, { value, pttl, queued }, Date.now());
   }
 
   /** Held locks whose key starts with `request.prefix` (see `LockBackend.list` in `@dlock/core`). */
@@ -132,13 +126,13 @@ export class RedisLockInspector {
     const { keyPrefix } = this.#format;
     const pipeline = node.pipeline();
     for (const lockKey of redisKeys) {
-      pipeline.get(lockKey).pttl(lockKey).zcard(`${lockKey}:queue`).get(`${lockKey}:owner`);
+      pipeline.get(lockKey).pttl(lockKey).zcard(`${lockKey}:queue`);
     }
     const replies = (await pipeline.exec()) ?? [];
     const now = Date.now();
     return redisKeys.map((lockKey, index) => {
       const at = (offset: number) => {
-        const [error, reply] = replies[index * 4 + offset] ?? [null, null];
+        const [error, reply] = replies[index * 3 + offset] ?? [null, null];
         if (error) throw error;
         return reply;
       };
@@ -149,7 +143,6 @@ export class RedisLockInspector {
           value: at(0) as string | null,
           pttl: at(1) as number,
           queued: at(2) as number,
-          owner: at(3) as string | null,
         },
         now,
       );
@@ -159,7 +152,7 @@ export class RedisLockInspector {
 
 function toState(
   key: string,
-  read: { value: string | null; pttl: number; queued: number; owner: string | null },
+  read: { value: string | null; pttl: number; queued: number },
   now: number,
 ): BackendLockState {
   const parsed = parseRedisLockValue(read.value);
@@ -167,7 +160,7 @@ function toState(
     return { key, held: false, fencingToken: parsed?.fencingToken, waiters: read.queued };
   }
   const leaseRemainingMs = read.pttl >= 0 ? read.pttl : undefined;
-  const owner = decodeRedisOwner(read.owner, parsed.owner);
+  const owner = decodeRedisOwner(parsed.ownerRecord);
   return {
     key,
     held: true,

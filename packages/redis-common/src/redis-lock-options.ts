@@ -40,12 +40,13 @@ export interface RedisLockFormatOptions {
    */
   readonly handoffLeaseMs?: number | undefined;
   /**
-   * Record who holds each lock (host, pid, `appName`, label, acquired-at) in `<prefix>{<key>}:owner`,
-   * written by the acquire script itself, for `manager.inspect()`, the `dlock` CLI and the lock
-   * page. Default `true`. It costs one more command inside the acquire script and one inside each
-   * extend (none in a release: one `DEL` removes both keys), and about 200 bytes of Redis memory
-   * per held lock; a pub/sub waiter's record waits in `<prefix>{<key>}:queue:owners`. `false`
-   * writes none of it: `inspect` then shows the lease, fence and waiters but no owner.
+   * Record who holds each lock (host, pid, `appName`, label, acquired-at) in the lock value itself,
+   * after the holder's token, written by the acquire script in the same `SET` that takes the lock,
+   * for `manager.inspect()`, the `dlock` CLI and the lock page. Default `true`. It costs no extra
+   * command to take, extend or release a lock, only the record's bytes in the lock value (about
+   * 130 bytes of Redis memory per held lock for a ~90-byte record); a pub/sub waiter's record waits in
+   * `<prefix>{<key>}:queue:owners` (two more commands to queue). `false` writes none of it:
+   * `inspect` then shows the lease, fence and waiters but no owner.
    */
   readonly recordOwner?: boolean | undefined;
 }

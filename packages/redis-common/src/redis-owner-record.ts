@@ -1,22 +1,12 @@
 import type { LockOwner, LockOwnerRecord } from '@dlock/core';
-import { type RedisLockKeys, redisLockKeys } from './redis-key-layout.js';
 import type { RedisLockScriptSettings } from './redis-lock-attempt.js';
 
-/**
- * `<prefix>{<key>}:owner`: who holds the lock, beside it under the same hash tag and with the same
- * expiry, written by the acquire script in the call that takes the lock (see
- * {@link RedisLockKeys.owner}). Its value is `"<owner token>\n<acquired at ms>\n<JSON>"`; the
- * token ties it to the holder named by the lock value, so a record left by an earlier holder is
- * never shown as the current one's.
- *
- * @example
- * redisOwnerKey('dlock:', 'stock:42'); // "dlock:{stock:42}:owner"
- */
-export function redisOwnerKey(keyPrefix: string, key: string): string {
-  return redisLockKeys(keyPrefix, key).owner;
-}
+// Who holds a lock is recorded in the lock value itself, after the holder's token (see
+// RedisLockKeys.lock): `"<fence>:<flag>:<token>\n<acquired at, server ms>\n<JSON>"`, written by the
+// acquire script in the call that takes the lock. Being part of the value, the record expires and
+// is deleted with the lock, and can only ever name the token beside it.
 
-/** The JSON the acquire script stores in the owner key (short names: it is kept per held lock). */
+/** The JSON the acquire script stores in the lock value (short names: it is kept per held lock). */
 interface StoredOwner {
   readonly h?: string;
   readonly p?: number;
@@ -45,18 +35,24 @@ export function encodeRedisOwner(owner: LockOwnerRecord | undefined): string {
   return json;
 }
 
-/** The owner key's value read, if it names `holderToken` (the token in the lock value). */
-export function decodeRedisOwner(value: string | null, holderToken: string): LockOwner | undefined {
-  const match = value == null ? null : /^([^\n]*)\n(\d+)\n([\s\S]*)$/.exec(value);
-  if (!match || match[1] !== holderToken) return undefined;
+/**
+ * The owner record of a lock value read (`RedisLockValue.ownerRecord`: `"<acquired at>\n<JSON>"`);
+ * `undefined` when there is none or it is unreadable.
+ *
+ * @example
+ * decodeRedisOwner(parseRedisLockValue(await redis.get(keys.lock))?.ownerRecord)?.host;
+ */
+export function decodeRedisOwner(record: string | undefined): LockOwner | undefined {
+  const match = record === undefined ? null : /^(\d+)\n([\s\S]*)$/.exec(record);
+  if (!match) return undefined;
   try {
-    const stored = JSON.parse(match[3]!) as StoredOwner;
+    const stored = JSON.parse(match[2]!) as StoredOwner;
     return {
       host: stored.h,
       pid: stored.p,
       appName: stored.a,
       label: stored.l,
-      acquiredAt: Number(match[2]),
+      acquiredAt: Number(match[1]),
     };
   } catch {
     return undefined;

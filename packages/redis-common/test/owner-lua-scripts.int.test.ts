@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runRwReadAcquireScript, runRwReadReleaseScript } from '../src/generated/lua-scripts.js';
 import {
+  parseRedisLockValue,
   redisLockKeys,
   redisReadLockKeys,
   runAcquireScript,
@@ -11,9 +12,10 @@ import {
   runReleaseScript,
 } from '../src/index.js';
 
-// The owner record the scripts keep beside the lock: written in the acquire call, with the lock's
-// expiry, moved to the waiter a handoff names, deleted with the lock, and not written at all for a
-// caller that records nothing.
+// The owner record the scripts keep in the lock value, after the holder's token: written by the
+// SET that takes the lock (so it has the lock's expiry and goes with it), written into the value a
+// handoff gives the waiter it names, kept when the value is rewritten to flag waiters, and not
+// written at all for a caller that records nothing. No "<lock>:owner" key is ever written.
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `test:owner:${randomUUID().slice(0, 8)}:`;
 let redis: Redis;
@@ -43,19 +45,20 @@ const queueFor = (keys: Keys, token: string, record = recordOf(token)) =>
 const release = (keys: Keys, token: string, recordOwner = 1, fenceRetentionMs = 0) =>
   runReleaseScript(redis, keys, { token, fenceRetentionMs, recordOwner, ...pub });
 
-/** The owner key read: token, acquired-at and JSON record, or null when absent. */
+/** The record in the lock value: token, acquired-at and JSON record, or null when it has none. */
 async function ownerRecord(keys: Keys) {
-  const value = await redis.get(keys.owner);
-  if (value === null) return null;
-  const [token, acquiredAt, json] = value.split('\n');
-  return { token, acquiredAt: Number(acquiredAt), record: JSON.parse(json!) as Record<string, unknown> };
+  const value = parseRedisLockValue(await redis.get(keys.lock));
+  if (value?.ownerRecord === undefined) return null;
+  const [acquiredAt, json] = value.ownerRecord.split('\n');
+  return {
+    token: value.owner,
+    acquiredAt: Number(acquiredAt),
+    record: JSON.parse(json!) as Record<string, unknown>,
+  };
 }
 
-/** PTTL of the lock and of its owner key, read together (one MULTI). */
-async function ttls(keys: Keys): Promise<[number, number]> {
-  const replies = await redis.multi().pttl(keys.lock).pttl(keys.owner).exec();
-  return [replies![0]![1] as number, replies![1]![1] as number];
-}
+/** The retired owner key of a lock: no script writes it any more. */
+const ownerKey = (keys: Keys) => `${keys.lock}:owner`;
 
 beforeAll(async () => {
   redis = new Redis(REDIS_URL, { enableOfflineQueue: false, lazyConnect: true });
@@ -68,81 +71,111 @@ afterAll(async () => {
 });
 
 describe('owner records in the mutex scripts', () => {
-  it('acquire writes "<token>\\n<server ms>\\n<JSON>" with the lock\'s expiry; extend renews both; release deletes both', async () => {
+  it('acquire writes "<fence>:-:<token>\\n<server ms>\\n<JSON>" in one key; extend keeps the record; release deletes it', async () => {
     const keys = freshKeys();
     const [seconds] = await redis.time();
     expect((await acquire(keys, 'holder', { leaseMs: 5_000 }))[0]).toBe(1);
     const owner = await ownerRecord(keys);
     expect(owner).toMatchObject({ token: 'holder', record: { h: 'host-1', p: 42, a: 'app', l: 'holder' } });
     expect(Math.abs(owner!.acquiredAt - Number(seconds) * 1000)).toBeLessThan(5_000);
-    const [lockTtl, ownerTtl] = await ttls(keys);
-    expect(lockTtl).toBeGreaterThan(0);
-    expect(ownerTtl).toBe(lockTtl);
+    expect(await redis.get(keys.lock)).toMatch(/^\d+:-:holder\n\d+\n\{.*\}$/);
+    expect(await redis.exists(ownerKey(keys))).toBe(0);
 
-    expect(await runExtendScript(redis, keys, { token: 'holder', leaseMs: 60_000, recordOwner: 1 })).toBe(
-      true,
-    );
-    const [extendedLock, extendedOwner] = await ttls(keys);
-    expect(extendedLock).toBeGreaterThan(50_000);
-    expect(extendedOwner).toBe(extendedLock);
-    // Someone else's extend touches neither.
-    expect(await runExtendScript(redis, keys, { token: 'intruder', leaseMs: 1, recordOwner: 1 })).toBe(false);
-    expect((await ttls(keys))[1]).toBeGreaterThan(50_000);
+    expect(await runExtendScript(redis, keys, { token: 'holder', leaseMs: 60_000 })).toBe(true);
+    expect(await redis.pttl(keys.lock)).toBeGreaterThan(50_000);
+    expect(await ownerRecord(keys)).toEqual(owner);
+    // Someone else's extend touches nothing.
+    expect(await runExtendScript(redis, keys, { token: 'intruder', leaseMs: 1 })).toBe(false);
+    expect(await redis.pttl(keys.lock)).toBeGreaterThan(50_000);
+    // A record never makes a token: nobody releases with "holder\n..." or a prefix of it.
+    expect(await release(keys, `holder\n${owner!.acquiredAt}`)).toBe(false);
 
     expect(await release(keys, 'holder')).toBe(true);
-    expect(await redis.exists(keys.lock, keys.owner)).toBe(0);
+    expect(await redis.exists(keys.lock)).toBe(0);
   });
 
-  it('a release that keeps a tombstone deletes the owner record', async () => {
+  it("a waiter flagging the held lock keeps the holder's record in the rewritten value", async () => {
+    const keys = freshKeys();
+    await acquire(keys, 'holder');
+    const before = await ownerRecord(keys);
+    expect((await queueFor(keys, 'waiter'))[0]).toBe(0);
+    expect(parseRedisLockValue(await redis.get(keys.lock))?.waitersQueued).toBe(true);
+    expect(await ownerRecord(keys)).toEqual(before);
+    await release(keys, 'waiter');
+    await release(keys, 'holder');
+  });
+
+  it('a release that keeps a tombstone keeps no owner record', async () => {
     const keys = freshKeys();
     await acquire(keys, 'holder');
     expect(await release(keys, 'holder', 1, 60_000)).toBe(true);
-    expect(await redis.exists(keys.lock)).toBe(1);
-    expect(await redis.exists(keys.owner)).toBe(0);
+    expect(await redis.get(keys.lock)).toMatch(/^\d+:-:$/);
   });
 
   it('a lock whose lease ran out, taken by another, shows the new owner (the old record expired with it)', async () => {
     const keys = freshKeys();
     await acquire(keys, 'stale', { leaseMs: 100 });
     await sleep(250);
-    expect(await redis.exists(keys.owner)).toBe(0);
+    expect(await redis.exists(keys.lock)).toBe(0);
     expect((await acquire(keys, 'fresh'))[0]).toBe(1);
     expect((await ownerRecord(keys))?.token).toBe('fresh');
   });
 
-  it("a queued waiter's record waits in the queue hash, and the handoff makes it the owner record on the pickup lease", async () => {
+  it("a queued waiter's record waits in the queue hash, and the handoff writes it into the lock value on the pickup lease", async () => {
     const keys = freshKeys();
     await acquire(keys, 'holder');
     expect((await queueFor(keys, 'waiter'))[0]).toBe(0);
-    expect(await redis.hget(keys.queueOwners, 'waiter')).toBe(recordOf('waiter'));
+    // The leading newline marks a record the handoff may write into the lock value.
+    expect(await redis.hget(keys.queueOwners, 'waiter')).toBe(`\n${recordOf('waiter')}`);
     const queueTtl = await redis.pttl(keys.queue);
     expect(await redis.pttl(keys.queueOwners)).toBeGreaterThanOrEqual(queueTtl - 50);
 
     expect(await release(keys, 'holder')).toBe(true);
     expect(await ownerRecord(keys)).toMatchObject({ token: 'waiter', record: { l: 'waiter' } });
-    const [lockTtl, ownerTtl] = await ttls(keys);
-    expect(lockTtl).toBeLessThanOrEqual(HANDOFF_LEASE_MS);
-    expect(ownerTtl).toBe(lockTtl);
+    expect(await redis.pttl(keys.lock)).toBeLessThanOrEqual(HANDOFF_LEASE_MS);
     // The hash held only that waiter: it is gone with its last field.
     expect(await redis.exists(keys.queueOwners)).toBe(0);
 
-    // The claim gives both the waiter's own lease.
+    // The claim gives the lock (record included) the waiter's own lease, and keeps the record.
+    const handed = await ownerRecord(keys);
     expect((await queueFor(keys, 'waiter'))[0]).toBe(1);
-    const [claimedLock, claimedOwner] = await ttls(keys);
-    expect(claimedLock).toBeGreaterThan(HANDOFF_LEASE_MS);
-    expect(claimedOwner).toBe(claimedLock);
-    expect((await ownerRecord(keys))?.token).toBe('waiter');
+    expect(await redis.pttl(keys.lock)).toBeGreaterThan(HANDOFF_LEASE_MS);
+    expect(await ownerRecord(keys)).toEqual(handed);
     await release(keys, 'waiter');
-    expect(await redis.exists(keys.lock, keys.queue, keys.owner, keys.queueOwners)).toBe(0);
+    expect(await redis.exists(keys.lock, keys.queue, ownerKey(keys), keys.queueOwners)).toBe(0);
   });
 
-  it("a handoff to a waiter that queued without a record deletes the previous holder's record", async () => {
+  it('a waiter queued by an older release of the scripts (bare JSON in the hash) is handed the bare token', async () => {
+    const keys = freshKeys();
+    await acquire(keys, 'holder');
+    expect((await queueFor(keys, 'old-waiter', ''))[0]).toBe(0);
+    // What the previous scripts queued: the record without the leading newline.
+    await redis.hset(keys.queueOwners, 'old-waiter', recordOf('old-waiter'));
+    expect(await release(keys, 'holder')).toBe(true);
+    // The old extend script matches the whole rest of the value against its token: it must be bare.
+    expect(await redis.get(keys.lock)).toMatch(/^\d+:q:old-waiter$/);
+    expect(await redis.exists(keys.queueOwners)).toBe(0);
+  });
+
+  it('a handoff from a process that records nothing is claimed with the record of the waiter', async () => {
+    const keys = freshKeys();
+    await acquire(keys, 'holder', { record: '' });
+    await queueFor(keys, 'waiter');
+    expect(await release(keys, 'holder', 0)).toBe(true);
+    expect(await ownerRecord(keys)).toBeNull();
+    expect((await queueFor(keys, 'waiter'))[0]).toBe(1);
+    expect(await ownerRecord(keys)).toMatchObject({ token: 'waiter', record: { l: 'waiter' } });
+    expect(await redis.pttl(keys.lock)).toBeGreaterThan(HANDOFF_LEASE_MS);
+    await release(keys, 'waiter');
+  });
+
+  it("a handoff to a waiter that queued without a record keeps none (never the previous holder's)", async () => {
     const keys = freshKeys();
     await acquire(keys, 'holder');
     await queueFor(keys, 'quiet', '');
     expect(await redis.exists(keys.queueOwners)).toBe(0);
     await release(keys, 'holder');
-    expect(await redis.exists(keys.owner)).toBe(0);
+    expect(await redis.get(keys.lock)).toMatch(/^\d+:q:quiet$/);
   });
 
   it('waiters that give up or whose wait ran out leave the queue hash with their queue entry', async () => {
@@ -160,26 +193,26 @@ describe('owner records in the mutex scripts', () => {
     expect(await redis.exists(keys.queueOwners)).toBe(0);
   });
 
-  it("a free lock found with a queued waiter is handed over with the waiter's record", async () => {
+  it("a tombstone found with a queued waiter is handed over with the waiter's record", async () => {
     const keys = freshKeys();
-    await acquire(keys, 'holder', { leaseMs: 100 });
+    await acquire(keys, 'holder');
     await queueFor(keys, 'waiter');
-    await sleep(200); // the holder's lease ran out: nobody released
+    await redis.set(keys.lock, '5:-:', 'PX', 10_000); // free, the last fence kept
     expect(await acquire(keys, 'spin')).toEqual([0, HANDOFF_LEASE_MS]);
-    expect((await ownerRecord(keys))?.token).toBe('waiter');
+    expect(await ownerRecord(keys)).toMatchObject({ token: 'waiter', record: { l: 'waiter' } });
   });
 
   it('recordOwner off: acquire, queue, extend, handoff and release write no owner data', async () => {
     const keys = freshKeys();
     await acquire(keys, 'holder', { record: '' });
     await queueFor(keys, 'waiter', '');
-    expect(await runExtendScript(redis, keys, { token: 'holder', leaseMs: 20_000, recordOwner: 0 })).toBe(
-      true,
-    );
-    expect(await redis.exists(keys.owner, keys.queueOwners)).toBe(0);
+    expect(await runExtendScript(redis, keys, { token: 'holder', leaseMs: 20_000 })).toBe(true);
+    expect(await redis.get(keys.lock)).toMatch(/^\d+:q:holder$/);
+    expect(await redis.exists(ownerKey(keys), keys.queueOwners)).toBe(0);
     expect(await release(keys, 'holder', 0)).toBe(true);
     expect((await acquire(keys, 'waiter', { record: '' }))[0]).toBe(1);
-    expect(await redis.exists(keys.owner, keys.queueOwners)).toBe(0);
+    expect(await redis.get(keys.lock)).toMatch(/^\d+:q:waiter$/);
+    expect(await redis.exists(ownerKey(keys), keys.queueOwners)).toBe(0);
     await release(keys, 'waiter', 0);
     expect(await redis.exists(keys.lock, keys.queue)).toBe(0);
   });
@@ -195,14 +228,24 @@ describe('owner records with read locks', () => {
     const lockKeys = freshKeys();
     const keys = redisReadLockKeys(lockKeys);
     expect((await readAcquire(keys, 'r:one'))[0]).toBe(1);
-    expect(await redis.exists(keys.owner)).toBe(0);
+    expect(await redis.get(keys.lock)).toMatch(/^\d+:q:\*readers\*$/);
     expect((await queueFor(lockKeys, 'writer'))[0]).toBe(0);
     expect(await readRelease(keys, 'r:one')).toBe(true);
-    expect((await ownerRecord(lockKeys))?.token).toBe('writer');
-    const [lockTtl, ownerTtl] = await ttls(lockKeys);
-    expect(ownerTtl).toBe(lockTtl);
+    expect(await ownerRecord(lockKeys)).toMatchObject({ token: 'writer', record: { l: 'writer' } });
+    expect(await redis.pttl(keys.lock)).toBeLessThanOrEqual(HANDOFF_LEASE_MS);
     expect(await redis.exists(keys.queueOwners)).toBe(0);
+    // A reader queued behind a writer holding the key flags it and keeps the writer's record.
+    const queuedRead = await runRwReadAcquireScript(redis, keys, {
+      member: 'r:two',
+      leaseMs: 10_000,
+      queueWaitMs: 10_000,
+      recordOwner: 1,
+      ...pub,
+    });
+    expect(queuedRead[0]).toBe(0);
+    expect(parseRedisLockValue(await redis.get(keys.lock))?.waitersQueued).toBe(true);
+    expect((await ownerRecord(lockKeys))?.token).toBe('writer');
     await release(lockKeys, 'writer');
-    expect(await redis.exists(keys.lock, keys.owner, keys.readers)).toBe(0);
+    expect(await redis.exists(ownerKey(lockKeys), keys.readers)).toBe(0);
   });
 });

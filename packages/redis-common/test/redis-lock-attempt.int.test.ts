@@ -214,7 +214,8 @@ describe('attemptRedisLock', () => {
 
   it('wraps a server error in a non-retryable LockBackendError that keeps the cause', async () => {
     const mine = target();
-    await redis.hset(mine.keys.queue, 'not', 'a queue');
+    // SET ... GET on a key that is not a string fails the script with WRONGTYPE.
+    await redis.hset(mine.keys.lock, 'not', 'a lock');
     const error = (await attemptRedisLock(mine, { leaseMs: 1_000 }).catch(
       (caught: unknown) => caught,
     )) as LockBackendError;

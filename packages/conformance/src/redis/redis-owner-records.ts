@@ -24,8 +24,9 @@ export interface RedisOwnerRecordSuiteOptions {
 
 /**
  * The owner record of the Redis format, seen through a backend and `manager.inspect`: who holds the
- * lock, with the lock's own expiry, renewed with it, deleted with it, moved to the next holder, and
- * not written at all with `recordOwner: false`. Call it at the top level of a test file.
+ * lock, kept in the lock value itself (so it has the lock's own expiry, renewed and deleted with
+ * it, and no `:owner` key exists), moved to the next holder, and not written at all with
+ * `recordOwner: false`. Call it at the top level of a test file.
  *
  * @example
  * runRedisOwnerRecordSuite({ name: 'redis-spin', queues: false, createBackend: (client, options) => new RedisSpinLockBackend(client, options) });
@@ -42,6 +43,15 @@ export function runRedisOwnerRecordSuite(options: RedisOwnerRecordSuiteOptions):
   const names = (key: string) => {
     const lock = `${keyPrefix}{${key}}`;
     return { lock, owner: `${lock}:owner`, queueOwners: `${lock}:queue:owners` };
+  };
+  /**
+   * The owner record in the lock value (`"<fence>:<flag>:<token>\n<acquired at>\n<JSON>"`): the
+   * JSON after the token, or null when the lock is free or its value holds no record.
+   */
+  const recordInValue = async (key: string): Promise<string | null> => {
+    const value = await direct.get(names(key).lock);
+    const parts = value?.split('\n') ?? [];
+    return parts.length === 3 ? parts[2]! : null;
   };
 
   beforeAll(async () => {
@@ -89,15 +99,15 @@ export function runRedisOwnerRecordSuite(options: RedisOwnerRecordSuiteOptions):
     return created;
   }
 
-  /** PTTL of the lock key and of its owner key, read in one MULTI. */
-  async function ttls(key: string): Promise<{ lock: number; owner: number }> {
+  /** PTTL of the lock key, and whether the retired `:owner` key exists (it never should). */
+  async function ttls(key: string): Promise<{ lock: number; ownerKeys: number }> {
     const { lock, owner } = names(key);
-    const replies = (await direct.multi().pttl(lock).pttl(owner).exec()) ?? [];
-    return { lock: replies[0]?.[1] as number, owner: replies[1]?.[1] as number };
+    const replies = (await direct.multi().pttl(lock).exists(owner).exec()) ?? [];
+    return { lock: replies[0]?.[1] as number, ownerKeys: replies[1]?.[1] as number };
   }
 
   describe(`${options.name}: owner records`, () => {
-    it('inspect shows this process as the holder; the record keeps the lock expiry through renewals and goes with the release', async () => {
+    it('inspect shows this process as the holder; the record lives in the lock value through renewals and goes with the release', async () => {
       const key = freshKey();
       const holder = manager('owner-app');
       const started = Date.now();
@@ -111,14 +121,15 @@ export function runRedisOwnerRecordSuite(options: RedisOwnerRecordSuiteOptions):
       expect(state.owner?.acquiredAt).toBeGreaterThan(started - 5_000);
       expect(state.owner?.acquiredAt).toBeLessThan(Date.now() + 5_000);
       expect(state.owner?.leaseEndsAt).toBeGreaterThan(Date.now());
-      let { lock: lockTtl, owner: ownerTtl } = await ttls(key);
+      let { lock: lockTtl, ownerKeys } = await ttls(key);
       expect(lockTtl).toBeGreaterThan(0);
-      expect(Math.abs(ownerTtl - lockTtl)).toBeLessThanOrEqual(1);
-      // Past the first lease: the renewals prolonged the record with the lock.
+      expect(ownerKeys).toBe(0);
+      expect(JSON.parse((await recordInValue(key))!)).toMatchObject({ a: 'owner-app', l: 'Owner.hold' });
+      // Past the first lease: the renewals prolonged the lock, and the record with it.
       await sleep(2_000);
-      ({ lock: lockTtl, owner: ownerTtl } = await ttls(key));
+      ({ lock: lockTtl, ownerKeys } = await ttls(key));
       expect(lockTtl).toBeGreaterThan(0);
-      expect(Math.abs(ownerTtl - lockTtl)).toBeLessThanOrEqual(1);
+      expect(ownerKeys).toBe(0);
       expect((await holder.inspect(key)).owner?.label).toBe('Owner.hold');
       await lock.release();
       expect(await direct.exists(names(key).lock, names(key).owner)).toBe(0);
@@ -159,7 +170,8 @@ export function runRedisOwnerRecordSuite(options: RedisOwnerRecordSuiteOptions):
       await held.release();
       const { state, ttls: during } = await seen;
       expect(state.owner).toMatchObject({ pid: process.pid, appName: 'waiter-app', label: 'Waiter.run' });
-      expect(Math.abs(during.owner - during.lock)).toBeLessThanOrEqual(1);
+      expect(during.lock).toBeGreaterThan(0);
+      expect(during.ownerKeys).toBe(0);
       expect(await direct.exists(names(key).lock, names(key).owner, names(key).queueOwners)).toBe(0);
     });
 
@@ -174,15 +186,17 @@ export function runRedisOwnerRecordSuite(options: RedisOwnerRecordSuiteOptions):
       const state = await operator.inspect(key);
       expect(state.held).toBe(true);
       expect(state.owner?.pid).toBeUndefined();
-      const waited = waiter.withLock(key, { retry: { waitMs: 15_000 } }, async () =>
-        direct.exists(names(key).owner, names(key).queueOwners),
-      );
+      expect(await recordInValue(key)).toBeNull();
+      const waited = waiter.withLock(key, { retry: { waitMs: 15_000 } }, async () => ({
+        keys: await direct.exists(names(key).owner, names(key).queueOwners),
+        record: await recordInValue(key),
+      }));
       if (options.queues) {
         await expect.poll(async () => (await operator.inspect(key)).waiters, { timeout: 10_000 }).toBe(1);
       }
       expect(await direct.exists(names(key).owner, names(key).queueOwners)).toBe(0);
       await held.release();
-      expect(await waited).toBe(0);
+      expect(await waited).toEqual({ keys: 0, record: null });
     });
   });
 }

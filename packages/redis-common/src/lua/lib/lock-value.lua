@@ -1,23 +1,31 @@
 -- Shared by the scripts: scripts/generate-lua.mjs inlines it where they include it.
 -- Every function takes what it needs as parameters; none reads the including script's locals.
 
--- The lock key's value is "<fence>:<flag>:<owner token>": the fencing token handed out with the
--- lock lives in the lock itself (no separate fence key to outlive it), and the flag says whether a
--- waiter may be queued ("q") or not ("-"), so a release with nobody waiting never touches the queue.
+-- The lock key's value is "<fence>:<flag>:<owner token>", followed by "\n<owner record>" when the
+-- holder records who it is (lib/owner-record.lua): the fencing token handed out with the lock lives
+-- in the lock itself (no separate fence key to outlive it), and the flag says whether a waiter may
+-- be queued ("q") or not ("-"), so a release with nobody waiting never touches the queue. The record
+-- lives in the same value, so it is written, expired and deleted with the lock at no extra command.
 -- An empty owner is a tombstone: the lock is free, the value only keeps the last fence for
 -- fenceRetentionMs (an opt-in guard against the server clock stepping back).
 
--- fence (number), flag, owner of a lock value; nil when the key does not exist.
+-- fence (number), flag, owner token, owner record (nil if none) of a lock value; nil when the key
+-- does not exist. Tokens never contain "\n", so the first "\n" ends the token ('.' would match it).
 local function parseLock(value)
   if not value then return nil end
   local fence, flag, owner = string.match(value, '^(%d+):(.):(.*)$')
   if not fence then return 0, 'q', value end -- not written by this format: held by someone else
-  return tonumber(fence), flag, owner
+  local token, record = string.match(owner, '^([^\n]*)\n(.*)$')
+  if token then return tonumber(fence), flag, token, record end
+  return tonumber(fence), flag, owner, nil
 end
 
-local function lockValue(fence, flag, owner)
+-- record: the owner record to keep after the token, or nil for none.
+local function lockValue(fence, flag, owner, record)
   -- %.0f prints the integer exactly (it stays below 2^53); tostring() would round it.
-  return string.format('%.0f', fence) .. ':' .. flag .. ':' .. owner
+  local value = string.format('%.0f', fence) .. ':' .. flag .. ':' .. owner
+  if record then return value .. '\n' .. record end
+  return value
 end
 
 -- Server time in ms (with a µs fraction, so waiters queued within one ms keep their arrival

@@ -23,20 +23,14 @@ end
 -- for a short pickup lease, with the next fence, and the message naming it (and the fence) wakes
 -- exactly that waiter, which may start at once and claims the lock with its own lease. A waiter
 -- that died before picking up costs at most the pickup lease.
--- keys: { lock, channel, owner, queueOwners }; options: { fence, handoffLeaseMs, publishCommand,
--- recordOwner, nowMs }. With recordOwner, the record the head queued with becomes the owner
--- record, on the same pickup lease (none: the previous holder's is deleted, never shown for it).
+-- keys: { lock, channel, queueOwners }; options: { fence, handoffLeaseMs, publishCommand,
+-- recordOwner, nowMs }. With recordOwner, the record the head queued with goes into the new lock
+-- value, in the same SET (none: the value names the head alone, never the previous holder's record).
 local function handOff(keys, head, options)
+  local record = nil
+  if options.recordOwner then record = takeQueuedOwner(keys.queueOwners, head, options.nowMs) end
   -- Flag "q": more waiters may be queued behind the head, so its release checks the queue.
-  redis.call('SET', keys.lock, lockValue(options.fence, 'q', head), 'PX', options.handoffLeaseMs)
-  if options.recordOwner then
-    local record = takeQueuedOwner(keys.queueOwners, head)
-    if record then
-      writeOwner(keys.owner, head, record, options.nowMs, options.handoffLeaseMs)
-    else
-      redis.call('DEL', keys.owner)
-    end
-  end
+  redis.call('SET', keys.lock, lockValue(options.fence, 'q', head, record), 'PX', options.handoffLeaseMs)
   -- SPUBLISH came with Redis 7.0, as did REDIS_VERSION_NUM: an older cluster broadcasts instead, so
   -- a handoff never fails halfway (the writes above stay; a script error would not undo them).
   local publishCommand = options.publishCommand

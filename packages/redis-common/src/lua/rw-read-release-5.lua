@@ -5,12 +5,11 @@
   KEYS[2]  queue           "<prefix>{<key>}:queue"
   KEYS[3]  channel         "<prefix>{<key>}:released"
   KEYS[4]  readers         "<prefix>{<key>}:readers"
-  KEYS[5]  owner           "<prefix>{<key>}:owner": the write holder's owner record (readers record none)
-  KEYS[6]  queueOwners     "<prefix>{<key>}:queue:owners": hash queued writer token -> JSON record
+  KEYS[5]  queueOwners     "<prefix>{<key>}:queue:owners": hash queued writer token -> "\n<JSON record>"
   ARGV[1]  member: string          "r:<owner token>"
   ARGV[2]  handoffLeaseMs: number  pickup lease of the waiters this release admits
   ARGV[3]  publishCommand: PublishCommand  "PUBLISH" or "SPUBLISH"
-  ARGV[4]  recordOwner: number    1: a writer handed the key gets the record it queued with
+  ARGV[4]  recordOwner: number    1: a writer handed the key gets the record it queued with in the lock value
 
   Reply    FlagReply
            1 if the member held a live read lock: removed; if it was the last reader, the key is
@@ -29,7 +28,7 @@ local member, handoffLeaseMs, publishCommand = ARGV[1], tonumber(ARGV[2]), ARGV[
 
 local keys = {
   lock = lockKey, queue = queueKey, channel = channel, readers = readersKey,
-  owner = KEYS[5], queueOwners = KEYS[6],
+  queueOwners = KEYS[5],
 }
 local options = { leaseMs = handoffLeaseMs, handoffLeaseMs = handoffLeaseMs, publishCommand = publishCommand,
   recordOwner = ARGV[4] == '1' }
@@ -38,7 +37,7 @@ local fence, _, owner = parseLock(redis.call('GET', lockKey))
 
 if owner == member then
   -- Handed to us (mutex handoff) as we gave up: pass it on.
-  redis.call('DEL', lockKey, keys.owner)
+  redis.call('DEL', lockKey)
   serveQueue(keys, '', nowMs, nowUs, fence, true, options)
   return 0
 end

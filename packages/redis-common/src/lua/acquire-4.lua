@@ -1,14 +1,13 @@
 --[[
   acquire: take the lock, claim it if it was handed to us, or join its queue.
 
-  KEYS[1]  lock            "<prefix>{<key>}": "<fence>:<flag>:<owner token>", expires after the lease
+  KEYS[1]  lock            "<prefix>{<key>}": "<fence>:<flag>:<owner token>", + "\n<acquired at ms>\n<JSON
+                           record>" when the holder records its owner; expires after the lease
   KEYS[2]  queue           "<prefix>{<key>}:queue": sorted set of waiting tokens, scored by the
                            server-time ms at which each one stops waiting
   KEYS[3]  channel         "<prefix>{<key>}:released": handoff messages "<fence>:<new owner's token>";
                            declared as a key so Redis Cluster checks its hash slot
-  KEYS[4]  owner           "<prefix>{<key>}:owner": "<owner token>\n<acquired at ms>\n<JSON record>",
-                           same expiry as the lock
-  KEYS[5]  queueOwners     "<prefix>{<key>}:queue:owners": hash queued token -> JSON record
+  KEYS[4]  queueOwners     "<prefix>{<key>}:queue:owners": hash queued token -> "\n<JSON record>"
   ARGV[1]  token: string           owner token (random UUID of the caller)
   ARGV[2]  leaseMs: number         lease in ms (positive integer)
   ARGV[3]  queueWaitMs: number     0 = never queue (try-once and spin callers); > 0 = queue that long
@@ -24,14 +23,18 @@
                                waiter ahead of us
 
   Waiters are served earliest deadline first, which is first come, first served when they wait
-  equally long. A free lock goes to the caller only if nobody is queued ahead of it, so neither a
-  spin caller nor a process that just released can barge past queued waiters.
-  Commands (Redis 7+): free lock 4 (TIME, SET NX GET, EXISTS, SET owner); claim 4 (TIME, SET NX GET,
-  PEXPIRE, SET owner); queueing 7 (TIME, SET NX GET, ZADD, HSET, PEXPIRE queue and hash, PTTL; + SET
-  once per holder to flag the queue, + PEXPIRE NX for a new queue and hash). Without a record
-  (ownerRecord ''), one command fewer to take or claim and two fewer to queue.
+  equally long. While the lock is held or handed to a waiter, nobody barges past the queue: a
+  caller that finds it taken queues (or fails), and a release hands it to the head of the queue.
+  One exception, the crash case: the fast path does not look at the queue, so when a holder (or a
+  waiter it was handed to) died and its lease ran out, the first caller to find the key absent
+  takes the lock even though waiters are queued. They are not stranded: each one's own timer
+  retries, finds the lock held, flags it "q" again, and the queue is served from the next release.
+  Commands (Redis 7+): free lock 2 (TIME, SET NX GET; the owner record is in the value); claim 2
+  (SET NX GET, PEXPIRE; + TIME and SET with a record when the handoff left none); queueing 6 (TIME,
+  SET NX GET, ZADD, HSET, PEXPIRE queue and hash, PTTL; + SET once per holder to flag the queue,
+  + PEXPIRE NX for a new queue and hash). Without a record (ownerRecord ''), two fewer to queue.
 ]]
-local lockKey, queueKey, channel, ownerKey, queueOwnersKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local lockKey, queueKey, channel, queueOwnersKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local token, leaseMs = ARGV[1], ARGV[2]
 local queueWaitMs, handoffLeaseMs, publishCommand = tonumber(ARGV[3]), ARGV[4], ARGV[5]
 local ownerRecord = ARGV[6]
@@ -51,7 +54,7 @@ end
 local function joinQueue(nowMs)
   local deadline = nowMs + queueWaitMs
   if redis.call('ZADD', queueKey, 'NX', deadline, token) == 0 then return end -- re-check: already in
-  if recording then redis.call('HSET', queueOwnersKey, token, ownerRecord) end
+  if recording then redis.call('HSET', queueOwnersKey, token, queuedRecord(ownerRecord)) end
   if redis.REDIS_VERSION_NUM then
     local ttl = math.ceil(queueWaitMs) + 1000
     lengthenExpiry(queueKey, ttl)
@@ -64,36 +67,34 @@ local function joinQueue(nowMs)
   end
 end
 
-local handoffKeys = { lock = lockKey, channel = channel, owner = ownerKey, queueOwners = queueOwnersKey }
+local handoffKeys = { lock = lockKey, channel = channel, queueOwners = queueOwnersKey }
 local queueOwners = recording and queueOwnersKey or nil
 
 -- Uncontended fast path: the key is absent, so a fresh fence from the clock and SET NX GET (7.0+)
--- take it in one write; only a queue left behind by a holder whose lease ran out makes us undo.
+-- take it in one write, owner record included. No look at the queue: while a lock is held or handed
+-- over its key exists, so a queue can be there with the key absent only after a lease ran out (the
+-- crash case in the header), and checking for it would cost every uncontended acquire a command.
 local value
 local nowMs, nowUs
 if redis.REDIS_VERSION_NUM then
   nowMs, nowUs = serverTime()
-  value = redis.call('SET', lockKey, lockValue(nowUs, '-', token), 'NX', 'PX', leaseMs, 'GET')
-  if not value then
-    if redis.call('EXISTS', queueKey) == 0 then
-      writeOwner(ownerKey, token, ownerRecord, nowMs, leaseMs)
-      return {1, nowUs}
-    end
-    redis.call('DEL', lockKey) -- waiters are queued: serve them first (below)
-  end
+  local taken = lockValue(nowUs, '-', token, ownerRecordAt(nowMs, ownerRecord))
+  value = redis.call('SET', lockKey, taken, 'NX', 'PX', leaseMs, 'GET')
+  if not value then return {1, nowUs} end
 else
   value = redis.call('GET', lockKey)
 end
 
-local fence, flag, owner = parseLock(value)
+local fence, flag, owner, heldRecord = parseLock(value)
 if owner == token then
-  -- Handed to us (or an earlier attempt of ours won but its reply was lost): claim it. The record
-  -- is written again rather than only prolonged: a releasing process that records nothing left
-  -- no record of ours to prolong (one SET either way).
-  redis.call('PEXPIRE', lockKey, leaseMs)
-  if recording then
+  -- Handed to us (or an earlier attempt of ours won but its reply was lost): claim it. A handoff
+  -- already wrote the record we queued with, so only the expiry changes; a lock handed over by a
+  -- process that records nothing gets ours written with the new lease (one SET instead of PEXPIRE).
+  if recording and not heldRecord then
     if not nowMs then nowMs, nowUs = serverTime() end
-    writeOwner(ownerKey, token, ownerRecord, nowMs, leaseMs)
+    redis.call('SET', lockKey, lockValue(fence, flag, token, ownerRecordAt(nowMs, ownerRecord)), 'PX', leaseMs)
+  else
+    redis.call('PEXPIRE', lockKey, leaseMs)
   end
   return {1, fence}
 end
@@ -102,7 +103,7 @@ if owner and owner ~= '' then
   if queueWaitMs > 0 then
     if not nowMs then nowMs, nowUs = serverTime() end
     joinQueue(nowMs)
-    if flag ~= 'q' then redis.call('SET', lockKey, lockValue(fence, 'q', owner), 'KEEPTTL') end
+    if flag ~= 'q' then redis.call('SET', lockKey, lockValue(fence, 'q', owner, heldRecord), 'KEEPTTL') end
   end
   return {0, redis.call('PTTL', lockKey)}
 end
@@ -121,6 +122,6 @@ if head and head ~= token then
 end
 if head and recording then redis.call('HDEL', queueOwnersKey, token) end
 local waiting = head and redis.call('EXISTS', queueKey) == 1
-redis.call('SET', lockKey, lockValue(newFence, waiting and 'q' or '-', token), 'PX', leaseMs)
-writeOwner(ownerKey, token, ownerRecord, nowMs, leaseMs)
+local record = ownerRecordAt(nowMs, ownerRecord)
+redis.call('SET', lockKey, lockValue(newFence, waiting and 'q' or '-', token, record), 'PX', leaseMs)
 return {1, newFence}

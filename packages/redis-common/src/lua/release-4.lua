@@ -4,15 +4,14 @@
   KEYS[1]  lock            "<prefix>{<key>}"
   KEYS[2]  queue           "<prefix>{<key>}:queue"
   KEYS[3]  channel         "<prefix>{<key>}:released": handoff messages "<fence>:<new owner's token>"
-  KEYS[4]  owner           "<prefix>{<key>}:owner": deleted with the lock, or the next holder's
-  KEYS[5]  queueOwners     "<prefix>{<key>}:queue:owners": hash queued token -> JSON record
+  KEYS[4]  queueOwners     "<prefix>{<key>}:queue:owners": hash queued token -> "\n<JSON record>"
   ARGV[1]  token: string             owner token
   ARGV[2]  handoffLeaseMs: number    pickup lease in ms given to the waiter the lock is handed to
   ARGV[3]  fenceRetentionMs: number  0: delete the lock key; > 0: leave a tombstone keeping the
                                      last fence that long
   ARGV[4]  publishCommand: PublishCommand  "PUBLISH" or "SPUBLISH"
-  ARGV[5]  recordOwner: number      1: move the record of the waiter handed the lock into the
-                                     owner key (and drop those of waiters leaving); 0: do not
+  ARGV[5]  recordOwner: number      1: write the record of the waiter handed the lock into the
+                                     new lock value (and drop those of waiters leaving); 0: do not
 
   Reply    FlagReply
            1 if the lock was ours: handed to the head of the queue (one message naming it is
@@ -20,10 +19,10 @@
            0 if it is free or held under another token: left untouched, nothing published; the
            token is removed from the queue (a waiter giving up calls release too, so a lock handed
            to it at the last moment is passed on instead of idling until the pickup lease ends)
-  Commands: nobody queued 2 (GET, DEL lock owner); handoff 8 (GET, TIME, ZPOPMIN, SET, HGET,
-  HDEL, SET owner, PUBLISH; 6 without a queued record, 5 with recordOwner 0).
+  Commands: nobody queued 2 (GET, DEL; the owner record goes with the lock value); handoff 7 (GET,
+  TIME, ZPOPMIN, HGET, HDEL, SET, PUBLISH; 6 without a queued record, 5 with recordOwner 0).
 ]]
-local lockKey, queueKey, channel, ownerKey, queueOwnersKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local lockKey, queueKey, channel, queueOwnersKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local token, handoffLeaseMs, fenceRetentionMs = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local publishCommand, recording = ARGV[4], ARGV[5] == '1'
 
@@ -40,7 +39,7 @@ if flag == 'q' then
   local nowMs, nowUs = serverTime()
   local head = popQueueHead(queueKey, nowMs, recording and queueOwnersKey or nil)
   if head then
-    handOff({ lock = lockKey, channel = channel, owner = ownerKey, queueOwners = queueOwnersKey }, head, {
+    handOff({ lock = lockKey, channel = channel, queueOwners = queueOwnersKey }, head, {
       fence = nextFence(fence, nowUs), handoffLeaseMs = handoffLeaseMs, publishCommand = publishCommand,
       recordOwner = recording, nowMs = nowMs,
     })
@@ -48,10 +47,9 @@ if flag == 'q' then
   end
 end
 if fenceRetentionMs > 0 then
+  -- The tombstone keeps the fence only: no token, no owner record.
   redis.call('SET', lockKey, lockValue(fence, '-', ''), 'PX', fenceRetentionMs)
-  redis.call('DEL', ownerKey)
 else
-  -- One DEL for both: deleting the (maybe absent) owner key costs no extra command.
-  redis.call('DEL', lockKey, ownerKey)
+  redis.call('DEL', lockKey)
 end
 return 1

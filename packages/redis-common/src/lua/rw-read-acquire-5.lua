@@ -5,14 +5,13 @@
   KEYS[2]  queue           "<prefix>{<key>}:queue": the mutex queue; readers queue as "r:<token>"
   KEYS[3]  channel         "<prefix>{<key>}:released": "<fence>:<member>" wakes the member named
   KEYS[4]  readers         "<prefix>{<key>}:readers": sorted set reader member -> lease end (server ms)
-  KEYS[5]  owner           "<prefix>{<key>}:owner": the write holder's owner record (readers record none)
-  KEYS[6]  queueOwners     "<prefix>{<key>}:queue:owners": hash queued writer token -> JSON record
+  KEYS[5]  queueOwners     "<prefix>{<key>}:queue:owners": hash queued writer token -> "\n<JSON record>"
   ARGV[1]  member: string          "r:<owner token>"
   ARGV[2]  leaseMs: number         lease in ms (positive integer)
   ARGV[3]  queueWaitMs: number     0 = never queue (try-once and spin callers); > 0 = queue that long
   ARGV[4]  handoffLeaseMs: number  pickup lease of a waiter admitted by someone else's call
   ARGV[5]  publishCommand: PublishCommand  "PUBLISH", or "SPUBLISH" on a Redis Cluster
-  ARGV[6]  recordOwner: number    1: a writer handed the key gets the record it queued with
+  ARGV[6]  recordOwner: number    1: a writer handed the key gets the record it queued with in the lock value
 
   Reply    AcquireReply
            {1, fencingToken}   read lock taken (or claimed after being admitted while queued)
@@ -35,7 +34,7 @@ local queueWaitMs, handoffLeaseMs, publishCommand = tonumber(ARGV[3]), tonumber(
 
 local keys = {
   lock = lockKey, queue = queueKey, channel = channel, readers = readersKey,
-  owner = KEYS[5], queueOwners = KEYS[6],
+  queueOwners = KEYS[5],
 }
 local options = { leaseMs = leaseMs, handoffLeaseMs = handoffLeaseMs, publishCommand = publishCommand,
   recordOwner = ARGV[6] == '1' }
@@ -70,9 +69,9 @@ end
 
 if queueWaitMs > 0 then
   queueUntil(queueKey, member, nowMs, queueWaitMs)
-  local heldFence, heldFlag, holder = parseLock(redis.call('GET', lockKey))
+  local heldFence, heldFlag, holder, heldRecord = parseLock(redis.call('GET', lockKey))
   if holder and holder ~= '' and heldFlag ~= 'q' then
-    redis.call('SET', lockKey, lockValue(heldFence, 'q', holder), 'KEEPTTL')
+    redis.call('SET', lockKey, lockValue(heldFence, 'q', holder, heldRecord), 'KEEPTTL')
   end
 end
 local remaining = redis.call('PTTL', lockKey)

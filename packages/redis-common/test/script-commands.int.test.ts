@@ -80,10 +80,19 @@ describe('commands the mutex scripts run', () => {
       'zadd',
       'hset',
       'pexpire', // GT on the new queue fails...
-      'pexpire', // ...NX sets it
-      'pexpire',
+      'pexpire', // ...NX sets it: a new queue, so one plain PEXPIRE for the records hash
       'pexpire',
       'set', // flag "q", KEEPTTL
+      'pttl',
+    ]);
+    // A second waiter lengthens both expiries with GT (one command each).
+    expect(await commands(keys, () => acquire(keys, 'second', { queueWaitMs: 20_000 }))).toEqual([
+      'evalsha',
+      'set',
+      'zadd',
+      'hset',
+      'pexpire',
+      'pexpire',
       'pttl',
     ]);
     expect(await commands(keys, () => release(keys, 'holder'))).toEqual([
@@ -100,6 +109,7 @@ describe('commands the mutex scripts run', () => {
       'set',
       'pexpire',
     ]);
+    await release(keys, 'second');
     await release(keys, 'waiter');
   });
 });

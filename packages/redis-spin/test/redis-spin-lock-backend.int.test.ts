@@ -58,7 +58,7 @@ describe('RedisSpinLockBackend', () => {
     await held!.release();
   });
 
-  it('uses the shared key layout: the lock key holds the fencing token and the owner token, and is gone after release', async () => {
+  it('uses the shared key layout: the lock key holds the fencing token, the owner token and its record, and is gone after release', async () => {
     const client = newClient();
     const backend = new RedisSpinLockBackend(client, { keyPrefix });
     const key = 'layout{tag}';
@@ -69,6 +69,8 @@ describe('RedisSpinLockBackend', () => {
       fencingToken: lock!.fencingToken,
       waitersQueued: false,
       owner: req.token,
+      // "<acquired at, server ms>\n<JSON>": the owner record rides in the lock value.
+      ownerRecord: expect.stringMatching(/^\d+\n\{.*\}$/),
     });
     await lock!.release();
     expect(await client.exists(names.lock)).toBe(0);

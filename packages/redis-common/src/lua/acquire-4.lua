@@ -29,10 +29,10 @@
   waiter it was handed to) died and its lease ran out, the first caller to find the key absent
   takes the lock even though waiters are queued. They are not stranded: each one's own timer
   retries, finds the lock held, flags it "q" again, and the queue is served from the next release.
-  Commands (Redis 7+): free lock 2 (TIME, SET NX GET; the owner record is in the value); claim 2
-  (SET NX GET, PEXPIRE; + TIME and SET with a record when the handoff left none); queueing 6 (TIME,
-  SET NX GET, ZADD, HSET, PEXPIRE queue and hash, PTTL; + SET once per holder to flag the queue,
-  + PEXPIRE NX for a new queue and hash). Without a record (ownerRecord ''), two fewer to queue.
+  Commands (Redis 7+): free lock 2 (TIME, SET NX GET; the owner record is in the value); claim 3
+  (TIME, SET NX GET, PEXPIRE; a SET with our record instead of PEXPIRE when the handoff left none);
+  queueing 7 (TIME, SET NX GET, ZADD, HSET, PEXPIRE queue and hash, PTTL; + SET once per holder to
+  flag the queue, + PEXPIRE NX for a new queue). Without a record (ownerRecord ''), two fewer.
 ]]
 local lockKey, queueKey, channel, queueOwnersKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local token, leaseMs = ARGV[1], ARGV[2]
@@ -57,8 +57,16 @@ local function joinQueue(nowMs)
   if recording then redis.call('HSET', queueOwnersKey, token, queuedRecord(ownerRecord)) end
   if redis.REDIS_VERSION_NUM then
     local ttl = math.ceil(queueWaitMs) + 1000
-    lengthenExpiry(queueKey, ttl)
-    if recording then lengthenExpiry(queueOwnersKey, ttl) end
+    -- GT fails on a key without expiry; NX then succeeds only for the queue our ZADD just created.
+    -- A new queue means nobody else is queued, so whatever the hash still holds is stale and one
+    -- plain PEXPIRE sets its expiry (the first waiter of a holder saves a command).
+    local newQueue = false
+    if redis.call('PEXPIRE', queueKey, ttl, 'GT') == 0 then
+      newQueue = redis.call('PEXPIRE', queueKey, ttl, 'NX') == 1
+    end
+    if recording then
+      if newQueue then redis.call('PEXPIRE', queueOwnersKey, ttl) else lengthenExpiry(queueOwnersKey, ttl) end
+    end
   else
     local last = redis.call('ZRANGE', queueKey, -1, -1, 'WITHSCORES')
     local ttl = math.ceil(tonumber(last[2]) - nowMs) + 1000

@@ -74,7 +74,7 @@ describe('Redis commands executed per lock cycle (INFO commandstats, private red
     },
   );
 
-  it('pubsub: a contended acquisition (queue, handoff, claim) costs fewer commands than before', async () => {
+  it('pubsub: a holder and a queued waiter (queue, handoff, release) cost at most 27 commands', async () => {
     const { redis, server } = privateRedis();
     const [holderClient, waiterClient] = [new Redis(server.url), new Redis(server.url)];
     const holder = new LockManager({ backends: { main: new RedisPubSubLockBackend(holderClient) } });
@@ -94,7 +94,11 @@ describe('Redis commands executed per lock cycle (INFO commandstats, private red
         await (await waiting).release();
       }
     });
-    console.info(`contended round (holder cycle + queued waiter's cycle): ${total} commands`, delta);
+    // Less the operator's inspect polls (MULTI, GET, PTTL, ZCARD, EXEC each): the two lock cycles,
+    // the holder's (take, release with handoff) and the waiter's (queue, start on the message,
+    // release). 30.3 with the owner key and the queue check; 26.3 measured with neither.
+    const lockTraffic = total - 5 * (delta.multi ?? 0);
+    expect(lockTraffic).toBeLessThanOrEqual(27);
     await Promise.all([holder.close(), waiter.close()]);
     holderClient.disconnect();
     waiterClient.disconnect();

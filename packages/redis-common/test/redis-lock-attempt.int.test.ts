@@ -214,8 +214,7 @@ describe('attemptRedisLock', () => {
 
   it('wraps a server error in a non-retryable LockBackendError that keeps the cause', async () => {
     const mine = target();
-    // SET ... GET on a key that is not a string fails the script with WRONGTYPE.
-    await redis.hset(mine.keys.lock, 'not', 'a lock');
+    await redis.hset(mine.keys.lock, 'not', 'a lock'); // SET ... GET on a hash: WRONGTYPE
     const error = (await attemptRedisLock(mine, { leaseMs: 1_000 }).catch(
       (caught: unknown) => caught,
     )) as LockBackendError;

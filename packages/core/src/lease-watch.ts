@@ -22,7 +22,7 @@ const MIN_RETRY_DELAY_MS = 10;
  * Keeps one held lock alive: renews the lease every `leaseMs / 3`, retries a failed renewal while
  * the lease lasts, and declares the lock lost when the lease runs out first. The expiry watchdog
  * is separate from the renewal call so that a renewal that hangs (store unreachable, commands
- * queued offline) still ends in `onLost` on time. Never throws, never leaves a rejected promise.
+ * queued offline) still ends in a reported loss on time. Never throws, never leaves a rejected promise.
  */
 export class LeaseWatch {
   readonly #lock: BackendLock;

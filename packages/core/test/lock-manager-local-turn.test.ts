@@ -38,11 +38,9 @@ describe('LockManager: waiting for the local turn', () => {
     const { manager } = createManager();
     const holder = await manager.acquire('k');
     const events: [string, string, boolean | undefined][] = [];
-    for (const name of ['acquiring', 'contended', 'acquired'] as const) {
-      manager.on(name, (event) =>
-        events.push([name, event.token, 'contended' in event ? event.contended : undefined]),
-      );
-    }
+    manager.on('acquiring', (event) => events.push(['acquiring', event.token, undefined]));
+    manager.on('contended', (event) => events.push(['contended', event.token, undefined]));
+    manager.on('acquired', (event) => events.push(['acquired', event.token, event.contended]));
     const waiting = manager.acquire('k', { retry: { waitMs: 5_000 } });
     await holder.release();
     await (await waiting).release();

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { onAbort } from './abort-link.js';
 import {
   LockAbortedError,
@@ -9,29 +8,18 @@ import {
   withBackendName,
 } from './errors.js';
 import { HeldLock } from './held-lock.js';
-import type { HeldLockRegistry, lockEventBase } from './held-lock-registry.js';
-import { type LocalKeyQueue, LocalWaiter } from './local-key-queue.js';
+import { eventFields, type HeldLockRegistry, type LockEventFields } from './held-lock-registry.js';
+import type { LocalKeyQueue } from './local-key-queue.js';
+import { type Admission, TurnWaiter } from './local-turn-waiter.js';
 import type { BackendLock } from './lock-backend.js';
 import type { LockCallPlan } from './lock-call-plan.js';
 import type { LockEventListening, LockEventSink } from './lock-events.js';
 import type { LockOwnerRecord } from './lock-inspection.js';
 import { LockReentry } from './lock-reentry.js';
 import type { LockReleaser } from './lock-releaser.js';
+import { LabelledOwners, ownerToken } from './owner-identity.js';
 import { SemaphorePermitsMismatchError } from './shared-lock-errors.js';
-
-/** What every event about one acquisition carries. */
-type LockEventFields = ReturnType<typeof lockEventBase>;
-
-/** A lock of this call, and whether this call took it (or re-entered one held further up its chain). */
-export interface TakenLock {
-  readonly lock: HeldLock;
-  readonly fresh: boolean;
-}
-
-/** The locks of a call that this call took itself (and must release). */
-export function freshLocks(taken: readonly TakenLock[]): HeldLock[] {
-  return taken.filter(({ fresh }) => fresh).map(({ lock }) => lock);
-}
+import { freshLocks, type TakenLock, type TakenLocksUse } from './taken-lock.js';
 
 export interface LockAcquirerParts {
   /** The manager: the async context tells its locks from another manager's. */
@@ -62,11 +50,12 @@ export class LockAcquirer {
   readonly #listening: LockEventListening;
   readonly #reentry: LockReentry;
   #closedReason: LockError | undefined;
-  readonly #ownerByLabel = new Map<string, LockOwnerRecord>();
+  readonly #owners: LabelledOwners;
 
   constructor(parts: LockAcquirerParts) {
     this.#parts = parts;
     this.#reentry = new LockReentry(parts.owner);
+    this.#owners = new LabelledOwners(parts.lockOwner);
     this.#listening = parts.listening ?? (() => true);
   }
 
@@ -235,7 +224,7 @@ export class LockAcquirer {
         waitMs: remainingMs(plan.waitMs, call.startedAt),
         signal: call.signal,
         onContended,
-        owner: this.#ownerOf(plan.label),
+        owner: this.#owners.of(plan.label),
       };
       backendLock = exclusive
         ? await plan.backend.acquire(request)
@@ -296,19 +285,6 @@ export class LockAcquirer {
     return lock;
   }
 
-  /** The owner record of a call: this process' record with the call's label (one object per label). */
-  #ownerOf(label: string | undefined): LockOwnerRecord | undefined {
-    const base = this.#parts.lockOwner;
-    if (!base || label === undefined) return base;
-    let record = this.#ownerByLabel.get(label);
-    if (!record) {
-      // Bounded: decorator labels are few; free-form labels beyond this are simply not cached.
-      record = Object.freeze({ ...base, label });
-      if (this.#ownerByLabel.size < 1000) this.#ownerByLabel.set(label, record);
-    }
-    return record;
-  }
-
   /** The error of a lock that stayed taken: held (try-once), or the wait ran out (`timeout` event). */
   #notTaken(base: LockEventFields, waitMs: number, startedAt: number): LockError {
     if (waitMs === 0) return new LockNotAcquiredError(base.key, base.backend);
@@ -325,79 +301,6 @@ export class LockAcquirer {
 /** What is left of a call's wait at this moment (0 for a try-once call). */
 function remainingMs(waitMs: number, startedAt: number): number {
   return waitMs === 0 ? 0 : Math.max(0, startedAt + waitMs - Date.now());
-}
-
-/**
- * A random UUID as one flat string. Node builds `randomUUID()` by concatenating 20 pieces, and V8
- * keeps that as a tree of about 16 cons strings (~490 bytes) until something reads a character;
- * every held lock and every waiter keeps its token, so reading one here cuts ~430 bytes from each.
- */
-function ownerToken(): string {
-  const token = randomUUID();
-  token.charCodeAt(0);
-  return token;
-}
-
-/** What a call does with its locks once it has them (see {@link LockAcquirer.acquireAll}). */
-export type TakenLocksUse<R> = (taken: TakenLock[]) => R | Promise<R>;
-
-/** The event fields of an attempt at `key` under owner token `token`. */
-function eventFields(key: string, plan: LockCallPlan, token: string): LockEventFields {
-  return { key, backend: plan.backendName, token, label: plan.label, keyTemplate: plan.keyTemplate };
-}
-
-/** What a one-key call waiting for its local turn keeps until then. */
-interface Admission<R> {
-  readonly plan: LockCallPlan;
-  readonly renew: boolean;
-  readonly use: TakenLocksUse<R>;
-  readonly startedAt: number;
-  /** Its owner token, made (and announced in `acquiring`) before the wait. */
-  readonly token: string;
-}
-
-/**
- * A one-key call waiting for its local turn: the queue's record of it, and what the call needs
- * to go on. Resolves `admitted` with itself, so the continuation is one shared function.
- */
-class TurnWaiter<R = unknown> extends LocalWaiter implements Admission<R> {
-  readonly admitted: Promise<TurnWaiter<R>>;
-  readonly acquirer: LockAcquirer;
-  readonly plan: LockCallPlan;
-  readonly renew: boolean;
-  readonly use: TakenLocksUse<R>;
-  readonly startedAt: number;
-  readonly token: string;
-  #resolve!: (waiter: TurnWaiter<R>) => void;
-  #reject!: (error: LockError) => void;
-
-  constructor(acquirer: LockAcquirer, admission: Admission<R>) {
-    super();
-    this.acquirer = acquirer;
-    this.plan = admission.plan;
-    this.renew = admission.renew;
-    this.use = admission.use;
-    this.startedAt = admission.startedAt;
-    this.token = admission.token;
-    this.admitted = new Promise<TurnWaiter<R>>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
-  }
-
-  get key(): string {
-    return this.plan.keys[0]!;
-  }
-
-  protected turnGiven(): void {
-    this.#resolve(this);
-  }
-  protected timedOut(): void {
-    this.#reject(this.acquirer.turnNotGiven(this, undefined, true));
-  }
-  protected aborted(reason: unknown): void {
-    this.#reject(this.acquirer.turnNotGiven(this, reason, false));
-  }
 }
 
 function continueAfterTurn<R>(waiter: TurnWaiter<R>): Promise<R> {

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { assertFunction, settle } from './call-guards.js';
 import { InvalidLockKeyError, InvalidLockOptionsError, LockBackendError } from './errors.js';
 import { HeldLockRegistry } from './held-lock-registry.js';
 import { LagGuard } from './lag-guard.js';
@@ -296,21 +297,4 @@ export class LockManager<B extends string = string> extends EventEmitter<LockMan
     }
     return this.#planner.plan(key, options, { permits: options.permits });
   }
-}
-
-/**
- * `start()`'s promise, with a synchronous throw (bad input) as its rejection. The public methods
- * are not `async`: an async wrapper would keep a promise and two resolving functions alive for
- * every caller waiting for its turn (heap per local waiter, issue #18).
- */
-function settle<T>(start: () => Promise<T>): Promise<T> {
-  try {
-    return start();
-  } catch (error) {
-    return Promise.reject(error);
-  }
-}
-
-function assertFunction(fn: unknown, method: string): void {
-  if (typeof fn !== 'function') throw new TypeError(`${method}(keys, options, fn): fn must be a function.`);
 }

@@ -1,11 +1,12 @@
 import { LockError, LockNotAcquiredError, LockTimeoutError } from './errors.js';
 import type { HeldLockRegistry } from './held-lock-registry.js';
-import { freshLocks, type LockAcquirer, type TakenLock } from './lock-acquirer.js';
+import type { LockAcquirer } from './lock-acquirer.js';
 import type { LockCallPlan } from './lock-call-plan.js';
 import { type LockInfo, runWithHeldLocks } from './lock-context.js';
 import type { LockEventSink } from './lock-events.js';
 import { LockHandle, type LockHandleControl, lockHandleControl } from './lock-handle.js';
 import type { LockReleaser } from './lock-releaser.js';
+import { freshLocks, type TakenLock } from './taken-lock.js';
 
 /** What the function given to `LockManager.withLock` receives. */
 export interface LockScope {

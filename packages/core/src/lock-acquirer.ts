@@ -1,12 +1,5 @@
 import { onAbort } from './abort-link.js';
-import {
-  LockAbortedError,
-  LockBackendError,
-  LockError,
-  LockNotAcquiredError,
-  LockTimeoutError,
-  withBackendName,
-} from './errors.js';
+import { LockAbortedError, LockError, LockNotAcquiredError, LockTimeoutError } from './errors.js';
 import { HeldLock } from './held-lock.js';
 import { eventFields, type HeldLockRegistry, type LockEventFields } from './held-lock-registry.js';
 import type { LocalKeyQueue } from './local-key-queue.js';
@@ -18,7 +11,7 @@ import type { LockOwnerRecord } from './lock-inspection.js';
 import { LockReentry } from './lock-reentry.js';
 import type { LockReleaser } from './lock-releaser.js';
 import { LabelledOwners, ownerToken } from './owner-identity.js';
-import { SemaphorePermitsMismatchError } from './shared-lock-errors.js';
+import { acquireFailure } from './shared-lock-errors.js';
 import { freshLocks, type TakenLock, type TakenLocksUse } from './taken-lock.js';
 
 export interface LockAcquirerParts {
@@ -232,18 +225,7 @@ export class LockAcquirer {
     } catch (error) {
       if (exclusive) localQueue.leave(key);
       if (call.signal.aborted) throw this.#abortError(key, backend, call.signal.reason);
-      if (SemaphorePermitsMismatchError.isInstance(error)) {
-        throw withBackendName(
-          new SemaphorePermitsMismatchError({
-            key,
-            backend,
-            permits: error.permits,
-            storedPermits: error.storedPermits,
-          }),
-          backend,
-        );
-      }
-      throw withBackendName(LockBackendError.wrap(error, { key, backend, action: 'acquiring' }), backend);
+      throw acquireFailure(error, key, backend);
     }
     if (!backendLock) {
       if (exclusive) localQueue.leave(key);

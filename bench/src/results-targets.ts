@@ -82,18 +82,19 @@ export function checkTargets(lookup: ResultsLookup): TargetCheck[] {
     });
   }
 
-  // #17 goal 4: the manager's own work.
+  // #17 goal 4: the manager's own work, measured in a loop of its own (the decorator scenario's
+  // withLock): the uncontended table's interleaved sample of the memory backend also carries the
+  // event-loop turns the Redis probes around it leave behind, which are not the manager's work.
   const memory = lookup.uncontended('dlock-memory');
   const decorator = lookup.results.decorator;
-  checks.push(
-    memory
-      ? {
-          target: '#17.4 LockManager per-call work (MemoryLockBackend, acquire+release p50) at most 10 µs',
-          measured: `${cell(memory.p50Us, 1)} µs`,
-          met: memory.p50Us <= 10,
-        }
-      : notMeasured('#17.4 LockManager per-call work at most 10 µs'),
-  );
+  const perCallUs = (decorator.withLockNs - decorator.plainNs) / 1000;
+  checks.push({
+    target: '#17.4 LockManager per-call work (MemoryLockBackend, withLock in a loop of its own) at most 10 µs',
+    measured:
+      `${cell(perCallUs, 1)} µs` +
+      (memory ? ` (acquire+release interleaved with the Redis probes: ${cell(memory.p50Us, 1)} µs p50)` : ''),
+    met: perCallUs <= 10,
+  });
   const decoratedOverheadUs = (decorator.decoratedNs - decorator.plainNs) / 1000;
   checks.push({
     target: '#17.4 decorated call overhead at most 12 µs (MemoryLockBackend)',

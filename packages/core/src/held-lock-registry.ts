@@ -1,5 +1,6 @@
 import type { HeldLock } from './held-lock.js';
 import type { LocalKeyQueue } from './local-key-queue.js';
+import type { LockCallPlan } from './lock-call-plan.js';
 import type { LockEventSink } from './lock-events.js';
 
 /**
@@ -64,14 +65,22 @@ export class HeldLockRegistry {
   }
 }
 
-/** The fields every event about `lock` carries. */
-export function lockEventBase(lock: HeldLock): {
+/** What every event about one acquisition or held lock carries. */
+export interface LockEventFields {
   key: string;
   backend: string;
   token: string;
   label: string | undefined;
   keyTemplate: string | undefined;
-} {
+}
+
+/** The event fields of an attempt of `plan` at `key` under owner token `token`. */
+export function eventFields(key: string, plan: LockCallPlan, token: string): LockEventFields {
+  return { key, backend: plan.backendName, token, label: plan.label, keyTemplate: plan.keyTemplate };
+}
+
+/** The fields every event about `lock` carries. */
+export function lockEventBase(lock: HeldLock): LockEventFields {
   return {
     key: lock.key,
     backend: lock.backend,

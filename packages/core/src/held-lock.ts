@@ -23,9 +23,16 @@ export interface HeldLockInit {
    * lock or a semaphore permit never queues locally), and so has one to give back.
    */
   readonly holdsLocalTurn: boolean;
-  readonly onLost: (lock: HeldLock) => void;
-  readonly onRenewed: (lock: HeldLock) => void;
-  readonly onRenewalFailed: (lock: HeldLock, error: unknown) => void;
+  /** Told of the lock's loss and renewals (the manager's registry: one for every lock). */
+  readonly listener: HeldLockListener;
+}
+
+/** What a held lock reports, and to whom. */
+export interface HeldLockListener {
+  /** Called once, after `markLost()` returned true for a loss the lock found itself. */
+  reportLost(lock: HeldLock): void;
+  reportRenewed(lock: HeldLock): void;
+  reportRenewalFailed(lock: HeldLock, error: unknown): void;
 }
 
 /** A lock this process holds in the store: its lease watch, its abort signal, its loss. */
@@ -39,14 +46,12 @@ export class HeldLock implements LeaseListener {
   readonly leaseMs: number;
   readonly backendLock: BackendLock;
   readonly acquiredAt = Date.now();
-  /** Epoch ms before which the end of the scope keeps the lock in the store (`holdAtLeastMs`). */
-  readonly holdUntil: number;
+  /** The end of the scope keeps the lock in the store until `acquiredAt` + this (`holdAtLeastMs`). */
+  readonly holdAtLeastMs: number;
   /** Made on first use of `signal` (most scopes never read it), or at a loss. */
   #controller: AbortController | undefined;
   readonly #watch: LeaseWatch;
-  readonly #onLost: HeldLockInit['onLost'];
-  readonly #onRenewed: HeldLockInit['onRenewed'];
-  readonly #onRenewalFailed: HeldLockInit['onRenewalFailed'];
+  readonly #listener: HeldLockListener;
   #expiresAt: number;
   #released = false;
   #lostError: LockLostError | undefined;
@@ -62,21 +67,19 @@ export class HeldLock implements LeaseListener {
     this.backend = init.backend;
     this.token = init.token;
     this.leaseMs = init.leaseMs;
-    this.holdUntil = this.acquiredAt + init.holdAtLeastMs;
+    this.holdAtLeastMs = init.holdAtLeastMs;
     this.backendLock = init.backendLock;
     this.#expiresAt = init.backendLock.expiresAt;
     this.#holdsLocalTurn = init.holdsLocalTurn;
-    // Keeps the registry's three callbacks, not `init`: a held lock keeps no copy of the
-    // acquisition's bookkeeping (heap per held lock, issue #18).
-    this.#onLost = init.onLost;
-    this.#onRenewed = init.onRenewed;
-    this.#onRenewalFailed = init.onRenewalFailed;
+    // Keeps the registry, not `init`: a held lock keeps no copy of the acquisition's bookkeeping
+    // (heap per held lock, issue #18).
+    this.#listener = init.listener;
     this.#watch = new LeaseWatch(init.backendLock, this, init, this.#expiresAt);
     const lostSignal = init.backendLock.lostSignal;
     if (lostSignal) {
       const storeLost = () => {
         if (this.markLost('the store reported it gone (its connection or session ended)', lostSignal.reason))
-          this.#onLost(this);
+          this.#listener.reportLost(this);
       };
       // Unsubscribed at release or loss: a backend may share one lostSignal between many locks
       // (one per connection), and a listener left on it would keep every finished lock alive.
@@ -115,17 +118,17 @@ export class HeldLock implements LeaseListener {
   /** {@link LeaseListener}: the watch renewed the lease. */
   leaseRenewed(expiresAt: number): void {
     this.#expiresAt = expiresAt;
-    this.#onRenewed(this);
+    this.#listener.reportRenewed(this);
   }
 
   /** {@link LeaseListener}: a renewal failed (retried while the lease lasts). */
   leaseRenewalFailed(error: unknown): void {
-    this.#onRenewalFailed(this, error);
+    this.#listener.reportRenewalFailed(this, error);
   }
 
   /** {@link LeaseListener}: the lease ran out, or the store no longer has the lock. */
   leaseRanOut(cause: unknown): void {
-    if (this.markLost('its lease ran out before it could be renewed', cause)) this.#onLost(this);
+    if (this.markLost('its lease ran out before it could be renewed', cause)) this.#listener.reportLost(this);
   }
 
   /** Renew at once (after an event-loop stall); a lock that is not renewed is left alone. */

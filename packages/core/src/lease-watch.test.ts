@@ -83,4 +83,34 @@ describe('LeaseWatch', () => {
     await vi.advanceTimersByTimeAsync(1_000);
     expect(events).toEqual([]);
   });
+
+  it('keeps one timer for renewal and expiry together', async () => {
+    const { watcher } = watch(fakeLock(async () => true));
+    expect(vi.getTimerCount()).toBe(1);
+    await vi.advanceTimersByTimeAsync(250);
+    expect(vi.getTimerCount()).toBe(1);
+    watcher.stop();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('follows an expiry the backend pushed out by itself, and still renews on time', async () => {
+    const extend = vi.fn(async () => true);
+    // A handed-over lock: a short pickup lease first, then the backend claims the full lease.
+    const lock = { expiresAt: Date.now() + 50, extend, release: async () => true };
+    const events: string[] = [];
+    new LeaseWatch(
+      lock,
+      {
+        leaseRenewed: () => events.push('renewed'),
+        leaseRenewalFailed: () => events.push('failed'),
+        leaseRanOut: () => events.push('lost'),
+      },
+      { leaseMs: 300, renew: true },
+      lock.expiresAt,
+    );
+    lock.expiresAt = Date.now() + 300;
+    await vi.advanceTimersByTimeAsync(110);
+    expect(events).toEqual(['renewed']);
+    expect(extend).toHaveBeenCalledTimes(1);
+  });
 });

@@ -22,15 +22,21 @@ const MIN_RETRY_DELAY_MS = 10;
  * Keeps one held lock alive: renews the lease every `leaseMs / 3`, retries a failed renewal while
  * the lease lasts, and declares the lock lost when the lease runs out first. The expiry watchdog
  * is separate from the renewal call so that a renewal that hangs (store unreachable, commands
- * queued offline) still ends in `onLost` on time. Never throws, never leaves a rejected promise.
+ * queued offline) still ends in a reported loss on time. Never throws, never leaves a rejected promise.
  */
 export class LeaseWatch {
   readonly #lock: BackendLock;
   readonly #listener: LeaseListener;
   readonly #leaseMs: number;
   readonly #renews: boolean;
-  #renewTimer: NodeJS.Timeout | undefined;
-  #expiryTimer: NodeJS.Timeout | undefined;
+  /**
+   * One timer for whichever comes first, the next renewal or the expiry: a held lock pays for one
+   * Node timer, not two (heap per held lock, issue #18).
+   */
+  #timer: NodeJS.Timeout | undefined;
+  #expiresAt: number;
+  /** When the next renewal starts; +Infinity while none is due (not renewing, or one under way). */
+  #renewAt = Number.POSITIVE_INFINITY;
   #stopped = false;
   #renewing = false;
   #lastRenewalError: unknown;
@@ -40,15 +46,15 @@ export class LeaseWatch {
     this.#listener = listener;
     this.#leaseMs = settings.leaseMs;
     this.#renews = settings.renew;
-    this.#armExpiry(expiresAt);
-    if (this.#renews) this.#scheduleRenewal(this.#leaseMs / 3);
+    this.#expiresAt = expiresAt;
+    if (this.#renews) this.#renewAt = Date.now() + this.#leaseMs / 3;
+    this.#arm();
   }
 
   /** Stop renewing and watching (the scope ended or the lock is being released). */
   stop(): void {
     this.#stopped = true;
-    clearTimeout(this.#renewTimer);
-    clearTimeout(this.#expiryTimer);
+    clearTimeout(this.#timer);
   }
 
   /**
@@ -57,24 +63,31 @@ export class LeaseWatch {
    */
   renewNow(): void {
     if (!this.#renews || this.#stopped || this.#renewing) return;
-    clearTimeout(this.#renewTimer);
     void this.#renew();
   }
 
   /** Tell the watch the lease was extended by hand (`handle.extend`). */
   extended(expiresAt: number): void {
-    if (!this.#stopped) this.#armExpiry(expiresAt);
-  }
-
-  #armExpiry(expiresAt: number): void {
-    clearTimeout(this.#expiryTimer);
-    if (!Number.isFinite(expiresAt)) return;
-    this.#expiryTimer = unrefTimer(() => this.#expired(), expiresAt - Date.now());
-  }
-
-  #scheduleRenewal(delayMs: number): void {
     if (this.#stopped) return;
-    this.#renewTimer = unrefTimer(() => void this.#renew(), delayMs);
+    this.#expiresAt = expiresAt;
+    this.#arm();
+  }
+
+  #arm(): void {
+    clearTimeout(this.#timer);
+    if (this.#stopped) return;
+    const at = Math.min(this.#renewAt, this.#expiresAt);
+    this.#timer = Number.isFinite(at) ? unrefTimer(this, at - Date.now()) : undefined;
+  }
+
+  /** The timer fired: renew, or check the expiry, whichever is due. */
+  timerFired(): void {
+    const now = Date.now();
+    // The expiry first: a lease that ran out is lost, not renewed.
+    if (now >= this.#expiresAt) this.#expired();
+    else if (now >= this.#renewAt) void this.#renew();
+    // A timer may fire a millisecond early: wait for the rest.
+    else this.#arm();
   }
 
   /**
@@ -84,8 +97,12 @@ export class LeaseWatch {
    */
   #expired(): void {
     const current = this.#lock.expiresAt;
-    if (Number.isFinite(current) && current > Date.now()) this.#armExpiry(current);
-    else this.#lose(this.#lastRenewalError);
+    if (Number.isFinite(current) && current > Date.now()) {
+      this.#expiresAt = current;
+      this.#arm();
+    } else {
+      this.#lose(this.#lastRenewalError);
+    }
   }
 
   #lose(cause: unknown): void {
@@ -94,9 +111,18 @@ export class LeaseWatch {
     this.#listener.leaseRanOut(cause);
   }
 
+  /** Renew in `delayMs` (the expiry is still watched meanwhile). */
+  #scheduleRenewal(delayMs: number): void {
+    this.#renewAt = Date.now() + delayMs;
+    this.#arm();
+  }
+
   async #renew(): Promise<void> {
     if (this.#renewing) return;
     this.#renewing = true;
+    // Until it answers, only the expiry is watched: a renewal that hangs still ends in a loss.
+    this.#renewAt = Number.POSITIVE_INFINITY;
+    this.#arm();
     const leaseMs = this.#leaseMs;
     const sentAt = Date.now();
     try {
@@ -104,14 +130,14 @@ export class LeaseWatch {
       if (this.#stopped) return;
       if (!stillOurs) return this.#lose(undefined);
       const expiresAt = sentAt + leaseMs;
-      this.#armExpiry(expiresAt);
+      this.#expiresAt = expiresAt;
       this.#listener.leaseRenewed(expiresAt);
       this.#scheduleRenewal(leaseMs / 3);
     } catch (error) {
       this.#lastRenewalError = error;
       if (this.#stopped) return;
       this.#listener.leaseRenewalFailed(error);
-      // Store unreachable: retry while the lease lasts; the expiry watchdog reports the loss.
+      // Store unreachable: retry while the lease lasts; the expiry reports the loss.
       this.#scheduleRenewal(Math.max(MIN_RETRY_DELAY_MS, leaseMs / 6));
     } finally {
       this.#renewing = false;
@@ -119,9 +145,14 @@ export class LeaseWatch {
   }
 }
 
-function unrefTimer(callback: () => void, delayMs: number): NodeJS.Timeout {
-  const timer = setTimeout(callback, Math.max(0, delayMs));
+function unrefTimer(watch: LeaseWatch, delayMs: number): NodeJS.Timeout {
+  // The watch as the timer's argument, not a closure over it: no function per held lock.
+  const timer = setTimeout(fireTimer, Math.max(0, delayMs), watch);
   // Lease bookkeeping must never keep a process alive on its own: the critical section does that.
   timer.unref();
   return timer;
+}
+
+function fireTimer(watch: LeaseWatch): void {
+  watch.timerFired();
 }

@@ -18,19 +18,33 @@ export class LocalKeyQueue {
 
   /**
    * Take the local turn for `key`. With `waitMs === 0` it never waits ('busy' if taken).
-   * Rejects with `signal.reason` if the signal aborts first.
+   * Rejects with `signal.reason` if the signal aborts first, or with the reason {@link abortAll}
+   * is given.
    */
-  enter(key: string, waitMs: number, signal: AbortSignal): Promise<LocalTurn> {
-    const queue = this.#waiting.get(key);
-    if (!queue) {
-      this.#waiting.set(key, []);
-      return Promise.resolve('admitted');
-    }
+  enter(key: string, waitMs: number, signal: AbortSignal | undefined): Promise<LocalTurn> {
+    if (this.tryEnter(key)) return Promise.resolve('admitted');
     if (waitMs <= 0) return Promise.resolve('busy');
-    if (signal.aborted) return Promise.reject(signal.reason);
-    const waiter = new LocalWaiter(this, key, queue, waitMs, signal);
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return this.wait(new PromisedTurn(key), waitMs, signal).turn;
+  }
+
+  /** Take the turn for `key` now if nobody of this process has it. */
+  tryEnter(key: string): boolean {
+    if (this.#waiting.has(key)) return false;
+    this.#waiting.set(key, []);
+    return true;
+  }
+
+  /**
+   * Queue `waiter` for its key's turn, behind whoever has it (call after {@link tryEnter} said no),
+   * for at most `waitMs`; `signal` (not aborted yet) ends the wait early.
+   */
+  wait<W extends LocalWaiter>(waiter: W, waitMs: number, signal: AbortSignal | undefined): W {
+    const queue = this.#waiting.get(waiter.key);
+    if (!queue) throw new Error(`LocalKeyQueue.wait: nobody holds the turn for ${waiter.key}`);
+    waiter.start(this, waitMs, signal);
     queue.push(waiter);
-    return waiter.turn;
+    return waiter;
   }
 
   /** Give the turn for `key` to the next local waiter, or forget the key. */
@@ -41,38 +55,55 @@ export class LocalKeyQueue {
     if (next) next.admit();
     else this.#waiting.delete(key);
   }
+
+  /** Take a waiter that gives up out of its key's queue. */
+  remove(waiter: LocalWaiter): void {
+    const queue = this.#waiting.get(waiter.key);
+    const at = queue ? queue.indexOf(waiter) : -1;
+    if (at >= 0) queue!.splice(at, 1);
+  }
+
+  /**
+   * Every waiter gives up with `reason` (the manager is closing). Waiters without a signal of
+   * their own subscribe to nothing: this is how they learn of the close.
+   */
+  abortAll(reason: unknown): void {
+    for (const queue of [...this.#waiting.values()]) {
+      for (const waiter of [...queue]) waiter.giveUp(reason, false);
+    }
+  }
 }
 
 /**
- * One caller waiting for a key's turn, as one object with one timer and one abort subscription:
- * a thousand callers queued behind a slow holder should cost a thousand small records, not a
- * thousand nests of closures (heap per local waiter, issue #18).
+ * One caller waiting for a key's turn, as one object with one timer and (only for a caller with a
+ * signal of its own) one abort subscription: a thousand callers queued behind a slow holder should
+ * cost a thousand small records, not a thousand nests of closures and suspended async frames (heap
+ * per local waiter, issue #18). A subclass says what the outcome means for its caller.
  */
-class LocalWaiter {
-  readonly turn: Promise<LocalTurn>;
-  #resolve!: (turn: LocalTurn) => void;
-  #reject!: (reason: unknown) => void;
-  readonly #owner: LocalKeyQueue;
-  readonly #key: string;
-  readonly #queue: LocalWaiter[];
-  readonly #timer: NodeJS.Timeout;
-  readonly #unsubscribe: () => void;
+export abstract class LocalWaiter {
+  #owner: LocalKeyQueue | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #unsubscribe: (() => void) | undefined;
   /**
    * `handed`: given the turn, delivered a microtask later, so a caller that aborts in the same
    * tick still gets its abort (and the turn goes on to the next caller instead of being lost).
    */
   #state: 'waiting' | 'handed' | 'done' = 'waiting';
 
-  constructor(owner: LocalKeyQueue, key: string, queue: LocalWaiter[], waitMs: number, signal: AbortSignal) {
-    this.turn = new Promise<LocalTurn>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
+  /** The key whose turn this waiter waits for. */
+  abstract readonly key: string;
+  /** The turn is ours (the queue gave it to us). */
+  protected abstract turnGiven(): void;
+  /** The wait ran out first. */
+  protected abstract timedOut(): void;
+  /** The caller's signal aborted, or the manager closed, first. */
+  protected abstract aborted(reason: unknown): void;
+
+  /** Called by the queue when this waiter joins it. */
+  start(owner: LocalKeyQueue, waitMs: number, signal: AbortSignal | undefined): void {
     this.#owner = owner;
-    this.#key = key;
-    this.#queue = queue;
     this.#timer = setTimeout(timeOut, waitMs, this);
-    this.#unsubscribe = onAbort(signal, () => this.giveUp(signal.reason, false));
+    if (signal) this.#unsubscribe = onAbort(signal, () => this.giveUp(signal.reason, false));
   }
 
   admit(): void {
@@ -81,30 +112,57 @@ class LocalWaiter {
     queueMicrotask(() => this.#deliver());
   }
 
-  /** Stop waiting: resolve 'timeout', or reject with the abort reason. */
+  /** Stop waiting: time out, or abort with `reason`. */
   giveUp(reason: unknown, timedOut: boolean): void {
     if (this.#state === 'done') return;
     const handed = this.#state === 'handed';
     this.#finish();
-    if (handed) this.#owner.leave(this.#key);
-    else this.#queue.splice(this.#queue.indexOf(this), 1);
-    if (timedOut) this.#resolve('timeout');
-    else this.#reject(reason);
+    if (handed) this.#owner!.leave(this.key);
+    else this.#owner!.remove(this);
+    if (timedOut) this.timedOut();
+    else this.aborted(reason);
   }
 
   #deliver(): void {
     if (this.#state !== 'handed') return;
     this.#finish();
-    this.#resolve('admitted');
+    this.turnGiven();
   }
 
   #finish(): void {
     this.#state = 'done';
     clearTimeout(this.#timer);
-    this.#unsubscribe();
+    this.#unsubscribe?.();
   }
 }
 
 function timeOut(waiter: LocalWaiter): void {
   waiter.giveUp(undefined, true);
+}
+
+/** A waiter whose outcome is a promise of its turn. */
+class PromisedTurn extends LocalWaiter {
+  readonly key: string;
+  readonly turn: Promise<LocalTurn>;
+  #resolve!: (turn: LocalTurn) => void;
+  #reject!: (reason: unknown) => void;
+
+  constructor(key: string) {
+    super();
+    this.key = key;
+    this.turn = new Promise<LocalTurn>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+  }
+
+  protected turnGiven(): void {
+    this.#resolve('admitted');
+  }
+  protected timedOut(): void {
+    this.#resolve('timeout');
+  }
+  protected aborted(reason: unknown): void {
+    this.#reject(reason);
+  }
 }

@@ -1,37 +1,18 @@
-import { randomUUID } from 'node:crypto';
 import { onAbort } from './abort-link.js';
-import {
-  LockAbortedError,
-  LockBackendError,
-  LockError,
-  LockNotAcquiredError,
-  LockTimeoutError,
-  withBackendName,
-} from './errors.js';
-import { HeldLock, type HeldLockInit } from './held-lock.js';
-import type { HeldLockRegistry, lockEventBase } from './held-lock-registry.js';
+import { LockAbortedError, LockError, LockNotAcquiredError, LockTimeoutError } from './errors.js';
+import { HeldLock } from './held-lock.js';
+import { eventFields, type HeldLockRegistry, type LockEventFields } from './held-lock-registry.js';
 import type { LocalKeyQueue } from './local-key-queue.js';
+import { type Admission, TurnWaiter } from './local-turn-waiter.js';
 import type { BackendLock } from './lock-backend.js';
 import type { LockCallPlan } from './lock-call-plan.js';
 import type { LockEventListening, LockEventSink } from './lock-events.js';
 import type { LockOwnerRecord } from './lock-inspection.js';
 import { LockReentry } from './lock-reentry.js';
 import type { LockReleaser } from './lock-releaser.js';
-import { SemaphorePermitsMismatchError } from './shared-lock-errors.js';
-
-/** What every event about one acquisition carries. */
-type LockEventFields = ReturnType<typeof lockEventBase>;
-
-/** A lock of this call, and whether this call took it (or re-entered one held further up its chain). */
-export interface TakenLock {
-  readonly lock: HeldLock;
-  readonly fresh: boolean;
-}
-
-/** The locks of a call that this call took itself (and must release). */
-export function freshLocks(taken: readonly TakenLock[]): HeldLock[] {
-  return taken.filter(({ fresh }) => fresh).map(({ lock }) => lock);
-}
+import { LabelledOwners, ownerToken } from './owner-identity.js';
+import { acquireFailure } from './shared-lock-errors.js';
+import { freshLocks, type TakenLock, type TakenLocksUse } from './taken-lock.js';
 
 export interface LockAcquirerParts {
   /** The manager: the async context tells its locks from another manager's. */
@@ -60,22 +41,15 @@ export class LockAcquirer {
    */
   readonly #closing = new AbortController();
   readonly #listening: LockEventListening;
-  /** The registry's callbacks of every held lock, made once (not three closures per lock). */
-  readonly #lockCallbacks: Pick<HeldLockInit, 'onLost' | 'onRenewed' | 'onRenewalFailed'>;
   readonly #reentry: LockReentry;
   #closedReason: LockError | undefined;
-  readonly #ownerByLabel = new Map<string, LockOwnerRecord>();
+  readonly #owners: LabelledOwners;
 
   constructor(parts: LockAcquirerParts) {
     this.#parts = parts;
     this.#reentry = new LockReentry(parts.owner);
+    this.#owners = new LabelledOwners(parts.lockOwner);
     this.#listening = parts.listening ?? (() => true);
-    const { registry } = parts;
-    this.#lockCallbacks = {
-      onLost: (lost) => registry.reportLost(lost),
-      onRenewed: (renewed) => registry.reportRenewed(renewed),
-      onRenewalFailed: (failing, error) => registry.reportRenewalFailed(failing, error),
-    };
   }
 
   /** Abort every call still waiting, with `reason` as what they reject with. */
@@ -83,10 +57,67 @@ export class LockAcquirer {
     this.#closedReason = reason;
     this.#closing.abort(reason);
     for (const call of this.#waitingCalls) call.abort(reason);
+    this.#parts.localQueue.abortAll(reason);
   }
 
-  async acquireAll(plan: LockCallPlan, renew: boolean): Promise<TakenLock[]> {
-    const startedAt = Date.now();
+  /**
+   * Take every key of `plan`, then hand the locks to `use` (make a handle, run the work) and
+   * resolve with what it returns: one promise per call, not one per step.
+   */
+  acquireAll<R>(plan: LockCallPlan, renew: boolean, use: TakenLocksUse<R>): Promise<R> {
+    const key = plan.keys[0]!;
+    if (
+      plan.keys.length === 1 &&
+      plan.kind.type === 'exclusive' &&
+      plan.waitMs > 0 &&
+      !plan.signal?.aborted &&
+      !this.#closedReason &&
+      this.#parts.localQueue.isEntered(key) &&
+      !this.#reentry.outerLock(key, plan)
+    ) {
+      return this.#waitForLocalTurn(key, { plan, renew, use, startedAt: Date.now(), token: ownerToken() });
+    }
+    return this.#acquireAll(plan, renew, use, undefined);
+  }
+
+  /**
+   * A one-key call that must queue behind another caller of this process: it waits as one record
+   * (no async frame is suspended until its turn comes: heap per local waiter, issue #18), then
+   * goes on as any call, with the turn already its own.
+   */
+  #waitForLocalTurn<R>(key: string, admission: Admission<R>): Promise<R> {
+    const base = this.#startTaking(key, admission.plan, admission.token);
+    this.#parts.emit('contended', base);
+    const waiter = new TurnWaiter(this, admission);
+    // `.then` here, not in the waiter: the continuation runs in the caller's async context.
+    return this.#parts.localQueue
+      .wait(waiter, admission.plan.waitMs, admission.plan.signal)
+      .admitted.then(continueAfterTurn);
+  }
+
+  /** {@link TurnWaiter}: its turn came. */
+  afterTurn<R>(admission: Admission<R>): Promise<R> {
+    return this.#acquireAll(admission.plan, admission.renew, admission.use, admission);
+  }
+
+  /** {@link TurnWaiter}: it waited for its turn in vain; the error it rejects with (events sent). */
+  turnNotGiven(admission: Admission<unknown>, abortReason: unknown, timedOut: boolean): LockError {
+    const { plan, startedAt } = admission;
+    const base = eventFields(plan.keys[0]!, plan, admission.token);
+    const error = timedOut
+      ? this.#notTaken(base, plan.waitMs, startedAt)
+      : this.#abortError(base.key, base.backend, abortReason);
+    this.#parts.emit('failed', { ...base, waitedMs: Date.now() - startedAt, error });
+    return error;
+  }
+
+  async #acquireAll<R>(
+    plan: LockCallPlan,
+    renew: boolean,
+    use: TakenLocksUse<R>,
+    admission: Admission<R> | undefined,
+  ): Promise<R> {
+    const startedAt = admission ? admission.startedAt : Date.now();
     const callerSignal = plan.signal;
     // A call with its own signal gets one controller, aborted by that signal or by close(). Not
     // AbortSignal.any: a long-lived parent signal would collect a dependent signal per call.
@@ -115,11 +146,17 @@ export class LockAcquirer {
           taken.push({ lock: outer, fresh: false });
           continue;
         }
-        taking = this.#startTaking(key, plan);
-        taken.push({ lock: await this.#take(taking, plan, { startedAt, signal, renew }), fresh: true });
+        // The first key of a call that waited for its local turn already has it (and its token).
+        const admitted = admission !== undefined && taken.length === 0;
+        taking = admitted
+          ? eventFields(key, plan, admission.token)
+          : this.#startTaking(key, plan, ownerToken());
+        taken.push({
+          lock: await this.#take(taking, plan, { startedAt, signal, renew }, admitted),
+          fresh: true,
+        });
         taking = undefined;
       }
-      return taken;
     } catch (error) {
       if (taking && LockError.isInstance(error))
         this.#parts.emit('failed', { ...taking, waitedMs: Date.now() - startedAt, error });
@@ -129,17 +166,12 @@ export class LockAcquirer {
       if (call) this.#waitingCalls.delete(call);
       stopForwarding?.();
     }
+    return use(taken);
   }
 
-  /** The event fields of a new attempt at `key` (its owner token is made here), and `acquiring`. */
-  #startTaking(key: string, plan: LockCallPlan): LockEventFields {
-    const base = {
-      key,
-      backend: plan.backendName,
-      token: ownerToken(),
-      label: plan.label,
-      keyTemplate: plan.keyTemplate,
-    };
+  /** The event fields of a new attempt at `key` with owner token `token`, and `acquiring`. */
+  #startTaking(key: string, plan: LockCallPlan, token: string): LockEventFields {
+    const base = eventFields(key, plan, token);
     if (this.#listening('acquiring'))
       this.#parts.emit('acquiring', { ...base, waitMs: plan.waitMs, leaseMs: plan.leaseMs });
     return base;
@@ -149,10 +181,11 @@ export class LockAcquirer {
     base: LockEventFields,
     plan: LockCallPlan,
     call: { readonly startedAt: number; readonly signal: AbortSignal; readonly renew: boolean },
+    admitted: boolean,
   ): Promise<HeldLock> {
     const { localQueue, emit, registry } = this.#parts;
     const { key, backend, token } = base;
-    let contended = false;
+    let contended = admitted;
     const onContended = () => {
       if (contended) return;
       contended = true;
@@ -163,7 +196,7 @@ export class LockAcquirer {
     // the store together, or a process could never hold more than one of them.
     const { kind } = plan;
     const exclusive = kind.type === 'exclusive';
-    if (exclusive) {
+    if (exclusive && !admitted) {
       if (plan.waitMs > 0 && localQueue.isEntered(key)) onContended();
       let turn: Awaited<ReturnType<LocalKeyQueue['enter']>>;
       try {
@@ -184,7 +217,7 @@ export class LockAcquirer {
         waitMs: remainingMs(plan.waitMs, call.startedAt),
         signal: call.signal,
         onContended,
-        owner: this.#ownerOf(plan.label),
+        owner: this.#owners.of(plan.label),
       };
       backendLock = exclusive
         ? await plan.backend.acquire(request)
@@ -192,18 +225,7 @@ export class LockAcquirer {
     } catch (error) {
       if (exclusive) localQueue.leave(key);
       if (call.signal.aborted) throw this.#abortError(key, backend, call.signal.reason);
-      if (SemaphorePermitsMismatchError.isInstance(error)) {
-        throw withBackendName(
-          new SemaphorePermitsMismatchError({
-            key,
-            backend,
-            permits: error.permits,
-            storedPermits: error.storedPermits,
-          }),
-          backend,
-        );
-      }
-      throw withBackendName(LockBackendError.wrap(error, { key, backend, action: 'acquiring' }), backend);
+      throw acquireFailure(error, key, backend);
     }
     if (!backendLock) {
       if (exclusive) localQueue.leave(key);
@@ -219,7 +241,6 @@ export class LockAcquirer {
 
     // Every field named, no spread: a spread after other properties makes V8 build the object
     // through its slow path, which the profile showed as a third of the manager's own work.
-    const callbacks = this.#lockCallbacks;
     const lock = new HeldLock({
       manager: this.#reentry.contextOwner(kind),
       key,
@@ -232,9 +253,7 @@ export class LockAcquirer {
       backendLock,
       renew: call.renew,
       holdsLocalTurn: exclusive,
-      onLost: callbacks.onLost,
-      onRenewed: callbacks.onRenewed,
-      onRenewalFailed: callbacks.onRenewalFailed,
+      listener: registry,
     });
     this.#reentry.remember(lock, kind);
     registry.add(lock);
@@ -246,19 +265,6 @@ export class LockAcquirer {
         contended,
       });
     return lock;
-  }
-
-  /** The owner record of a call: this process' record with the call's label (one object per label). */
-  #ownerOf(label: string | undefined): LockOwnerRecord | undefined {
-    const base = this.#parts.lockOwner;
-    if (!base || label === undefined) return base;
-    let record = this.#ownerByLabel.get(label);
-    if (!record) {
-      // Bounded: decorator labels are few; free-form labels beyond this are simply not cached.
-      record = Object.freeze({ ...base, label });
-      if (this.#ownerByLabel.size < 1000) this.#ownerByLabel.set(label, record);
-    }
-    return record;
   }
 
   /** The error of a lock that stayed taken: held (try-once), or the wait ran out (`timeout` event). */
@@ -279,13 +285,6 @@ function remainingMs(waitMs: number, startedAt: number): number {
   return waitMs === 0 ? 0 : Math.max(0, startedAt + waitMs - Date.now());
 }
 
-/**
- * A random UUID as one flat string. Node builds `randomUUID()` by concatenating 20 pieces, and V8
- * keeps that as a tree of about 16 cons strings (~490 bytes) until something reads a character;
- * every held lock and every waiter keeps its token, so reading one here cuts ~430 bytes from each.
- */
-function ownerToken(): string {
-  const token = randomUUID();
-  token.charCodeAt(0);
-  return token;
+function continueAfterTurn<R>(waiter: TurnWaiter<R>): Promise<R> {
+  return waiter.acquirer.afterTurn(waiter);
 }

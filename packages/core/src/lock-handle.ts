@@ -37,10 +37,14 @@ export class LockView implements LockInfo {
   }
 }
 
-/** How a handle releases and extends; the manager supplies it. */
+/**
+ * How handles release and extend their locks: one per manager, shared by every handle (a handle
+ * keeps no closures of its own: heap per held lock, issue #18).
+ */
 export interface LockHandleControl {
-  release(): Promise<void>;
-  extend(leaseMs?: number): Promise<void>;
+  /** Release `lock`; resolves to its loss, if any. Never rejects. */
+  release(lock: HeldLock): Promise<LockLostError | undefined>;
+  extend(lock: HeldLock, leaseMs: number): Promise<void>;
 }
 
 /**
@@ -52,38 +56,38 @@ export interface LockHandleControl {
  * try { await buildReport(lock.signal); } finally { await lock.release(); }
  */
 export class LockHandle extends LockView {
-  readonly #control: LockHandleControl;
+  readonly #lock: HeldLock;
+  /** Undefined for a re-entered lock: the outer scope that took it releases it. */
+  readonly #control: LockHandleControl | undefined;
+  #releasing: Promise<LockLostError | undefined> | undefined;
 
-  constructor(lock: HeldLock, control: LockHandleControl) {
+  constructor(lock: HeldLock, control: LockHandleControl | undefined) {
     super(lock);
+    this.#lock = lock;
     this.#control = control;
   }
   /** Release the lock. Rejects with `LockLostError` if it was lost meanwhile. Calling it again does nothing. */
-  release(): Promise<void> {
-    return this.#control.release();
+  async release(): Promise<void> {
+    if (!this.#control) return;
+    // Later calls share the first one's outcome.
+    this.#releasing ??= this.#control.release(this.#lock);
+    const lost = await this.#releasing;
+    if (lost) throw lost;
   }
   /** Reset the lease to `leaseMs` (default: the lease it was taken with) from now. */
-  extend(leaseMs?: number): Promise<void> {
-    return this.#control.extend(leaseMs);
+  async extend(leaseMs: number = this.#lock.leaseMs): Promise<void> {
+    await this.#control?.extend(this.#lock, leaseMs);
   }
 }
 
-/**
- * The handle `acquire()` returns for a lock it took: release once (later calls share the first's
- * outcome), extend by hand.
- */
-export function ownedLockHandle(
-  lock: HeldLock,
-  parts: { readonly releaser: LockReleaser; readonly registry: HeldLockRegistry },
-): LockHandle {
-  let releasing: Promise<LockLostError | undefined> | undefined;
-  return new LockHandle(lock, {
-    release: async () => {
-      releasing ??= parts.releaser.release(lock, { honorHold: true });
-      const lost = await releasing;
-      if (lost) throw lost;
-    },
-    extend: async (leaseMs = lock.leaseMs) => {
+/** The {@link LockHandleControl} of a manager: releases through `releaser`, reports losses to `registry`. */
+export function lockHandleControl(parts: {
+  readonly releaser: LockReleaser;
+  readonly registry: HeldLockRegistry;
+}): LockHandleControl {
+  return {
+    release: (lock) => parts.releaser.release(lock, { honorHold: true }),
+    extend: async (lock, leaseMs) => {
       assertDuration('leaseMs', leaseMs);
       if (lock.lostError) throw lock.lostError;
       if (lock.released) throw new LockLostError(lock.key, lock.backend, 'it was already released');
@@ -103,10 +107,5 @@ export function ownedLockHandle(
       }
       lock.extended(sentAt + leaseMs);
     },
-  });
-}
-
-/** The caller already holds the key higher up its call chain: only the outer scope releases it. */
-export function reentrantLockHandle(outer: HeldLock): LockHandle {
-  return new LockHandle(outer, { release: async () => {}, extend: async () => {} });
+  };
 }

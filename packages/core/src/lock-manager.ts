@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { assertFunction, settle } from './call-guards.js';
 import { InvalidLockKeyError, InvalidLockOptionsError, LockBackendError } from './errors.js';
 import { HeldLockRegistry } from './held-lock-registry.js';
 import { LagGuard } from './lag-guard.js';
@@ -116,14 +117,15 @@ export class LockManager<B extends string = string> extends EventEmitter<LockMan
    *   await moveStock(1, 2, { fence: scope.locks[0]?.fencingToken, signal: scope.signal });
    * });
    */
-  async withLock<T>(
+  withLock<T>(
     keys: string | readonly string[],
     options: CallLockOptions<B>,
     fn: (scope: LockScope) => Promise<T> | T,
   ): Promise<T> {
-    assertFunction(fn, 'withLock');
-    const plan = this.#plan(keys, options);
-    return this.#runner.run(plan, fn);
+    return settle(() => {
+      assertFunction(fn, 'withLock');
+      return this.#runner.run(this.#plan(keys, options), fn);
+    });
   }
 
   /**
@@ -135,13 +137,15 @@ export class LockManager<B extends string = string> extends EventEmitter<LockMan
    * const run = await manager.tryWithLock('job:nightly-report', { holdAtLeastMs: 30_000 }, buildReport);
    * if (!run.acquired) logger.info('another replica runs the nightly report');
    */
-  async tryWithLock<T>(
+  tryWithLock<T>(
     keys: string | readonly string[],
     options: CallLockOptions<B>,
     fn: (scope: LockScope) => Promise<T> | T,
   ): Promise<TryLockResult<T>> {
-    assertFunction(fn, 'tryWithLock');
-    return this.#runner.tryRun(this.#plan(keys, options), fn);
+    return settle(() => {
+      assertFunction(fn, 'tryWithLock');
+      return this.#runner.tryRun(this.#plan(keys, options), fn);
+    });
   }
 
   /**
@@ -160,14 +164,15 @@ export class LockManager<B extends string = string> extends EventEmitter<LockMan
    *   await authorise(payment, { signal: scope.signal });
    * });
    */
-  async withSemaphore<T>(
+  withSemaphore<T>(
     key: string,
     options: CallSemaphoreOptions<B>,
     fn: (scope: LockScope) => Promise<T> | T,
   ): Promise<T> {
-    assertFunction(fn, 'withSemaphore');
-    const plan = this.#planSemaphore(key, options);
-    return this.#runner.run(plan, fn);
+    return settle(() => {
+      assertFunction(fn, 'withSemaphore');
+      return this.#runner.run(this.#planSemaphore(key, options), fn);
+    });
   }
 
   /**
@@ -178,13 +183,15 @@ export class LockManager<B extends string = string> extends EventEmitter<LockMan
    * const run = await manager.tryWithSemaphore('exports:tenant-7', { permits: 2 }, runExport);
    * if (!run.acquired) response.status(429).end();
    */
-  async tryWithSemaphore<T>(
+  tryWithSemaphore<T>(
     key: string,
     options: CallSemaphoreOptions<B>,
     fn: (scope: LockScope) => Promise<T> | T,
   ): Promise<TryLockResult<T>> {
-    assertFunction(fn, 'tryWithSemaphore');
-    return this.#runner.tryRun(this.#planSemaphore(key, options), fn);
+    return settle(() => {
+      assertFunction(fn, 'tryWithSemaphore');
+      return this.#runner.tryRun(this.#planSemaphore(key, options), fn);
+    });
   }
 
   /**
@@ -195,9 +202,8 @@ export class LockManager<B extends string = string> extends EventEmitter<LockMan
    * const permit = await manager.acquireSemaphore('reports', { permits: 4, retry: true, autoRenew: true });
    * try { await buildReport(permit.signal); } finally { await permit.release(); }
    */
-  async acquireSemaphore(key: string, options: AcquireSemaphoreOptions<B>): Promise<LockHandle> {
-    const plan = this.#planSemaphore(key, options);
-    return this.#runner.handle(plan, options.autoRenew === true);
+  acquireSemaphore(key: string, options: AcquireSemaphoreOptions<B>): Promise<LockHandle> {
+    return settle(() => this.#runner.handle(this.#planSemaphore(key, options), options?.autoRenew === true));
   }
 
   /**
@@ -208,10 +214,12 @@ export class LockManager<B extends string = string> extends EventEmitter<LockMan
    * const lock = await manager.acquire('report:daily', { leaseMs: 60_000 });
    * try { await buildReport(lock.signal); } finally { await lock.release(); }
    */
-  async acquire(key: string, options: AcquireOptions<B> = {}): Promise<LockHandle> {
-    if (Array.isArray(key))
-      throw new InvalidLockKeyError('acquire() takes one key; use withLock() for several.');
-    return this.#runner.handle(this.#plan(key, options), options.autoRenew === true);
+  acquire(key: string, options: AcquireOptions<B> = {}): Promise<LockHandle> {
+    return settle(() => {
+      if (Array.isArray(key))
+        throw new InvalidLockKeyError('acquire() takes one key; use withLock() for several.');
+      return this.#runner.handle(this.#plan(key, options), options?.autoRenew === true);
+    });
   }
 
   /**
@@ -289,8 +297,4 @@ export class LockManager<B extends string = string> extends EventEmitter<LockMan
     }
     return this.#planner.plan(key, options, { permits: options.permits });
   }
-}
-
-function assertFunction(fn: unknown, method: string): void {
-  if (typeof fn !== 'function') throw new TypeError(`${method}(keys, options, fn): fn must be a function.`);
 }

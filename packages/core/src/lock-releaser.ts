@@ -38,7 +38,7 @@ export class LockReleaser {
     let untilLeaseEnd = false;
     try {
       // holdAtLeastMs: let the store drop it when the time is up instead of deleting it now.
-      const holdMs = mode.honorHold ? lock.holdUntil - Date.now() : 0;
+      const holdMs = mode.honorHold ? lock.acquiredAt + lock.holdAtLeastMs - Date.now() : 0;
       untilLeaseEnd = holdMs >= 1;
       stillOurs = untilLeaseEnd ? await lock.backendLock.extend(holdMs) : await lock.backendLock.release();
       if (!stillOurs && lock.markLost('another owner holds it now, or it expired')) {

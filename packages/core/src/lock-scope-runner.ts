@@ -1,11 +1,12 @@
 import { LockError, LockNotAcquiredError, LockTimeoutError } from './errors.js';
 import type { HeldLockRegistry } from './held-lock-registry.js';
-import { freshLocks, type LockAcquirer, type TakenLock } from './lock-acquirer.js';
+import type { LockAcquirer } from './lock-acquirer.js';
 import type { LockCallPlan } from './lock-call-plan.js';
 import { type LockInfo, runWithHeldLocks } from './lock-context.js';
 import type { LockEventSink } from './lock-events.js';
-import { type LockHandle, ownedLockHandle, reentrantLockHandle } from './lock-handle.js';
+import { LockHandle, type LockHandleControl, lockHandleControl } from './lock-handle.js';
 import type { LockReleaser } from './lock-releaser.js';
+import { freshLocks, type TakenLock } from './taken-lock.js';
 
 /** What the function given to `LockManager.withLock` receives. */
 export interface LockScope {
@@ -30,6 +31,7 @@ export class LockScopeRunner {
   readonly #releaser: LockReleaser;
   readonly #registry: HeldLockRegistry;
   readonly #emit: LockEventSink;
+  readonly #handleControl: LockHandleControl;
 
   constructor(parts: {
     readonly acquirer: LockAcquirer;
@@ -41,40 +43,46 @@ export class LockScopeRunner {
     this.#releaser = parts.releaser;
     this.#registry = parts.registry;
     this.#emit = parts.emit;
+    this.#handleControl = lockHandleControl(parts);
   }
 
-  async run<T>(plan: LockCallPlan, fn: (scope: LockScope) => Promise<T> | T): Promise<T> {
-    return this.#runHolding(await this.#acquirer.acquireAll(plan, true), fn);
+  /** Not async: a caller waiting for its turn must not keep a suspended frame (issue #18). */
+  run<T>(plan: LockCallPlan, fn: (scope: LockScope) => Promise<T> | T): Promise<T> {
+    return this.#acquirer.acquireAll(plan, true, (taken) => this.#runHolding(taken, fn));
   }
 
   /** Like {@link run}, but a lock that stays taken is an answer (and a `skipped` event). */
-  async tryRun<T>(plan: LockCallPlan, fn: (scope: LockScope) => Promise<T> | T): Promise<TryLockResult<T>> {
-    let taken: TakenLock[];
-    try {
-      taken = await this.#acquirer.acquireAll(plan, true);
-    } catch (error) {
-      const reason = skipReason(error);
-      if (!reason) throw error;
-      this.#emit('skipped', {
-        key: reason.key ?? plan.keys[0]!,
-        backend: plan.backendName,
-        label: plan.label,
-        keyTemplate: plan.keyTemplate,
-        reason: reason.reason,
-      });
-      return { acquired: false, reason: reason.reason };
-    }
-    return { acquired: true, value: await this.#runHolding(taken, fn) };
+  tryRun<T>(plan: LockCallPlan, fn: (scope: LockScope) => Promise<T> | T): Promise<TryLockResult<T>> {
+    return this.#acquirer.acquireAll(plan, true, allTaken).then(
+      async (taken): Promise<TryLockResult<T>> => ({
+        acquired: true,
+        value: await this.#runHolding(taken, fn),
+      }),
+      (error: unknown): TryLockResult<T> => {
+        const reason = skipReason(error);
+        if (!reason) throw error;
+        this.#emit('skipped', {
+          key: reason.key ?? plan.keys[0]!,
+          backend: plan.backendName,
+          label: plan.label,
+          keyTemplate: plan.keyTemplate,
+          reason: reason.reason,
+        });
+        return { acquired: false, reason: reason.reason };
+      },
+    );
   }
 
   /** One lock as a handle the caller releases; renewed only with `autoRenew`. */
-  async handle(plan: LockCallPlan, autoRenew: boolean): Promise<LockHandle> {
-    const [taken] = await this.#acquirer.acquireAll(plan, autoRenew);
-    const { lock, fresh } = taken!;
-    return fresh
-      ? ownedLockHandle(lock, { releaser: this.#releaser, registry: this.#registry })
-      : reentrantLockHandle(lock);
+  handle(plan: LockCallPlan, autoRenew: boolean): Promise<LockHandle> {
+    return this.#acquirer.acquireAll(plan, autoRenew, this.#toHandle);
   }
+
+  /** Made once: a handle call adds no closure of its own while it waits. */
+  readonly #toHandle = ([taken]: TakenLock[]): LockHandle => {
+    const { lock, fresh } = taken!;
+    return new LockHandle(lock, fresh ? this.#handleControl : undefined);
+  };
 
   async #runHolding<T>(taken: readonly TakenLock[], fn: (scope: LockScope) => Promise<T> | T): Promise<T> {
     const fresh = freshLocks(taken);
@@ -120,6 +128,10 @@ class HeldLocksScope implements LockScope {
       taken.length === 1 ? taken[0]!.lock.signal : AbortSignal.any(taken.map(({ lock }) => lock.signal));
     return this.#signal;
   }
+}
+
+function allTaken(taken: TakenLock[]): TakenLock[] {
+  return taken;
 }
 
 /** Why a lock stayed taken, when that is the error: the answer `tryWithLock` gives instead. */

@@ -1,4 +1,4 @@
-import { hasCode, LockError } from './errors.js';
+import { hasCode, LockBackendError, LockError, withBackendName } from './errors.js';
 
 // The errors of semaphores and read-write locks.
 
@@ -96,4 +96,19 @@ export class LockKindUnsupportedError extends LockError {
   static override isInstance(value: unknown): value is LockKindUnsupportedError {
     return hasCode(value, 'LOCK_KIND_UNSUPPORTED');
   }
+}
+
+/**
+ * What a backend's failed acquire means to the caller, in the manager's words: a permits mismatch
+ * keeps its type (with the caller's key, not the stored one), anything else is a `LockBackendError`.
+ */
+export function acquireFailure(error: unknown, key: string, backend: string): LockError {
+  if (SemaphorePermitsMismatchError.isInstance(error)) {
+    const { permits, storedPermits } = error;
+    return withBackendName(
+      new SemaphorePermitsMismatchError({ key, backend, permits, storedPermits }),
+      backend,
+    );
+  }
+  return withBackendName(LockBackendError.wrap(error, { key, backend, action: 'acquiring' }), backend);
 }

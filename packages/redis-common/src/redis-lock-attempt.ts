@@ -125,15 +125,34 @@ export async function leaveRedisLockQueue(target: RedisLockTarget): Promise<void
 
 /** The `extend` and `release` scripts of the lock `target`, for the held lock and the attempt. */
 export function redisLockCalls(target: RedisLockTarget): RedisLockCalls {
-  const { client, keys, token, settings } = target;
-  return {
-    // A lock's errors name it as `lock "<key>"`, the subject's default noun.
-    subject: target,
-    commandTimeoutMs: settings.commandTimeoutMs,
-    // Reset the lease of a lock we hold (the owner record is part of the lock value).
-    extend: (leaseMs) => runExtendScript(client, keys, { token, leaseMs: toRedisMs(leaseMs) }),
-    release: () => releaseLock(target),
-  };
+  return new RedisLockScripts(target);
+}
+
+/**
+ * A class, not an object of closures: a held lock keeps this for its whole life, and one object
+ * with one field is what that should cost (heap per held lock, issue #18).
+ */
+class RedisLockScripts implements RedisLockCalls {
+  // A lock's errors name it as `lock "<key>"`, the subject's default noun.
+  readonly subject: RedisLockTarget;
+
+  constructor(target: RedisLockTarget) {
+    this.subject = target;
+  }
+
+  get commandTimeoutMs(): number {
+    return this.subject.settings.commandTimeoutMs;
+  }
+
+  /** Reset the lease of a lock we hold (the owner record is part of the lock value). */
+  extend(leaseMs: number): Promise<boolean> {
+    const { client, keys, token } = this.subject;
+    return runExtendScript(client, keys, { token, leaseMs: toRedisMs(leaseMs) });
+  }
+
+  release(): Promise<boolean> {
+    return releaseLock(this.subject);
+  }
 }
 
 function releaseLock(target: RedisLockTarget): Promise<boolean> {

@@ -9,6 +9,7 @@ import {
 } from './generated/lua-scripts.js';
 import { type RedisHandoff, takeHandedOverHold } from './handed-over-redis-lock.js';
 import type { RedisLockClient } from './redis-client.js';
+import type { RedisCommandSubject } from './redis-command-errors.js';
 import { attemptThroughScript, type RedisLockCalls, toRedisMs } from './redis-held-lock.js';
 import type { RedisLockKeys } from './redis-key-layout.js';
 import type { RedisAcquireAttempt, RedisLockAttempt, RedisLockScriptSettings } from './redis-lock-attempt.js';
@@ -171,17 +172,39 @@ export function takeGrantedRedisPermit(
 
 /** The extend and release scripts of a read lock or a semaphore, for the held lock and the attempt. */
 function sharedLockCalls(target: RedisSharedLockTarget): RedisLockCalls {
-  return {
-    subject: { ...target, noun: what(target) },
-    commandTimeoutMs: target.settings.commandTimeoutMs,
-    extend: (leaseMs) => {
-      const args = { leaseMs: toRedisMs(leaseMs) };
-      return target.kind.type === 'read'
-        ? runRwReadExtendScript(target.client, target.readKeys, { member: target.member, ...args })
-        : runSemaphoreExtendScript(target.client, target.semaphoreKeys, { token: target.member, ...args });
-    },
-    release: () => runRelease(target),
-  };
+  return new SharedLockScripts(target);
+}
+
+/** A class, not an object of closures: a held permit or read lock keeps it for its whole life. */
+class SharedLockScripts implements RedisLockCalls {
+  readonly #target: RedisSharedLockTarget;
+  #subject: RedisCommandSubject | undefined;
+
+  constructor(target: RedisSharedLockTarget) {
+    this.#target = target;
+  }
+
+  /** What errors name: made on first use (most holds never fail). */
+  get subject(): RedisCommandSubject {
+    this.#subject ??= { ...this.#target, noun: what(this.#target) };
+    return this.#subject;
+  }
+
+  get commandTimeoutMs(): number {
+    return this.#target.settings.commandTimeoutMs;
+  }
+
+  extend(leaseMs: number): Promise<boolean> {
+    const target = this.#target;
+    const args = { leaseMs: toRedisMs(leaseMs) };
+    return target.kind.type === 'read'
+      ? runRwReadExtendScript(target.client, target.readKeys, { member: target.member, ...args })
+      : runSemaphoreExtendScript(target.client, target.semaphoreKeys, { token: target.member, ...args });
+  }
+
+  release(): Promise<boolean> {
+    return runRelease(this.#target);
+  }
 }
 
 function runAcquire(

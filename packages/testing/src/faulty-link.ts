@@ -1,7 +1,11 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { LinkConnection } from './link-connection.js';
 import { type LinkDropOptions, LinkFaults, type LinkLatency } from './link-faults.js';
+import { settlesWithin } from './settles-within.js';
 import { withAddress } from './url-address.js';
+
+// How long close() waits for the 'close' of sockets it destroyed, and for the server to drain.
+const CLOSE_WAIT_MS = 1_000;
 
 /**
  * Where a {@link FaultyLink} forwards to, and the faults it starts with.
@@ -165,18 +169,30 @@ export class FaultyLink {
   }
 
   /**
-   * Stop listening, destroy every connection and clear every timer. Safe to call twice.
+   * Stop listening, destroy every connection (both sides, whatever it holds or waits for) and
+   * clear every timer. Returns within about a second in any state; safe to call again or
+   * concurrently (every call gets the same promise).
    *
    * @example
    * afterEach(() => link.close());
    */
   close(): Promise<void> {
-    this.#closing ??= (async () => {
-      const serverClosed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
-      await Promise.all([...this.#connections].map((connection) => connection.destroy()));
-      await serverClosed;
-    })();
+    this.#closing ??= this.#shutDown();
     return this.#closing;
+  }
+
+  async #shutDown(): Promise<void> {
+    // Stop listening first: from here the kernel refuses new connections, and one accepted in the
+    // meantime is destroyed by #accept.
+    const serverClosed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    // Each connection waits for its sockets' 'close' with a bound, as does the server for its
+    // connections: a destroyed socket closes within a loop turn, so the bounds only cut short a
+    // socket Node lost track of, which must not turn a passed test into a tear-down timeout.
+    await Promise.all([
+      ...[...this.#connections].map((connection) => connection.destroy(CLOSE_WAIT_MS)),
+      settlesWithin(serverClosed, CLOSE_WAIT_MS),
+    ]);
+    this.#connections.clear();
   }
 
   #accept(client: Socket, target: FaultyLinkOptions['target']): void {
@@ -184,12 +200,20 @@ export class FaultyLink {
       client.destroy();
       return;
     }
-    const connection: LinkConnection = new LinkConnection({
-      client,
-      target,
-      faults: this.#faults,
-      onClosed: () => this.#connections.delete(connection),
-    });
+    let connection: LinkConnection;
+    try {
+      connection = new LinkConnection({
+        client,
+        target,
+        faults: this.#faults,
+        onClosed: () => this.#connections.delete(connection),
+      });
+    } catch {
+      // connect() throws at once on a bad target: the client sees a closed connection, and no
+      // socket the link does not track is left for server.close() to wait on.
+      client.destroy();
+      return;
+    }
     this.#connections.add(connection);
   }
 }

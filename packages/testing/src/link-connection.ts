@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import type { LinkFaults } from './link-faults.js';
 import { LinkPipe } from './link-pipe.js';
+import { settlesWithin } from './settles-within.js';
 
 /**
  * One client connection accepted by a {@link FaultyLink} and its own connection to the target,
@@ -32,8 +33,10 @@ export class LinkConnection {
       new LinkPipe({ source: client, destination: upstream, direction: 'up', faults }),
       new LinkPipe({ source: upstream, destination: client, direction: 'down', faults }),
     ];
-    client.on('error', () => resetSocket(upstream));
-    upstream.on('error', () => resetSocket(client));
+    // An error on one side (RST, refused connect) resets the other, and nothing more is forwarded:
+    // the pipes' timers go now rather than when their chunks fall due.
+    client.on('error', () => this.#resetSide(upstream));
+    upstream.on('error', () => this.#resetSide(client));
     const closed = (socket: Socket) => new Promise<void>((resolve) => socket.once('close', () => resolve()));
     this.#closed = Promise.all([closed(client), closed(upstream)]).then(() => {
       for (const pipe of this.#pipes) pipe.dispose();
@@ -69,27 +72,46 @@ export class LinkConnection {
    * connection.reset();
    */
   reset(): void {
-    for (const pipe of this.#pipes) pipe.dispose();
-    resetSocket(this.#client);
-    resetSocket(this.#upstream);
+    this.#resetSide(this.#client);
+    this.#resetSide(this.#upstream);
   }
 
   /**
-   * Destroy both sockets and resolve once both are closed.
+   * Destroy both sockets and resolve once both are closed, or after `boundMs` at the latest: a
+   * socket whose 'close' never comes must not hold up the link's `close()`.
    *
    * @example
-   * await connection.destroy();
+   * await connection.destroy(1_000);
    */
-  destroy(): Promise<void> {
+  async destroy(boundMs: number): Promise<void> {
     for (const pipe of this.#pipes) pipe.dispose();
     this.#client.destroy();
     this.#upstream.destroy();
-    return this.#closed;
+    await settlesWithin(this.#closed, boundMs);
+  }
+
+  #resetSide(socket: Socket): void {
+    for (const pipe of this.#pipes) pipe.dispose();
+    resetSocket(socket);
   }
 }
 
+/** Close `socket` with an RST where Node can, else plainly; never leave it open. */
 function resetSocket(socket: Socket): void {
   if (socket.destroyed) return;
+  // An RST is SO_LINGER 0 plus uv_close (uv_tcp_close_reset), which libuv refuses with EINVAL while
+  // a shutdown is pending on the socket (a FIN the link forwarded with end() in the same loop turn);
+  // its docs: "mixing of uv_shutdown and uv_tcp_close_reset calls is not allowed". Node then emits
+  // 'error' (reset EINVAL) and drops the handle without closing it: no 'close' ever, a leaked fd,
+  // and a close() that waited for it forever. On a socket still connecting, resetAndDestroy() waits
+  // for 'connect', where an end() called before it shuts down first and the reset fails the same
+  // way. Node does not say whether a shutdown is pending, so any socket we ended (or that has not
+  // connected yet) is closed plainly instead: its FIN is already on the way (a connecting one has
+  // sent nothing), and the kernel still answers with an RST to bytes nobody will read.
+  if (socket.connecting || socket.writableEnded) {
+    socket.destroy();
+    return;
+  }
   // resetAndDestroy() throws on a socket without a handle (e.g. one that failed to connect).
   try {
     socket.resetAndDestroy();

@@ -89,7 +89,8 @@ export function checkTargets(lookup: ResultsLookup): TargetCheck[] {
   const decorator = lookup.results.decorator;
   const perCallUs = (decorator.withLockNs - decorator.plainNs) / 1000;
   checks.push({
-    target: '#17.4 LockManager per-call work (MemoryLockBackend, withLock in a loop of its own) at most 10 µs',
+    target:
+      '#17.4 LockManager per-call work (MemoryLockBackend, withLock in a loop of its own) at most 10 µs',
     measured:
       `${cell(perCallUs, 1)} µs` +
       (memory ? ` (acquire+release interleaved with the Redis probes: ${cell(memory.p50Us, 1)} µs p50)` : ''),

@@ -80,7 +80,7 @@ export class LeaseWatch {
     this.#timer = Number.isFinite(at) ? unrefTimer(this, at - Date.now()) : undefined;
   }
 
-  /** The timer fired: renew, or check the expiry, whichever is due. */
+  /** The timer fired: renew, or check the expiry, whichever is due. @internal */
   timerFired(): void {
     const now = Date.now();
     // The expiry first: a lease that ran out is lost, not renewed.

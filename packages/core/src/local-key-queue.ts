@@ -37,7 +37,7 @@ export class LocalKeyQueue {
 
   /**
    * Queue `waiter` for its key's turn, behind whoever has it (call after {@link tryEnter} said no),
-   * for at most `waitMs`; `signal` (not aborted yet) ends the wait early.
+   * for at most `waitMs`; `signal` ends the wait early (a microtask later if it is aborted already).
    */
   wait<W extends LocalWaiter>(waiter: W, waitMs: number, signal: AbortSignal | undefined): W {
     const queue = this.#waiting.get(waiter.key);
@@ -103,7 +103,10 @@ export abstract class LocalWaiter {
   start(owner: LocalKeyQueue, waitMs: number, signal: AbortSignal | undefined): void {
     this.#owner = owner;
     this.#timer = setTimeout(timeOut, waitMs, this);
-    if (signal) this.#unsubscribe = onAbort(signal, () => this.giveUp(signal.reason, false));
+    // Aborted already (by a listener of the call's own events): give up as soon as the caller
+    // can hear it, instead of waiting out the whole wait.
+    if (signal?.aborted) queueMicrotask(() => this.giveUp(signal.reason, false));
+    else if (signal) this.#unsubscribe = onAbort(signal, () => this.giveUp(signal.reason, false));
   }
 
   admit(): void {

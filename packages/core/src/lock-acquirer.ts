@@ -86,21 +86,26 @@ export class LockAcquirer {
    * goes on as any call, with the turn already its own.
    */
   #waitForLocalTurn<R>(key: string, admission: Admission<R>): Promise<R> {
+    // Queued before the events: a listener that aborts the call or closes the manager reaches a
+    // waiter that is already listening.
+    const waiter = this.#parts.localQueue.wait(
+      new TurnWaiter(this, admission),
+      admission.plan.waitMs,
+      admission.plan.signal,
+    );
+    // `.then` here, not in the waiter: the continuation runs in the caller's async context.
+    const outcome = waiter.admitted.then(continueAfterTurn);
     const base = this.#startTaking(key, admission.plan, admission.token);
     this.#parts.emit('contended', base);
-    const waiter = new TurnWaiter(this, admission);
-    // `.then` here, not in the waiter: the continuation runs in the caller's async context.
-    return this.#parts.localQueue
-      .wait(waiter, admission.plan.waitMs, admission.plan.signal)
-      .admitted.then(continueAfterTurn);
+    return outcome;
   }
 
-  /** {@link TurnWaiter}: its turn came. */
+  /** {@link TurnWaiter}: its turn came. @internal */
   afterTurn<R>(admission: Admission<R>): Promise<R> {
     return this.#acquireAll(admission.plan, admission.renew, admission.use, admission);
   }
 
-  /** {@link TurnWaiter}: it waited for its turn in vain; the error it rejects with (events sent). */
+  /** {@link TurnWaiter}: it waited for its turn in vain; the error it rejects with (events sent). @internal */
   turnNotGiven(admission: Admission<unknown>, abortReason: unknown, timedOut: boolean): LockError {
     const { plan, startedAt } = admission;
     const base = eventFields(plan.keys[0]!, plan, admission.token);

@@ -85,4 +85,20 @@ describe('LockManager: waiting for the local turn', () => {
     await manager.close();
     for (const error of await Promise.all(waiting)) expect(error).toBeInstanceOf(LockBackendError);
   });
+
+  it('an abort or a close from a listener of the call’s own events ends its wait at once', async () => {
+    const { manager } = createManager();
+    await manager.acquire('k');
+    const controller = new AbortController();
+    manager.once('contended', () => controller.abort(new Error('listener gave up')));
+    const aborted = manager.acquire('k', { retry: { waitMs: 60_000 }, signal: controller.signal });
+    await expect(aborted).rejects.toBeInstanceOf(LockAbortedError);
+    let closing: Promise<void> | undefined;
+    manager.once('acquiring', () => {
+      closing = manager.close();
+    });
+    const closed = manager.acquire('k', { retry: { waitMs: 60_000 } });
+    await expect(closed).rejects.toBeInstanceOf(LockBackendError);
+    await closing;
+  });
 });

@@ -12,7 +12,8 @@ function hashTag(name: string): string {
 
 describe('redisLockKeys', () => {
   it('puts the lock, queue, channel and queued-owners names of a key under one hash tag', () => {
-    expect(redisLockKeys('dlock:', 'stock:42')).toEqual({
+    const { lock, queue, channel, queueOwners } = redisLockKeys('dlock:', 'stock:42');
+    expect({ lock, queue, channel, queueOwners }).toEqual({
       lock: 'dlock:{stock:42}',
       queue: 'dlock:{stock:42}:queue',
       channel: 'dlock:{stock:42}:released',
@@ -23,8 +24,8 @@ describe('redisLockKeys', () => {
   it.each(['plain', 'a{b}c', '}', '{', '{}', 'x}y{z', '%7B', '50%', 'user:{42}'])(
     'keeps every name of %j in one slot and distinct from other keys',
     (key) => {
-      const names = redisLockKeys('dlock:', key);
-      const tags = new Set(Object.values(names).map(hashTag));
+      const { lock, queue, channel, queueOwners } = redisLockKeys('dlock:', key);
+      const tags = new Set([lock, queue, channel, queueOwners].map(hashTag));
       expect(tags.size).toBe(1);
       expect([...tags][0]).toBe(escapeHashTag(key));
       expect([...tags][0]).not.toMatch(/[{}]/);

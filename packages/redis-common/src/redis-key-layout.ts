@@ -35,13 +35,29 @@ export interface RedisLockKeys {
  * //   queueOwners: 'dlock:{stock:42}:queue:owners' }
  */
 export function redisLockKeys(keyPrefix: string, key: string): RedisLockKeys {
-  const lock = `${keyPrefix}{${escapeHashTag(key)}}`;
-  return {
-    lock,
-    queue: `${lock}:queue`,
-    channel: `${lock}:released`,
-    queueOwners: `${lock}:queue:owners`,
-  };
+  return new LockKeyNames(`${keyPrefix}{${escapeHashTag(key)}}`);
+}
+
+/**
+ * Keeps the lock's own name only and makes the others when a script call reads them: a held lock
+ * keeps this object until it is released, and one string is what that should cost, not four (heap
+ * per held lock, issue #18). Read the names; do not spread the object (its names are getters).
+ */
+export class LockKeyNames implements RedisLockKeys {
+  readonly lock: string;
+
+  constructor(lock: string) {
+    this.lock = lock;
+  }
+  get queue(): string {
+    return `${this.lock}:queue`;
+  }
+  get channel(): string {
+    return `${this.lock}:released`;
+  }
+  get queueOwners(): string {
+    return `${this.lock}:queue:owners`;
+  }
 }
 
 /**

@@ -58,6 +58,12 @@ export interface RedisAcquireAttempt {
    */
   readonly queueWaitMs?: number;
   /**
+   * A waiter's retry: an earlier attempt may have queued this token, so a free lock goes to the head
+   * of the queue (which may be this caller) instead of through the uncontended fast path, which
+   * would leave this caller's queue entry behind to be handed the lock after it is gone.
+   */
+  readonly queued?: boolean;
+  /**
    * Stop waiting for the reply when this aborts: the attempt rejects with the signal's reason. If
    * Redis still grants the lock later, it is released in the background.
    */
@@ -108,6 +114,7 @@ export async function attemptRedisLock(
       handoffLeaseMs: toRedisMs(settings.handoffLeaseMs),
       publishCommand: settings.publishCommand,
       ownerRecord: target.ownerRecord,
+      queued: attempt.queued ? 1 : 0,
     }),
   );
 }

@@ -11,7 +11,7 @@ import { type RedisHandoff, takeHandedOverHold } from './handed-over-redis-lock.
 import type { RedisLockClient } from './redis-client.js';
 import type { RedisCommandSubject } from './redis-command-errors.js';
 import { attemptThroughScript, type RedisLockCalls, toRedisMs } from './redis-held-lock.js';
-import type { RedisLockKeys } from './redis-key-layout.js';
+import { LockKeyNames, type RedisLockKeys } from './redis-key-layout.js';
 import type { RedisAcquireAttempt, RedisLockAttempt, RedisLockScriptSettings } from './redis-lock-attempt.js';
 import { recordFlag } from './redis-owner-record.js';
 import type { AcquireReply, SemaphoreReply } from './redis-script-replies.js';
@@ -44,8 +44,25 @@ export interface RedisReadLockKeys extends RedisLockKeys {
  * redisSemaphoreKeys(redisLockKeys('dlock:', 'psp')).holders; // 'dlock:{psp}:semaphore'
  */
 export function redisSemaphoreKeys(lockKeys: RedisLockKeys): RedisSemaphoreKeys {
-  const holders = `${lockKeys.lock}:semaphore`;
-  return { holders, queue: `${holders}:queue`, channel: `${holders}:released`, meta: `${holders}:meta` };
+  return new SemaphoreKeyNames(`${lockKeys.lock}:semaphore`);
+}
+
+/** Like {@link LockKeyNames}: one string kept, the others made when read. */
+class SemaphoreKeyNames implements RedisSemaphoreKeys {
+  readonly holders: string;
+
+  constructor(holders: string) {
+    this.holders = holders;
+  }
+  get queue(): string {
+    return `${this.holders}:queue`;
+  }
+  get channel(): string {
+    return `${this.holders}:released`;
+  }
+  get meta(): string {
+    return `${this.holders}:meta`;
+  }
 }
 
 /**
@@ -56,7 +73,14 @@ export function redisSemaphoreKeys(lockKeys: RedisLockKeys): RedisSemaphoreKeys 
  * redisReadLockKeys(redisLockKeys('dlock:', 'catalog')).readers; // 'dlock:{catalog}:readers'
  */
 export function redisReadLockKeys(lockKeys: RedisLockKeys): RedisReadLockKeys {
-  return { ...lockKeys, readers: `${lockKeys.lock}:readers` };
+  return new ReadLockKeyNames(lockKeys.lock);
+}
+
+/** The lock's names (see {@link LockKeyNames}) and the readers set's, made when read. */
+class ReadLockKeyNames extends LockKeyNames implements RedisReadLockKeys {
+  get readers(): string {
+    return `${this.lock}:readers`;
+  }
 }
 
 /** One shared hold (a read lock or a semaphore permit) in Redis, as every call about it sees it. */

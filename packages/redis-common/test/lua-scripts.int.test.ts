@@ -21,7 +21,7 @@ type Keys = ReturnType<typeof freshKeys>;
 const HANDOFF_LEASE_MS = 2_000;
 // Through the generated typed calls: the ARGV order lives in the .lua headers only.
 // Every caller records its owner (the default); owner-lua-scripts.int.test.ts checks the records.
-const acquire = (keys: Keys, token: string, leaseMs = 10_000, queueWaitMs = 0) =>
+const acquire = (keys: Keys, token: string, leaseMs = 10_000, queueWaitMs = 0, queued = 0) =>
   runAcquireScript(redis, keys, {
     token,
     leaseMs,
@@ -29,10 +29,13 @@ const acquire = (keys: Keys, token: string, leaseMs = 10_000, queueWaitMs = 0) =
     handoffLeaseMs: HANDOFF_LEASE_MS,
     publishCommand: 'PUBLISH',
     ownerRecord: JSON.stringify({ l: token }),
+    queued,
   });
 /** A pub/sub waiter's attempt: queues for `queueWaitMs` if the lock is taken. */
 const queueFor = (keys: Keys, token: string, queueWaitMs = 10_000) =>
   acquire(keys, token, 10_000, queueWaitMs);
+/** A queued pub/sub waiter's retry (after its first attempt queued it). */
+const retryQueued = (keys: Keys, token: string) => acquire(keys, token, 10_000, 10_000, 1);
 const extend = (keys: Keys, token: string, leaseMs: number) =>
   runExtendScript(redis, keys, { token, leaseMs });
 const release = (keys: Keys, token: string, fenceRetentionMs = 0) =>
@@ -181,7 +184,7 @@ describe('Lua scripts against real Redis', () => {
     expect((await acquire(keys, 'spin'))[0]).toBe(1);
     expect(parseRedisLockValue(await redis.get(keys.lock))?.waitersQueued).toBe(false);
     // The waiter's own timer retries: it stays queued and flags the lock again...
-    expect((await queueFor(keys, 'waiter'))[0]).toBe(0);
+    expect((await retryQueued(keys, 'waiter'))[0]).toBe(0);
     expect(parseRedisLockValue(await redis.get(keys.lock))?.waitersQueued).toBe(true);
     // ...so the next release hands the lock to it, past any later caller.
     const messages = await channelMessages(keys, async () => {
@@ -190,6 +193,28 @@ describe('Lua scripts against real Redis', () => {
     expect(messages).toEqual([expect.stringMatching(/^\d+:waiter$/)]);
     expect(await ownerOf(keys)).toBe('waiter');
     expect((await acquire(keys, 'late'))[0]).toBe(0);
+  });
+
+  it('a lease that ran out with waiters queued: their retries take the free lock in queue order and leave no entry behind', async () => {
+    const keys = freshKeys();
+    await acquire(keys, 'owner', 100);
+    await queueFor(keys, 'first');
+    await queueFor(keys, 'second');
+    await sleep(200); // the lease ran out (a crash, or a release that kept the lock to holdAtLeastMs)
+    // The second waiter's timer fires first: the free lock goes to the head, not to it.
+    const messages = await channelMessages(keys, async () => {
+      expect(await retryQueued(keys, 'second')).toEqual([0, HANDOFF_LEASE_MS]);
+    });
+    expect(messages).toEqual([expect.stringMatching(/^\d+:first$/)]);
+    expect(await ownerOf(keys)).toBe('first');
+    expect((await retryQueued(keys, 'first'))[0]).toBe(1);
+    // Its release hands the lock to the next waiter, never to an entry of its own.
+    expect(await release(keys, 'first')).toBe(true);
+    expect(await ownerOf(keys)).toBe('second');
+    expect((await retryQueued(keys, 'second'))[0]).toBe(1);
+    expect(await redis.zcard(keys.queue)).toBe(0);
+    expect(await release(keys, 'second')).toBe(true);
+    expect(await redis.exists(keys.lock)).toBe(0);
   });
 
   it('waiters whose wait is over are skipped; one that gives up leaves the queue', async () => {

@@ -38,6 +38,7 @@ const acquire = (
     leaseMs: options.leaseMs ?? 10_000,
     queueWaitMs: options.queueWaitMs ?? 0,
     ownerRecord: options.record ?? recordOf(token),
+    queued: 0,
     ...pub,
   });
 const queueFor = (keys: Keys, token: string, record = recordOf(token)) =>

@@ -28,6 +28,7 @@ const acquire = (keys: Keys, token: string, options: { queueWaitMs?: number; rec
     leaseMs: 10_000,
     queueWaitMs: options.queueWaitMs ?? 0,
     ownerRecord: options.record === false ? '' : JSON.stringify({ h: 'host-1', p: 42, l: token }),
+    queued: 0,
     ...pub,
   });
 const release = (keys: Keys, token: string) =>

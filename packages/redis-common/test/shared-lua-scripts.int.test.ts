@@ -111,7 +111,14 @@ describe('read-lock scripts on the mutex keys', () => {
   const readRelease = (keys: ReturnType<typeof redisReadLockKeys>, member: string) =>
     runRwReadReleaseScript(redis, keys, { member, recordOwner: 1, ...pub });
   const writeAcquire = (keys: ReturnType<typeof redisLockKeys>, token: string, queueWaitMs = 0) =>
-    runAcquireScript(redis, keys, { token, leaseMs: 10_000, queueWaitMs, ownerRecord: '{}', ...pub });
+    runAcquireScript(redis, keys, {
+      token,
+      leaseMs: 10_000,
+      queueWaitMs,
+      ownerRecord: '{}',
+      queued: 0,
+      ...pub,
+    });
   const writeRelease = (keys: ReturnType<typeof redisLockKeys>, token: string) =>
     runReleaseScript(redis, keys, { token, fenceRetentionMs: 0, recordOwner: 1, ...pub });
 

@@ -59,6 +59,7 @@ export async function waitInQueue(
     hold.attempt({
       leaseMs: request.leaseMs,
       queueWaitMs: first ? request.waitMs : Math.max(0, deadline - Date.now()),
+      queued: !first,
       signal,
       deadline: !waits ? undefined : first ? deadline : Math.max(deadline, Date.now() + 1),
     });

@@ -15,6 +15,10 @@
   ARGV[5]  publishCommand: PublishCommand  "PUBLISH", or "SPUBLISH" on a Redis Cluster
   ARGV[6]  ownerRecord: string     JSON of who asks (host, pid, app, label); '' records nothing
                                    (and moves no queued waiter's record on a handoff)
+  ARGV[7]  queued: number          1 = a waiter's retry: an earlier attempt of this token may have
+                                   queued it, so a free lock goes to the head of the queue (which
+                                   may be us) and never through the fast path, which would leave
+                                   our entry behind; 0 = a first attempt
 
   Reply    AcquireReply
            {1, fencingToken}   the lock is ours (taken free, or claimed after a handoff to us)
@@ -25,10 +29,12 @@
   Waiters are served earliest deadline first, which is first come, first served when they wait
   equally long. While the lock is held or handed to a waiter, nobody barges past the queue: a
   caller that finds it taken queues (or fails), and a release hands it to the head of the queue.
-  One exception, the crash case: the fast path does not look at the queue, so when a holder (or a
-  waiter it was handed to) died and its lease ran out, the first caller to find the key absent
-  takes the lock even though waiters are queued. They are not stranded: each one's own timer
-  retries, finds the lock held, flags it "q" again, and the queue is served from the next release.
+  One exception: a first attempt's fast path does not look at the queue, so whenever a lease runs
+  out with waiters queued (the holder or the waiter it was handed to crashed, a release kept the
+  lock to its `holdAtLeastMs` end, or the lease was lost), the first newcomer to find the key
+  absent takes the lock. Queued waiters are not stranded: their retries (queued = 1) skip the fast
+  path, so a free lock goes to the head of the queue, and a retry that finds the newcomer holding
+  it flags it "q" again, so the queue is served from its release.
   Commands (Redis 7+): free lock 2 (TIME, SET NX GET; the owner record is in the value); claim 3
   (TIME, SET NX GET, PEXPIRE; a SET with our record instead of PEXPIRE when the handoff left none);
   queueing 7 (TIME, SET NX GET, ZADD, HSET, PEXPIRE queue and hash, PTTL; + SET once per holder to
@@ -39,6 +45,7 @@ local token, leaseMs = ARGV[1], ARGV[2]
 local queueWaitMs, handoffLeaseMs, publishCommand = tonumber(ARGV[3]), ARGV[4], ARGV[5]
 local ownerRecord = ARGV[6]
 local recording = ownerRecord ~= ''
+local queued = ARGV[7] == '1'
 
 -- @include lib/lock-value.lua
 -- @include lib/owner-record.lua
@@ -84,7 +91,7 @@ local queueOwners = recording and queueOwnersKey or nil
 -- crash case in the header), and checking for it would cost every uncontended acquire a command.
 local value
 local nowMs, nowUs
-if redis.REDIS_VERSION_NUM then
+if redis.REDIS_VERSION_NUM and not queued then
   nowMs, nowUs = serverTime()
   local taken = lockValue(nowUs, '-', token, ownerRecordAt(nowMs, ownerRecord))
   value = redis.call('SET', lockKey, taken, 'NX', 'PX', leaseMs, 'GET')

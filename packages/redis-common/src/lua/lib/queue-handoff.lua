@@ -1,4 +1,4 @@
--- Shared by acquire-5, release-5 and the rw-read-* scripts: scripts/generate-lua.mjs inlines it
+-- Shared by acquire-4, release-4 and the rw-read-* scripts: scripts/generate-lua.mjs inlines it
 -- where they include it. Needs lib/lock-value.lua and lib/owner-record.lua included before it.
 
 -- Pop the queued waiter whose turn it is, dropping waiters whose wait is over; nil if none. With

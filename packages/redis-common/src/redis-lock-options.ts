@@ -137,6 +137,14 @@ export function beginRedisAcquire(
   assertDuration('leaseMs', request.leaseMs, { backend: context.name });
   assertDuration('waitMs', request.waitMs, { backend: context.name, allowZero: true });
   assertRedisClientUsable(context.client, context.name, request.key);
+  // The lock value is "<fence>:<flag>:<token>\n<record>": a token with a newline could never be
+  // told from its record, so its holder could never extend or release the lock.
+  if (typeof request.token !== 'string' || request.token === '' || request.token.includes('\n')) {
+    throw new InvalidLockOptionsError(
+      `The owner token must be a non-empty string without a newline (backend "${context.name}").`,
+      { backend: context.name },
+    );
+  }
   const { signal, dispose } = linkAbortSignals([request.signal, context.closing]);
   return {
     target: {

@@ -181,4 +181,13 @@ describe('RedisSpinLockBackend bad input (typed errors before any Redis call)', 
     expect(error).toBeInstanceOf(LockBackendError);
     expect((error as LockBackendError).isRetryable).toBe(false);
   });
+
+  it.each(['', 'two\nlines'])('refuses the owner token %j before any store call', async (token) => {
+    const client = newClient();
+    const calls = countScriptCalls(client);
+    const backend = new RedisSpinLockBackend(client, { keyPrefix });
+    const error = await backend.acquire(request(freshKey(), { token })).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(InvalidLockOptionsError);
+    expect(calls.total()).toBe(0);
+  });
 });

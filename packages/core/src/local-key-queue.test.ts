@@ -65,4 +65,27 @@ describe('LocalKeyQueue', () => {
     await expect(aborted).rejects.toBe('gone');
     await expect(next).resolves.toBe('admitted');
   });
+
+  it('keeps one timer per key however many wait, and times each out at its own deadline', async () => {
+    const queue = new LocalKeyQueue();
+    await queue.enter('k', 0, never());
+    const outcomes: string[] = [];
+    for (const waitMs of [300, 100, 200, 400]) {
+      void queue.enter('k', waitMs, never()).then((turn) => outcomes.push(`${waitMs}:${turn}`));
+    }
+    expect(vi.getTimerCount()).toBe(1);
+    await vi.advanceTimersByTimeAsync(99);
+    expect(outcomes).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(outcomes).toEqual(['100:timeout']);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(outcomes).toEqual(['100:timeout', '200:timeout', '300:timeout']);
+    queue.leave('k');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(outcomes.at(-1)).toBe('400:admitted');
+    // The last waiter is in: no timer is left to keep the process alive.
+    expect(vi.getTimerCount()).toBe(0);
+    queue.leave('k');
+    expect(queue.isEntered('k')).toBe(false);
+  });
 });

@@ -9,7 +9,7 @@ export type LocalTurn = 'admitted' | 'busy' | 'timeout';
  * An entry exists only while someone is inside, so distinct keys never accumulate.
  */
 export class LocalKeyQueue {
-  readonly #waiting = new Map<string, LocalWaiter[]>();
+  readonly #waiting = new Map<string, KeyQueue>();
 
   /** Whether some caller of this process currently has the turn for `key`. */
   isEntered(key: string): boolean {
@@ -31,7 +31,7 @@ export class LocalKeyQueue {
   /** Take the turn for `key` now if nobody of this process has it. */
   tryEnter(key: string): boolean {
     if (this.#waiting.has(key)) return false;
-    this.#waiting.set(key, []);
+    this.#waiting.set(key, new KeyQueue());
     return true;
   }
 
@@ -42,8 +42,8 @@ export class LocalKeyQueue {
   wait<W extends LocalWaiter>(waiter: W, waitMs: number, signal: AbortSignal | undefined): W {
     const queue = this.#waiting.get(waiter.key);
     if (!queue) throw new Error(`LocalKeyQueue.wait: nobody holds the turn for ${waiter.key}`);
-    waiter.start(this, waitMs, signal);
-    queue.push(waiter);
+    waiter.start(this, Date.now() + waitMs, signal);
+    queue.add(waiter);
     return waiter;
   }
 
@@ -51,16 +51,14 @@ export class LocalKeyQueue {
   leave(key: string): void {
     const queue = this.#waiting.get(key);
     if (!queue) return;
-    const next = queue.shift();
+    const next = queue.next();
     if (next) next.admit();
     else this.#waiting.delete(key);
   }
 
   /** Take a waiter that gives up out of its key's queue. */
   remove(waiter: LocalWaiter): void {
-    const queue = this.#waiting.get(waiter.key);
-    const at = queue ? queue.indexOf(waiter) : -1;
-    if (at >= 0) queue!.splice(at, 1);
+    this.#waiting.get(waiter.key)?.remove(waiter);
   }
 
   /**
@@ -69,20 +67,90 @@ export class LocalKeyQueue {
    */
   abortAll(reason: unknown): void {
     for (const queue of [...this.#waiting.values()]) {
-      for (const waiter of [...queue]) waiter.giveUp(reason, false);
+      for (const waiter of [...queue.waiters]) waiter.giveUp(reason, false);
     }
   }
 }
 
 /**
- * One caller waiting for a key's turn, as one object with one timer and (only for a caller with a
- * signal of its own) one abort subscription: a thousand callers queued behind a slow holder should
- * cost a thousand small records, not a thousand nests of closures and suspended async frames (heap
- * per local waiter, issue #18). A subclass says what the outcome means for its caller.
+ * The callers of this process waiting for one key, in arrival order, and one timer for all of
+ * them, armed for the earliest deadline: a Node timer costs more heap than the rest of a waiter.
+ */
+class KeyQueue {
+  readonly waiters: LocalWaiter[] = [];
+  /** Deadlines grow along the queue (the usual case: one call site, one wait): no scan needed. */
+  #inDeadlineOrder = true;
+  #timer: NodeJS.Timeout | undefined;
+  #timerAt = Number.POSITIVE_INFINITY;
+
+  add(waiter: LocalWaiter): void {
+    const last = this.waiters.at(-1);
+    if (last && waiter.deadline < last.deadline) this.#inDeadlineOrder = false;
+    this.waiters.push(waiter);
+    if (waiter.deadline < this.#timerAt) this.#arm(waiter.deadline);
+  }
+
+  /** The next waiter, taken out of the queue (its deadline no longer matters). */
+  next(): LocalWaiter | undefined {
+    const next = this.waiters.shift();
+    if (this.waiters.length === 0) this.#arm(Number.POSITIVE_INFINITY);
+    return next;
+  }
+
+  remove(waiter: LocalWaiter): void {
+    const at = this.waiters.indexOf(waiter);
+    if (at >= 0) this.waiters.splice(at, 1);
+    // Nobody left to time out: a timer must not keep the process alive for nobody.
+    if (this.waiters.length === 0) this.#arm(Number.POSITIVE_INFINITY);
+  }
+
+  /** The timer fired: time out every waiter whose deadline passed, then wait for the next one. */
+  expire(): void {
+    this.#timer = undefined;
+    this.#timerAt = Number.POSITIVE_INFINITY;
+    const now = Date.now();
+    const due = this.#inDeadlineOrder
+      ? this.waiters.slice(
+          0,
+          countWhile(this.waiters, (waiter) => waiter.deadline <= now),
+        )
+      : this.waiters.filter((waiter) => waiter.deadline <= now);
+    for (const waiter of due) waiter.giveUp(undefined, true);
+    const earliest = this.#inDeadlineOrder
+      ? (this.waiters[0]?.deadline ?? Number.POSITIVE_INFINITY)
+      : this.waiters.reduce((min, waiter) => Math.min(min, waiter.deadline), Number.POSITIVE_INFINITY);
+    this.#arm(earliest);
+  }
+
+  #arm(at: number): void {
+    clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = Number.isFinite(at) ? setTimeout(expireDue, Math.max(0, at - Date.now()), this) : undefined;
+  }
+}
+
+function expireDue(queue: KeyQueue): void {
+  queue.expire();
+}
+
+/** How many items from the start of `items` match `test`. */
+function countWhile<T>(items: readonly T[], test: (item: T) => boolean): number {
+  let count = 0;
+  while (count < items.length && test(items[count]!)) count++;
+  return count;
+}
+
+/**
+ * One caller waiting for a key's turn, as one small object (its key's queue keeps the timer, and
+ * only a caller with a signal of its own subscribes to anything): a thousand callers queued behind
+ * a slow holder should cost a thousand small records, not a thousand nests of closures, timers and
+ * suspended async frames (heap per local waiter, issue #18). A subclass says what the outcome
+ * means for its caller.
  */
 export abstract class LocalWaiter {
+  /** Epoch ms at which the wait is over. */
+  deadline = Number.POSITIVE_INFINITY;
   #owner: LocalKeyQueue | undefined;
-  #timer: NodeJS.Timeout | undefined;
   #unsubscribe: (() => void) | undefined;
   /**
    * `handed`: given the turn, delivered a microtask later, so a caller that aborts in the same
@@ -92,6 +160,7 @@ export abstract class LocalWaiter {
 
   /** The key whose turn this waiter waits for. */
   abstract readonly key: string;
+
   /** The turn is ours (the queue gave it to us). */
   protected abstract turnGiven(): void;
   /** The wait ran out first. */
@@ -100,9 +169,9 @@ export abstract class LocalWaiter {
   protected abstract aborted(reason: unknown): void;
 
   /** Called by the queue when this waiter joins it. */
-  start(owner: LocalKeyQueue, waitMs: number, signal: AbortSignal | undefined): void {
+  start(owner: LocalKeyQueue, deadline: number, signal: AbortSignal | undefined): void {
     this.#owner = owner;
-    this.#timer = setTimeout(timeOut, waitMs, this);
+    this.deadline = deadline;
     // Aborted already (by a listener of the call's own events): give up as soon as the caller
     // can hear it, instead of waiting out the whole wait.
     if (signal?.aborted) queueMicrotask(() => this.giveUp(signal.reason, false));
@@ -134,13 +203,8 @@ export abstract class LocalWaiter {
 
   #finish(): void {
     this.#state = 'done';
-    clearTimeout(this.#timer);
     this.#unsubscribe?.();
   }
-}
-
-function timeOut(waiter: LocalWaiter): void {
-  waiter.giveUp(undefined, true);
 }
 
 /** A waiter whose outcome is a promise of its turn. */

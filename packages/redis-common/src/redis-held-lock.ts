@@ -15,6 +15,8 @@ import type { RedisAcquireAttempt, RedisLockAttempt } from './redis-lock-attempt
 export interface RedisLockCalls {
   /** What errors name (the noun tells a read lock or a semaphore from a lock). */
   readonly subject: RedisCommandSubject;
+  /** The subject's client, without making the subject (an error needs that, a call does not). */
+  readonly client: RedisCommandSubject['client'];
   readonly commandTimeoutMs: number;
   /** The token-checked extend script, unbounded: the held lock bounds its wait. */
   extend(leaseMs: number): Promise<boolean>;
@@ -61,11 +63,12 @@ export async function attemptThroughScript<R extends readonly [number, number]>(
   checkReply?: (reply: R) => void,
 ): Promise<RedisLockAttempt> {
   const { signal, deadline } = attempt;
-  const { subject, commandTimeoutMs } = calls;
-  const health = RedisConnectionHealth.of(subject.client);
+  const { commandTimeoutMs } = calls;
+  const health = RedisConnectionHealth.of(calls.client);
   const down = health.unreachableCause;
   // Known down and not willing to wait: say so now instead of after commandTimeoutMs.
-  if (down && deadline === undefined) throw unreachableError(subject, 'acquiring', down, health.address);
+  if (down && deadline === undefined)
+    throw unreachableError(calls.subject, 'acquiring', down, health.address);
 
   const sentAt = Date.now();
   const reply = send();
@@ -79,7 +82,7 @@ export async function attemptThroughScript<R extends readonly [number, number]>(
       timeoutError: () => {
         if (deadlineMs >= commandTimeoutMs) return noAnswerError(calls, 'acquiring', health);
         const cause = health.unreachableCause;
-        return cause ? unreachableError(subject, 'acquiring', cause, health.address) : DEADLINE_PASSED;
+        return cause ? unreachableError(calls.subject, 'acquiring', cause, health.address) : DEADLINE_PASSED;
       },
       onAbandoned: () => {
         abandoned = true;
@@ -92,7 +95,7 @@ export async function attemptThroughScript<R extends readonly [number, number]>(
     if (!abandoned) void leave(calls);
     if (error === DEADLINE_PASSED) return { acquired: false, remainingLeaseMs: -1, deadlinePassed: true };
     if (signal?.aborted && error === signal.reason) throw error;
-    throw commandFailure(error, subject, 'acquiring', health.address);
+    throw commandFailure(error, calls.subject, 'acquiring', health.address);
   }
   checkReply?.(parsed);
   const [status, value] = parsed;
@@ -102,7 +105,7 @@ export async function attemptThroughScript<R extends readonly [number, number]>(
 
 /** A flag-returning script call bounded by commandTimeoutMs only: no caller deadline reaches it. */
 async function callScript(calls: RedisLockCalls, action: string, reply: Promise<boolean>): Promise<boolean> {
-  const health = RedisConnectionHealth.of(calls.subject.client);
+  const health = RedisConnectionHealth.of(calls.client);
   try {
     return await waitOrAbort(reply, {
       timeoutMs: calls.commandTimeoutMs,

@@ -147,6 +147,10 @@ class RedisLockScripts implements RedisLockCalls {
     this.subject = target;
   }
 
+  get client(): RedisLockClient {
+    return this.subject.client;
+  }
+
   get commandTimeoutMs(): number {
     return this.subject.settings.commandTimeoutMs;
   }

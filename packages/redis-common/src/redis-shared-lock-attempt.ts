@@ -214,6 +214,10 @@ class SharedLockScripts implements RedisLockCalls {
     return this.#subject;
   }
 
+  get client(): RedisLockClient {
+    return this.#target.client;
+  }
+
   get commandTimeoutMs(): number {
     return this.#target.settings.commandTimeoutMs;
   }

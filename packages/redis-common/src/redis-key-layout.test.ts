@@ -11,21 +11,20 @@ function hashTag(name: string): string {
 }
 
 describe('redisLockKeys', () => {
-  it('puts the lock, queue, channel and queued-owners names of a key under one hash tag', () => {
-    const { lock, queue, channel, queueOwners } = redisLockKeys('dlock:', 'stock:42');
-    expect({ lock, queue, channel, queueOwners }).toEqual({
+  it('puts the lock, queue and channel names of a key under one hash tag', () => {
+    const { lock, queue, channel } = redisLockKeys('dlock:', 'stock:42');
+    expect({ lock, queue, channel }).toEqual({
       lock: 'dlock:{stock:42}',
       queue: 'dlock:{stock:42}:queue',
       channel: 'dlock:{stock:42}:released',
-      queueOwners: 'dlock:{stock:42}:queue:owners',
     });
   });
 
   it.each(['plain', 'a{b}c', '}', '{', '{}', 'x}y{z', '%7B', '50%', 'user:{42}'])(
     'keeps every name of %j in one slot and distinct from other keys',
     (key) => {
-      const { lock, queue, channel, queueOwners } = redisLockKeys('dlock:', key);
-      const tags = new Set([lock, queue, channel, queueOwners].map(hashTag));
+      const { lock, queue, channel } = redisLockKeys('dlock:', key);
+      const tags = new Set([lock, queue, channel].map(hashTag));
       expect(tags.size).toBe(1);
       expect([...tags][0]).toBe(escapeHashTag(key));
       expect([...tags][0]).not.toMatch(/[{}]/);

@@ -13,15 +13,14 @@ export interface RedisLockKeys {
    * it with {@link parseRedisLockValue}.
    */
   readonly lock: string;
-  /** `<prefix>{<key>}:queue`: sorted set of waiting tokens, scored by when each stops waiting. */
+  /**
+   * `<prefix>{<key>}:queue`: sorted set of waiting tokens (`"<token>\n<JSON owner record>"` when
+   * the waiter records its owner, which a handoff writes into the lock value), scored by when each
+   * stops waiting.
+   */
   readonly queue: string;
   /** `<prefix>{<key>}:released`: pub/sub channel; a handoff publishes the new owner's token. */
   readonly channel: string;
-  /**
-   * `<prefix>{<key>}:queue:owners`: hash queued token -> `"\n<JSON record>"`, written into the lock
-   * value when the lock is handed to that waiter; expires with the queue.
-   */
-  readonly queueOwners: string;
 }
 
 /**
@@ -31,8 +30,7 @@ export interface RedisLockKeys {
  *
  * @example
  * redisLockKeys('dlock:', 'stock:42');
- * // { lock: 'dlock:{stock:42}', queue: 'dlock:{stock:42}:queue', channel: 'dlock:{stock:42}:released',
- * //   queueOwners: 'dlock:{stock:42}:queue:owners' }
+ * // { lock: 'dlock:{stock:42}', queue: 'dlock:{stock:42}:queue', channel: 'dlock:{stock:42}:released' }
  */
 export function redisLockKeys(keyPrefix: string, key: string): RedisLockKeys {
   return new LockKeyNames(`${keyPrefix}{${escapeHashTag(key)}}`);
@@ -40,7 +38,7 @@ export function redisLockKeys(keyPrefix: string, key: string): RedisLockKeys {
 
 /**
  * Keeps the lock's own name only and makes the others when a script call reads them: a held lock
- * keeps this object until it is released, and one string is what that should cost, not four (heap
+ * keeps this object until it is released, and one string is what that should cost, not three (heap
  * per held lock, issue #18). Read the names; do not spread the object (its names are getters).
  */
 export class LockKeyNames implements RedisLockKeys {
@@ -54,9 +52,6 @@ export class LockKeyNames implements RedisLockKeys {
   }
   get channel(): string {
     return `${this.lock}:released`;
-  }
-  get queueOwners(): string {
-    return `${this.lock}:queue:owners`;
   }
 }
 

@@ -3,7 +3,6 @@ import { runAcquireScript, runExtendScript, runReleaseScript } from './generated
 import type { PublishCommand, RedisLockClient } from './redis-client.js';
 import { attemptThroughScript, type RedisLockCalls, toRedisMs } from './redis-held-lock.js';
 import type { RedisLockKeys } from './redis-key-layout.js';
-import { recordFlag } from './redis-owner-record.js';
 
 /**
  * Default time a released lock keeps its last fencing token (as a tombstone): 0, none. The next
@@ -173,6 +172,6 @@ function releaseLock(target: RedisLockTarget): Promise<boolean> {
     handoffLeaseMs: toRedisMs(settings.handoffLeaseMs),
     fenceRetentionMs: settings.fenceRetentionMs > 0 ? toRedisMs(settings.fenceRetentionMs) : 0,
     publishCommand: settings.publishCommand,
-    recordOwner: recordFlag(settings),
+    ownerRecord: target.ownerRecord,
   });
 }

@@ -4,7 +4,7 @@ import { runReleaseScript } from './generated/lua-scripts.js';
 import { isRedisCluster, type RedisLockClient } from './redis-client.js';
 import { parseRedisLockValue, redisLockKeys } from './redis-key-layout.js';
 import type { RedisLockFormat } from './redis-lock-options.js';
-import { decodeRedisOwner, recordFlag } from './redis-owner-record.js';
+import { decodeRedisOwner } from './redis-owner-record.js';
 
 /** Keys one `SCAN` step asks for (`COUNT`). */
 const SCAN_COUNT = 1_000;
@@ -98,7 +98,8 @@ export class RedisLockInspector {
         handoffLeaseMs: settings.handoffLeaseMs,
         fenceRetentionMs: settings.fenceRetentionMs,
         publishCommand: settings.publishCommand,
-        recordOwner: recordFlag(settings),
+        // The holder is not queued: no queue entry to name.
+        ownerRecord: '',
       });
       if (released) {
         return {

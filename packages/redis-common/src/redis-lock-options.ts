@@ -43,9 +43,9 @@ export interface RedisLockFormatOptions {
    * Record who holds each lock (host, pid, `appName`, label, acquired-at) in the lock value itself,
    * after the holder's token, written by the acquire script in the same `SET` that takes the lock,
    * for `manager.inspect()`, the `dlock` CLI and the lock page. Default `true`. It costs no extra
-   * command to take, extend or release a lock, only the record's bytes in the lock value (about
-   * 130 bytes of Redis memory per held lock for a ~90-byte record); a pub/sub waiter's record waits in
-   * `<prefix>{<key>}:queue:owners` (two more commands to queue). `false` writes none of it:
+   * command to take, queue for, extend or release a lock, only the record's bytes in the lock value
+   * (about 130 bytes of Redis memory per held lock for a ~90-byte record) and in a pub/sub waiter's
+   * queue entry, from which a handoff writes it into the lock value. `false` writes none of it:
    * `inspect` then shows the lease, fence and waiters but no owner.
    */
   readonly recordOwner?: boolean | undefined;

@@ -1,5 +1,4 @@
 import type { LockOwner, LockOwnerRecord } from '@dlock/core';
-import type { RedisLockScriptSettings } from './redis-lock-attempt.js';
 
 // Who holds a lock is recorded in the lock value itself, after the holder's token (see
 // RedisLockKeys.lock): `"<fence>:<flag>:<token>\n<acquired at, server ms>\n<JSON>"`, written by the
@@ -57,9 +56,4 @@ export function decodeRedisOwner(record: string | undefined): LockOwner | undefi
   } catch {
     return undefined;
   }
-}
-
-/** The `recordOwner` argument of the scripts: 1 or 0. */
-export function recordFlag(settings: RedisLockScriptSettings): number {
-  return settings.recordOwner ? 1 : 0;
 }

@@ -13,7 +13,6 @@ import type { RedisCommandSubject } from './redis-command-errors.js';
 import { attemptThroughScript, type RedisLockCalls, toRedisMs } from './redis-held-lock.js';
 import { LockKeyNames, type RedisLockKeys } from './redis-key-layout.js';
 import type { RedisAcquireAttempt, RedisLockAttempt, RedisLockScriptSettings } from './redis-lock-attempt.js';
-import { recordFlag } from './redis-owner-record.js';
 import type { AcquireReply, SemaphoreReply } from './redis-script-replies.js';
 
 /**
@@ -250,7 +249,6 @@ function runAcquire(
     return runRwReadAcquireScript(target.client, target.readKeys, {
       member: target.member,
       ...common,
-      recordOwner: recordFlag(settings),
     });
   }
   return runSemaphoreAcquireScript(target.client, target.semaphoreKeys, {
@@ -270,7 +268,6 @@ function runRelease(target: RedisSharedLockTarget): Promise<boolean> {
     return runRwReadReleaseScript(target.client, target.readKeys, {
       member: target.member,
       ...common,
-      recordOwner: recordFlag(settings),
     });
   }
   return runSemaphoreReleaseScript(target.client, target.semaphoreKeys, {

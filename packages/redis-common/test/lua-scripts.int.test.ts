@@ -44,7 +44,7 @@ const release = (keys: Keys, token: string, fenceRetentionMs = 0) =>
     handoffLeaseMs: HANDOFF_LEASE_MS,
     fenceRetentionMs,
     publishCommand: 'PUBLISH',
-    recordOwner: 1,
+    ownerRecord: JSON.stringify({ l: token }),
   });
 
 /** The owner token in the lock key, or null when the lock is free. */
@@ -85,7 +85,7 @@ describe('Lua scripts against real Redis', () => {
     expect(await redis.script('EXISTS', LUA_SCRIPTS.extend.sha1)).toEqual([1]);
   });
 
-  it('acquire takes a free lock with the token and lease, and reports the PTTL when taken', async () => {
+  it('acquire takes a free lock with the token and lease; taken, it reports the PTTL to the head of the queue only', async () => {
     const keys = freshKeys();
     const [status, fence] = await acquire(keys, 'token-a', 5000);
     expect(status).toBe(1);
@@ -94,10 +94,17 @@ describe('Lua scripts against real Redis', () => {
     const ttl = await redis.pttl(keys.lock);
     expect(ttl).toBeGreaterThan(4000);
     expect(ttl).toBeLessThanOrEqual(5000);
-    const [taken, remaining] = await acquire(keys, 'token-b', 5000);
+    // A caller that does not queue (try-once, spin) has no use for it: no PTTL is run.
+    expect(await acquire(keys, 'token-b', 5000)).toEqual([0, -1]);
+    // The first waiter, the head of a new queue, takes over if the holder dies: it gets the lease.
+    const [taken, remaining] = await queueFor(keys, 'token-c');
     expect(taken).toBe(0);
     expect(remaining).toBeGreaterThan(4000);
     expect(remaining).toBeLessThanOrEqual(5000);
+    // Waiters behind it are served by releases: none.
+    expect(await queueFor(keys, 'token-d')).toEqual([0, -1]);
+    // A retry (after a nap: the head may have left meanwhile) gets it again.
+    expect((await retryQueued(keys, 'token-d'))[1]).toBeGreaterThan(4000);
     expect(await ownerOf(keys)).toBe('token-a');
   });
 
@@ -294,7 +301,7 @@ describe('Lua scripts against real Redis', () => {
     expect(fences.every(Number.isSafeInteger)).toBe(true);
     await release(keys, 'after-tombstone');
     // By default nothing of a released lock stays in Redis.
-    expect(await redis.exists(keys.lock, keys.queue, keys.queueOwners)).toBe(0);
+    expect(await redis.exists(keys.lock, keys.queue)).toBe(0);
   });
 
   it('a tombstone is a free lock: extend and release refuse it, acquire takes it', async () => {

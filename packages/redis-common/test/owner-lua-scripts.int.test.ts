@@ -43,8 +43,8 @@ const acquire = (
   });
 const queueFor = (keys: Keys, token: string, record = recordOf(token)) =>
   acquire(keys, token, { queueWaitMs: 10_000, record });
-const release = (keys: Keys, token: string, recordOwner = 1, fenceRetentionMs = 0) =>
-  runReleaseScript(redis, keys, { token, fenceRetentionMs, recordOwner, ...pub });
+const release = (keys: Keys, token: string, fenceRetentionMs = 0, record = recordOf(token)) =>
+  runReleaseScript(redis, keys, { token, fenceRetentionMs, ownerRecord: record, ...pub });
 
 /** The record in the lock value: token, acquired-at and JSON record, or null when it has none. */
 async function ownerRecord(keys: Keys) {
@@ -60,6 +60,8 @@ async function ownerRecord(keys: Keys) {
 
 /** The retired owner key of a lock: no script writes it any more. */
 const ownerKey = (keys: Keys) => `${keys.lock}:owner`;
+/** The retired hash of queued waiters' records: they ride in the queue entries now. */
+const queueOwnersKey = (keys: Keys) => `${keys.lock}:queue:owners`;
 
 beforeAll(async () => {
   redis = new Redis(REDIS_URL, { enableOfflineQueue: false, lazyConnect: true });
@@ -109,7 +111,7 @@ describe('owner records in the mutex scripts', () => {
   it('a release that keeps a tombstone keeps no owner record', async () => {
     const keys = freshKeys();
     await acquire(keys, 'holder');
-    expect(await release(keys, 'holder', 1, 60_000)).toBe(true);
+    expect(await release(keys, 'holder', 60_000)).toBe(true);
     expect(await redis.get(keys.lock)).toMatch(/^\d+:-:$/);
   });
 
@@ -122,20 +124,19 @@ describe('owner records in the mutex scripts', () => {
     expect((await ownerRecord(keys))?.token).toBe('fresh');
   });
 
-  it("a queued waiter's record waits in the queue hash, and the handoff writes it into the lock value on the pickup lease", async () => {
+  it("a queued waiter's record rides in its queue entry, and the handoff writes it into the lock value on the pickup lease", async () => {
     const keys = freshKeys();
     await acquire(keys, 'holder');
     expect((await queueFor(keys, 'waiter'))[0]).toBe(0);
-    // The leading newline marks a record the handoff may write into the lock value.
-    expect(await redis.hget(keys.queueOwners, 'waiter')).toBe(`\n${recordOf('waiter')}`);
-    const queueTtl = await redis.pttl(keys.queue);
-    expect(await redis.pttl(keys.queueOwners)).toBeGreaterThanOrEqual(queueTtl - 50);
+    expect(await redis.zrange(keys.queue, '0', '-1')).toEqual([`waiter\n${recordOf('waiter')}`]);
+    // A retry of the same token finds its entry: still one.
+    expect((await queueFor(keys, 'waiter'))[0]).toBe(0);
+    expect(await redis.zcard(keys.queue)).toBe(1);
 
     expect(await release(keys, 'holder')).toBe(true);
     expect(await ownerRecord(keys)).toMatchObject({ token: 'waiter', record: { l: 'waiter' } });
     expect(await redis.pttl(keys.lock)).toBeLessThanOrEqual(HANDOFF_LEASE_MS);
-    // The hash held only that waiter: it is gone with its last field.
-    expect(await redis.exists(keys.queueOwners)).toBe(0);
+    expect(await redis.exists(keys.queue)).toBe(0);
 
     // The claim gives the lock (record included) the waiter's own lease, and keeps the record.
     const handed = await ownerRecord(keys);
@@ -143,26 +144,22 @@ describe('owner records in the mutex scripts', () => {
     expect(await redis.pttl(keys.lock)).toBeGreaterThan(HANDOFF_LEASE_MS);
     expect(await ownerRecord(keys)).toEqual(handed);
     await release(keys, 'waiter');
-    expect(await redis.exists(keys.lock, keys.queue, ownerKey(keys), keys.queueOwners)).toBe(0);
+    expect(await redis.exists(keys.lock, keys.queue, ownerKey(keys), queueOwnersKey(keys))).toBe(0);
   });
 
-  it('a waiter queued by an older release of the scripts (bare JSON in the hash) is handed the bare token', async () => {
-    const keys = freshKeys();
-    await acquire(keys, 'holder');
-    expect((await queueFor(keys, 'old-waiter', ''))[0]).toBe(0);
-    // What the previous scripts queued: the record without the leading newline.
-    await redis.hset(keys.queueOwners, 'old-waiter', recordOf('old-waiter'));
-    expect(await release(keys, 'holder')).toBe(true);
-    // The old extend script matches the whole rest of the value against its token: it must be bare.
-    expect(await redis.get(keys.lock)).toMatch(/^\d+:q:old-waiter$/);
-    expect(await redis.exists(keys.queueOwners)).toBe(0);
-  });
-
-  it('a handoff from a process that records nothing is claimed with the record of the waiter', async () => {
+  it("a handoff from a process that records nothing still writes the waiter's record (it rides in the queue entry)", async () => {
     const keys = freshKeys();
     await acquire(keys, 'holder', { record: '' });
     await queueFor(keys, 'waiter');
-    expect(await release(keys, 'holder', 0)).toBe(true);
+    expect(await release(keys, 'holder', 0, '')).toBe(true);
+    expect(await ownerRecord(keys)).toMatchObject({ token: 'waiter', record: { l: 'waiter' } });
+  });
+
+  it('a waiter handed the bare token (queued by an older script) writes its record with the claim', async () => {
+    const keys = freshKeys();
+    await acquire(keys, 'holder');
+    await queueFor(keys, 'waiter', '');
+    expect(await release(keys, 'holder')).toBe(true);
     expect(await ownerRecord(keys)).toBeNull();
     expect((await queueFor(keys, 'waiter'))[0]).toBe(1);
     expect(await ownerRecord(keys)).toMatchObject({ token: 'waiter', record: { l: 'waiter' } });
@@ -170,28 +167,31 @@ describe('owner records in the mutex scripts', () => {
     await release(keys, 'waiter');
   });
 
-  it("a handoff to a waiter that queued without a record keeps none (never the previous holder's)", async () => {
+  it("a bare queue entry (recordOwner off, or an older script) is handed the bare token, never the previous holder's record", async () => {
     const keys = freshKeys();
     await acquire(keys, 'holder');
     await queueFor(keys, 'quiet', '');
-    expect(await redis.exists(keys.queueOwners)).toBe(0);
+    expect(await redis.zrange(keys.queue, '0', '-1')).toEqual(['quiet']);
     await release(keys, 'holder');
+    // An older extend script (the claim) matches the whole rest of the value: it must be bare.
     expect(await redis.get(keys.lock)).toMatch(/^\d+:q:quiet$/);
   });
 
-  it('waiters that give up or whose wait ran out leave the queue hash with their queue entry', async () => {
+  it('a waiter that gives up takes its entry (record included) out of the queue; entries whose wait ran out are dropped', async () => {
     const keys = freshKeys();
     await acquire(keys, 'holder');
     await acquire(keys, 'short', { queueWaitMs: 50 });
     await queueFor(keys, 'quitter');
+    await queueFor(keys, 'quiet-quitter', '');
     await queueFor(keys, 'patient');
-    expect(await redis.hlen(keys.queueOwners)).toBe(3);
+    expect(await redis.zcard(keys.queue)).toBe(4);
     expect(await release(keys, 'quitter')).toBe(false);
-    expect(await redis.hexists(keys.queueOwners, 'quitter')).toBe(0);
+    expect(await release(keys, 'quiet-quitter', 0, '')).toBe(false);
+    expect(await redis.zcard(keys.queue)).toBe(2);
     await sleep(100);
     await release(keys, 'holder'); // drops "short" (its wait is over), hands to "patient"
     expect((await ownerRecord(keys))?.token).toBe('patient');
-    expect(await redis.exists(keys.queueOwners)).toBe(0);
+    expect(await redis.exists(keys.queue)).toBe(0);
   });
 
   it("a tombstone found with a queued waiter is handed over with the waiter's record", async () => {
@@ -209,21 +209,21 @@ describe('owner records in the mutex scripts', () => {
     await queueFor(keys, 'waiter', '');
     expect(await runExtendScript(redis, keys, { token: 'holder', leaseMs: 20_000 })).toBe(true);
     expect(await redis.get(keys.lock)).toMatch(/^\d+:q:holder$/);
-    expect(await redis.exists(ownerKey(keys), keys.queueOwners)).toBe(0);
-    expect(await release(keys, 'holder', 0)).toBe(true);
+    expect(await redis.zrange(keys.queue, '0', '-1')).toEqual(['waiter']);
+    expect(await release(keys, 'holder', 0, '')).toBe(true);
     expect((await acquire(keys, 'waiter', { record: '' }))[0]).toBe(1);
     expect(await redis.get(keys.lock)).toMatch(/^\d+:q:waiter$/);
-    expect(await redis.exists(ownerKey(keys), keys.queueOwners)).toBe(0);
-    await release(keys, 'waiter', 0);
+    expect(await redis.exists(ownerKey(keys), queueOwnersKey(keys))).toBe(0);
+    await release(keys, 'waiter', 0, '');
     expect(await redis.exists(keys.lock, keys.queue)).toBe(0);
   });
 });
 
 describe('owner records with read locks', () => {
   const readAcquire = (keys: ReturnType<typeof redisReadLockKeys>, member: string) =>
-    runRwReadAcquireScript(redis, keys, { member, leaseMs: 10_000, queueWaitMs: 0, recordOwner: 1, ...pub });
+    runRwReadAcquireScript(redis, keys, { member, leaseMs: 10_000, queueWaitMs: 0, ...pub });
   const readRelease = (keys: ReturnType<typeof redisReadLockKeys>, member: string) =>
-    runRwReadReleaseScript(redis, keys, { member, recordOwner: 1, ...pub });
+    runRwReadReleaseScript(redis, keys, { member, ...pub });
 
   it('readers record no owner; the writer the last reader hands the key to shows up with its record', async () => {
     const lockKeys = freshKeys();
@@ -234,13 +234,12 @@ describe('owner records with read locks', () => {
     expect(await readRelease(keys, 'r:one')).toBe(true);
     expect(await ownerRecord(lockKeys)).toMatchObject({ token: 'writer', record: { l: 'writer' } });
     expect(await redis.pttl(keys.lock)).toBeLessThanOrEqual(HANDOFF_LEASE_MS);
-    expect(await redis.exists(keys.queueOwners)).toBe(0);
+    expect(await redis.exists(keys.queue, queueOwnersKey(lockKeys))).toBe(0);
     // A reader queued behind a writer holding the key flags it and keeps the writer's record.
     const queuedRead = await runRwReadAcquireScript(redis, keys, {
       member: 'r:two',
       leaseMs: 10_000,
       queueWaitMs: 10_000,
-      recordOwner: 1,
       ...pub,
     });
     expect(queuedRead[0]).toBe(0);

@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   attemptRedisLock,
+  leaveRedisLockQueue,
   parseRedisLockValue,
   type RedisLockClient,
   type RedisLockTarget,
@@ -194,8 +195,9 @@ describe('attemptRedisLock', () => {
       expect(attempt.acquired).toBe(true);
       if (!attempt.acquired) return;
       expect(Number.isSafeInteger(attempt.lock.fencingToken)).toBe(true);
-      const other = await attemptRedisLock({ ...mine, token: 'you' }, { leaseMs: 2_000 });
+      const other = await attemptRedisLock({ ...mine, token: 'you' }, { leaseMs: 2_000, queueWaitMs: 1_000 });
       expect(other.acquired === false && other.remainingLeaseMs > 0).toBe(true);
+      await leaveRedisLockQueue({ ...mine, token: 'you' });
       expect(await attempt.lock.extend(2_000)).toBe(true);
       expect(await attempt.lock.release()).toBe(true);
     } finally {

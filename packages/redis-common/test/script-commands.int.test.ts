@@ -32,7 +32,7 @@ const acquire = (keys: Keys, token: string, options: { queueWaitMs?: number; rec
     ...pub,
   });
 const release = (keys: Keys, token: string) =>
-  runReleaseScript(redis, keys, { token, fenceRetentionMs: 0, recordOwner: 1, ...pub });
+  runReleaseScript(redis, keys, { token, fenceRetentionMs: 0, ownerRecord: '', ...pub });
 
 /** The commands naming `keys.lock` (or its other names) that Redis ran while `run` ran. */
 async function commands(keys: Keys, run: () => Promise<unknown>): Promise<string[]> {
@@ -64,6 +64,8 @@ describe('commands the mutex scripts run', () => {
   it('a free lock is taken with one SET (owner record included, no queue check) and released with one DEL', async () => {
     const keys = freshKeys();
     expect(await commands(keys, () => acquire(keys, 'owner'))).toEqual(['evalsha', 'set']);
+    // A spinner finding it taken: the failed SET NX GET only (it does not queue: no PTTL either).
+    expect(await commands(keys, () => acquire(keys, 'spinner'))).toEqual(['evalsha', 'set']);
     expect(
       await commands(keys, () => runExtendScript(redis, keys, { token: 'owner', leaseMs: 20_000 })),
     ).toEqual(['evalsha', 'get', 'pexpire']);
@@ -72,36 +74,30 @@ describe('commands the mutex scripts run', () => {
     await release(keys, 'quiet');
   });
 
-  it('a handoff writes the waiter and its record in one SET; the claim only prolongs it', async () => {
+  it("a queue entry carries the waiter's record; a handoff writes waiter and record in one SET; the claim only prolongs it", async () => {
     const keys = freshKeys();
     await acquire(keys, 'holder');
     expect(await commands(keys, () => acquire(keys, 'waiter', { queueWaitMs: 10_000 }))).toEqual([
       'evalsha',
       'set', // SET NX GET: taken
-      'zadd',
-      'hset',
+      'zadd', // "<token>\n<record>": no hash of records to write and expire
       'pexpire', // GT on the new queue fails...
-      'pexpire', // ...NX sets it: a new queue, so one plain PEXPIRE for the records hash
-      'pexpire',
+      'pexpire', // ...NX sets it: a new queue, so we are its head
       'set', // flag "q", KEEPTTL
-      'pttl',
+      'pttl', // the head takes over when the holder's lease ends, if it dies
     ]);
-    // A second waiter lengthens both expiries with GT (one command each).
+    // A second waiter lengthens the queue's expiry with GT (one command) and, not at the head,
+    // needs no PTTL.
     expect(await commands(keys, () => acquire(keys, 'second', { queueWaitMs: 20_000 }))).toEqual([
       'evalsha',
       'set',
       'zadd',
-      'hset',
       'pexpire',
-      'pexpire',
-      'pttl',
     ]);
     expect(await commands(keys, () => release(keys, 'holder'))).toEqual([
       'evalsha',
       'get',
-      'zpopmin',
-      'hget',
-      'hdel',
+      'zpopmin', // the entry brings the record along
       'set',
       'publish',
     ]);

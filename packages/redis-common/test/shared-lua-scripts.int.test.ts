@@ -107,9 +107,9 @@ describe('read-lock scripts on the mutex keys', () => {
     member: string,
     leaseMs = 10_000,
     queueWaitMs = 0,
-  ) => runRwReadAcquireScript(redis, keys, { member, leaseMs, queueWaitMs, recordOwner: 1, ...pub });
+  ) => runRwReadAcquireScript(redis, keys, { member, leaseMs, queueWaitMs, ...pub });
   const readRelease = (keys: ReturnType<typeof redisReadLockKeys>, member: string) =>
-    runRwReadReleaseScript(redis, keys, { member, recordOwner: 1, ...pub });
+    runRwReadReleaseScript(redis, keys, { member, ...pub });
   const writeAcquire = (keys: ReturnType<typeof redisLockKeys>, token: string, queueWaitMs = 0) =>
     runAcquireScript(redis, keys, {
       token,
@@ -120,7 +120,7 @@ describe('read-lock scripts on the mutex keys', () => {
       ...pub,
     });
   const writeRelease = (keys: ReturnType<typeof redisLockKeys>, token: string) =>
-    runReleaseScript(redis, keys, { token, fenceRetentionMs: 0, recordOwner: 1, ...pub });
+    runReleaseScript(redis, keys, { token, fenceRetentionMs: 0, ownerRecord: '{}', ...pub });
 
   it('readers share; the mutex scripts see the key held, and readers see a mutex holder', async () => {
     const lockKeys = lockKeysOf();

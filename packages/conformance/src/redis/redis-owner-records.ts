@@ -42,7 +42,8 @@ export function runRedisOwnerRecordSuite(options: RedisOwnerRecordSuiteOptions):
   /** The Redis names of `key` (test keys hold no `{`, `}` or `%`, so nothing is escaped). */
   const names = (key: string) => {
     const lock = `${keyPrefix}{${key}}`;
-    return { lock, owner: `${lock}:owner`, queueOwners: `${lock}:queue:owners` };
+    // `owner` and `queueOwners` are where earlier versions kept records: never written now.
+    return { lock, queue: `${lock}:queue`, owner: `${lock}:owner`, queueOwners: `${lock}:queue:owners` };
   };
   /**
    * The owner record in the lock value (`"<fence>:<flag>:<token>\n<acquired at>\n<JSON>"`): the
@@ -162,8 +163,9 @@ export function runRedisOwnerRecordSuite(options: RedisOwnerRecordSuiteOptions):
       );
       if (options.queues) {
         await expect.poll(async () => (await operator.inspect(key)).waiters, { timeout: 10_000 }).toBe(1);
-        // The queued waiter's record waits beside the queue until its turn.
-        expect(await direct.hlen(names(key).queueOwners)).toBe(1);
+        // The queued waiter's record rides in its queue entry until its turn.
+        const [entry] = await direct.zrange(names(key).queue, '0', '-1');
+        expect(entry).toMatch(/^[^\n]+\n\{.*"a":"waiter-app"/);
       } else {
         await sleep(100);
       }
@@ -193,6 +195,8 @@ export function runRedisOwnerRecordSuite(options: RedisOwnerRecordSuiteOptions):
       }));
       if (options.queues) {
         await expect.poll(async () => (await operator.inspect(key)).waiters, { timeout: 10_000 }).toBe(1);
+        // The queue entry is the bare token.
+        expect(await direct.zrange(names(key).queue, '0', '-1')).toEqual([expect.not.stringContaining('\n')]);
       }
       expect(await direct.exists(names(key).owner, names(key).queueOwners)).toBe(0);
       await held.release();

@@ -29,7 +29,7 @@ end
 -- Serve the head of the queue while the key is free (`free`) or read-held: every reader queued
 -- back to back at the head is admitted (each woken by a message naming it, on the pickup lease,
 -- except `self`, admitted on its own lease); a writer at the head of a free key is handed the lock
--- (mutex handoff: with options.recordOwner, the record it queued with goes into the lock value).
+-- (mutex handoff: the record it queued with goes into the lock value).
 -- A writer at the head of a read-held key is left waiting for the last reader. Readers record no
 -- owner: the lock value names the write holder only.
 -- Returns the latest fence and, if `self` was admitted, its fence.
@@ -54,7 +54,7 @@ local function serveQueue(keys, self, nowMs, nowUs, fence, free, options)
         fence = nextFence(fence, nowUs)
         handOff(keys, head, {
           fence = fence, handoffLeaseMs = options.handoffLeaseMs, publishCommand = options.publishCommand,
-          recordOwner = options.recordOwner, nowMs = nowMs,
+          nowMs = nowMs,
         })
       end
       break

@@ -5,13 +5,11 @@
   KEYS[2]  queue           "<prefix>{<key>}:queue": the mutex queue; readers queue as "r:<token>"
   KEYS[3]  channel         "<prefix>{<key>}:released": "<fence>:<member>" wakes the member named
   KEYS[4]  readers         "<prefix>{<key>}:readers": sorted set reader member -> lease end (server ms)
-  KEYS[5]  queueOwners     "<prefix>{<key>}:queue:owners": hash queued writer token -> "\n<JSON record>"
   ARGV[1]  member: string          "r:<owner token>"
   ARGV[2]  leaseMs: number         lease in ms (positive integer)
   ARGV[3]  queueWaitMs: number     0 = never queue (try-once and spin callers); > 0 = queue that long
   ARGV[4]  handoffLeaseMs: number  pickup lease of a waiter admitted by someone else's call
   ARGV[5]  publishCommand: PublishCommand  "PUBLISH", or "SPUBLISH" on a Redis Cluster
-  ARGV[6]  recordOwner: number    1: a writer handed the key gets the record it queued with in the lock value
 
   Reply    AcquireReply
            {1, fencingToken}   read lock taken (or claimed after being admitted while queued)
@@ -32,12 +30,8 @@ local queueWaitMs, handoffLeaseMs, publishCommand = tonumber(ARGV[3]), tonumber(
 -- @include lib/shared-holders.lua
 -- @include lib/read-phase.lua
 
-local keys = {
-  lock = lockKey, queue = queueKey, channel = channel, readers = readersKey,
-  queueOwners = KEYS[5],
-}
-local options = { leaseMs = leaseMs, handoffLeaseMs = handoffLeaseMs, publishCommand = publishCommand,
-  recordOwner = ARGV[6] == '1' }
+local keys = { lock = lockKey, queue = queueKey, channel = channel, readers = readersKey }
+local options = { leaseMs = leaseMs, handoffLeaseMs = handoffLeaseMs, publishCommand = publishCommand }
 local nowMs, nowUs = serverTime()
 local fence, flag, owner = parseLock(redis.call('GET', lockKey))
 

@@ -4,14 +4,13 @@
   KEYS[1]  lock            "<prefix>{<key>}"
   KEYS[2]  queue           "<prefix>{<key>}:queue"
   KEYS[3]  channel         "<prefix>{<key>}:released": handoff messages "<fence>:<new owner's token>"
-  KEYS[4]  queueOwners     "<prefix>{<key>}:queue:owners": hash queued token -> "\n<JSON record>"
   ARGV[1]  token: string             owner token
   ARGV[2]  handoffLeaseMs: number    pickup lease in ms given to the waiter the lock is handed to
   ARGV[3]  fenceRetentionMs: number  0: delete the lock key; > 0: leave a tombstone keeping the
                                      last fence that long
   ARGV[4]  publishCommand: PublishCommand  "PUBLISH" or "SPUBLISH"
-  ARGV[5]  recordOwner: number      1: write the record of the waiter handed the lock into the
-                                     new lock value (and drop those of waiters leaving); 0: do not
+  ARGV[5]  ownerRecord: string       the record the token queued with ('' none), which names its
+                                     queue entry when it leaves the queue
 
   Reply    FlagReply
            1 if the lock was ours: handed to the head of the queue (one message naming it is
@@ -19,12 +18,12 @@
            0 if it is free or held under another token: left untouched, nothing published; the
            token is removed from the queue (a waiter giving up calls release too, so a lock handed
            to it at the last moment is passed on instead of idling until the pickup lease ends)
-  Commands: nobody queued 2 (GET, DEL; the owner record goes with the lock value); handoff 7 (GET,
-  TIME, ZPOPMIN, HGET, HDEL, SET, PUBLISH; 6 without a queued record, 5 with recordOwner 0).
+  Commands: nobody queued 2 (GET, DEL; the owner record goes with the lock value); handoff 5 (GET,
+  TIME, ZPOPMIN, SET, PUBLISH; the waiter's record comes out of its queue entry).
 ]]
-local lockKey, queueKey, channel, queueOwnersKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local lockKey, queueKey, channel = KEYS[1], KEYS[2], KEYS[3]
 local token, handoffLeaseMs, fenceRetentionMs = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local publishCommand, recording = ARGV[4], ARGV[5] == '1'
+local publishCommand, ownerRecord = ARGV[4], ARGV[5]
 
 -- @include lib/lock-value.lua
 -- @include lib/owner-record.lua
@@ -32,16 +31,16 @@ local publishCommand, recording = ARGV[4], ARGV[5] == '1'
 
 local fence, flag, owner = parseLock(redis.call('GET', lockKey))
 if owner ~= token or token == '' then
-  if redis.call('ZREM', queueKey, token) == 1 and recording then redis.call('HDEL', queueOwnersKey, token) end
+  redis.call('ZREM', queueKey, queueMember(token, ownerRecord))
   return 0
 end
 if flag == 'q' then
   local nowMs, nowUs = serverTime()
-  local head = popQueueHead(queueKey, nowMs, recording and queueOwnersKey or nil)
+  local head = popQueueHead(queueKey, nowMs)
   if head then
-    handOff({ lock = lockKey, channel = channel, queueOwners = queueOwnersKey }, head, {
+    handOff({ lock = lockKey, channel = channel }, head, {
       fence = nextFence(fence, nowUs), handoffLeaseMs = handoffLeaseMs, publishCommand = publishCommand,
-      recordOwner = recording, nowMs = nowMs,
+      nowMs = nowMs,
     })
     return 1
   end

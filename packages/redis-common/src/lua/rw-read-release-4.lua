@@ -5,11 +5,9 @@
   KEYS[2]  queue           "<prefix>{<key>}:queue"
   KEYS[3]  channel         "<prefix>{<key>}:released"
   KEYS[4]  readers         "<prefix>{<key>}:readers"
-  KEYS[5]  queueOwners     "<prefix>{<key>}:queue:owners": hash queued writer token -> "\n<JSON record>"
   ARGV[1]  member: string          "r:<owner token>"
   ARGV[2]  handoffLeaseMs: number  pickup lease of the waiters this release admits
   ARGV[3]  publishCommand: PublishCommand  "PUBLISH" or "SPUBLISH"
-  ARGV[4]  recordOwner: number    1: a writer handed the key gets the record it queued with in the lock value
 
   Reply    FlagReply
            1 if the member held a live read lock: removed; if it was the last reader, the key is
@@ -26,12 +24,8 @@ local member, handoffLeaseMs, publishCommand = ARGV[1], tonumber(ARGV[2]), ARGV[
 -- @include lib/shared-holders.lua
 -- @include lib/read-phase.lua
 
-local keys = {
-  lock = lockKey, queue = queueKey, channel = channel, readers = readersKey,
-  queueOwners = KEYS[5],
-}
-local options = { leaseMs = handoffLeaseMs, handoffLeaseMs = handoffLeaseMs, publishCommand = publishCommand,
-  recordOwner = ARGV[4] == '1' }
+local keys = { lock = lockKey, queue = queueKey, channel = channel, readers = readersKey }
+local options = { leaseMs = handoffLeaseMs, handoffLeaseMs = handoffLeaseMs, publishCommand = publishCommand }
 local nowMs, nowUs = serverTime()
 local fence, _, owner = parseLock(redis.call('GET', lockKey))
 

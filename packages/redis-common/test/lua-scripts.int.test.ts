@@ -224,6 +224,23 @@ describe('Lua scripts against real Redis', () => {
     expect(await redis.exists(keys.lock)).toBe(0);
   });
 
+  it('the queue lives at least as long as its longest wait + 1 s, and a shorter wait never shortens it', async () => {
+    const keys = freshKeys();
+    await acquire(keys, 'holder');
+    await queueFor(keys, 'ten-seconds', 10_000);
+    const first = await redis.pttl(keys.queue);
+    expect(first).toBeGreaterThanOrEqual(11_000 - 100);
+    // Rounded up to a power of two, so that later waiters of an equal wait lengthen it in one command.
+    expect(first).toBeLessThanOrEqual(16_384);
+    await queueFor(keys, 'three-seconds', 3_000);
+    expect(await redis.pttl(keys.queue)).toBeGreaterThan(first - 1_000);
+    await queueFor(keys, 'forty-seconds', 40_000);
+    expect(await redis.pttl(keys.queue)).toBeGreaterThanOrEqual(41_000 - 100);
+    for (const token of ['ten-seconds', 'three-seconds', 'forty-seconds', 'holder'])
+      await release(keys, token);
+    expect(await redis.exists(keys.lock, keys.queue)).toBe(0);
+  });
+
   it('waiters whose wait is over are skipped; one that gives up leaves the queue', async () => {
     const keys = freshKeys();
     await acquire(keys, 'owner');

@@ -51,8 +51,8 @@ local queued = ARGV[7] == '1'
 -- @include lib/owner-record.lua
 -- @include lib/queue-handoff.lua
 
--- Queue `token` (with its record) until nowMs + queueWaitMs; the queue key lives as long as its
--- longest wait (+ 1 s). True when our entry made a new queue: nobody waits ahead of us.
+-- Queue `token` (with its record) until nowMs + queueWaitMs; the queue key lives at least as long
+-- as its longest wait + 1 s. True when our entry made a new queue: nobody waits ahead of us.
 local function joinQueue(nowMs)
   local deadline = nowMs + queueWaitMs
   -- 0: re-check, already in (the entry of a token is the same in every attempt).
@@ -63,8 +63,11 @@ local function joinQueue(nowMs)
     return false
   end
   -- Only ever lengthen the expiry (GT), which fails on a key without one: NX then succeeds only
-  -- for the queue our ZADD just created.
-  local ttl = math.ceil(queueWaitMs) + 1000
+  -- for the queue our ZADD just created. The expiry is the wait + 1 s rounded up to a power of two,
+  -- so that waiters who joined later, with a little less left of an equal wait (they waited their
+  -- turn in their own process first), still lengthen it in one command instead of two.
+  local ttl = 1024
+  while ttl < queueWaitMs + 1000 do ttl = ttl * 2 end
   if redis.call('PEXPIRE', queueKey, ttl, 'GT') == 1 then return false end
   return redis.call('PEXPIRE', queueKey, ttl, 'NX') == 1
 end

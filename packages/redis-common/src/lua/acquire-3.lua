@@ -47,6 +47,24 @@ local queueWaitMs, handoffLeaseMs, publishCommand = tonumber(ARGV[3]), ARGV[4], 
 local ownerRecord = ARGV[6]
 local queued = ARGV[7] == '1'
 
+-- Uncontended fast path: the key is absent, so a fresh fence from the clock and SET NX GET (7.0+)
+-- take it in one write, owner record included. No look at the queue: while a lock is held or handed
+-- over its key exists, so a queue can be there with the key absent only after a lease ran out (the
+-- crash case in the header), and checking for it would cost every uncontended acquire a command.
+-- It runs before the helpers below are defined, so an uncontended acquire creates none of their
+-- closures (about a fifth of the script's cost inside Redis); it builds the value as serverTime(),
+-- lockValue() and ownerRecordAt() in lib/ do.
+local value, nowMs, nowUs
+if redis.REDIS_VERSION_NUM and not queued then
+  local time = redis.call('TIME')
+  nowUs = tonumber(time[1]) * 1000000 + tonumber(time[2])
+  nowMs = nowUs / 1000
+  local taken = string.format('%.0f', nowUs) .. ':-:' .. token
+  if ownerRecord ~= '' then taken = taken .. '\n' .. string.format('%.0f', math.floor(nowMs)) .. '\n' .. ownerRecord end
+  value = redis.call('SET', lockKey, taken, 'NX', 'PX', leaseMs, 'GET')
+  if not value then return {1, nowUs} end
+end
+
 -- @include lib/lock-value.lua
 -- @include lib/owner-record.lua
 -- @include lib/queue-handoff.lua
@@ -72,20 +90,8 @@ local function joinQueue(nowMs)
   return redis.call('PEXPIRE', queueKey, ttl, 'NX') == 1
 end
 
--- Uncontended fast path: the key is absent, so a fresh fence from the clock and SET NX GET (7.0+)
--- take it in one write, owner record included. No look at the queue: while a lock is held or handed
--- over its key exists, so a queue can be there with the key absent only after a lease ran out (the
--- crash case in the header), and checking for it would cost every uncontended acquire a command.
-local value
-local nowMs, nowUs
-if redis.REDIS_VERSION_NUM and not queued then
-  nowMs, nowUs = serverTime()
-  local taken = lockValue(nowUs, '-', token, ownerRecordAt(nowMs, ownerRecord))
-  value = redis.call('SET', lockKey, taken, 'NX', 'PX', leaseMs, 'GET')
-  if not value then return {1, nowUs} end
-else
-  value = redis.call('GET', lockKey)
-end
+-- A queued waiter's retry (or Redis before 7.0) reads the lock; the fast path above already did.
+if not nowUs then value = redis.call('GET', lockKey) end
 
 local fence, flag, owner, heldRecord = parseLock(value)
 if owner == token then

@@ -56,7 +56,7 @@ const DEADLINE_PASSED = Symbol('deadline passed');
  * may have granted is released in the background, so a failed attempt never strands a hold for a
  * whole lease. `checkReply` throws on a reply that is neither a grant (1) nor a refusal (0).
  */
-export async function attemptThroughScript<R extends readonly [number, number]>(
+export async function attemptThroughScript<R extends readonly [number, number, number?]>(
   calls: RedisLockCalls,
   attempt: RedisAcquireAttempt,
   send: () => Promise<R>,
@@ -99,7 +99,12 @@ export async function attemptThroughScript<R extends readonly [number, number]>(
   }
   checkReply?.(parsed);
   const [status, value] = parsed;
-  if (status === 0) return { acquired: false, remainingLeaseMs: value };
+  if (status === 0) {
+    const holderFence = parsed[2];
+    return holderFence === undefined
+      ? { acquired: false, remainingLeaseMs: value }
+      : { acquired: false, remainingLeaseMs: value, holderFence };
+  }
   return { acquired: true, lock: new RedisHeldLock(calls, value, sentAt + attempt.leaseMs) };
 }
 
@@ -127,7 +132,7 @@ async function leave(calls: RedisLockCalls): Promise<void> {
  * our release when the client re-sends it after a reconnect). The release is token-checked, so it
  * never touches anyone else's hold.
  */
-function releaseIfGranted(calls: RedisLockCalls, reply: Promise<readonly [number, number]>): void {
+function releaseIfGranted(calls: RedisLockCalls, reply: Promise<readonly [number, number, number?]>): void {
   void leave(calls);
   reply.then(
     ([status]) => {

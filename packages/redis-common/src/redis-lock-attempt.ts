@@ -80,8 +80,16 @@ export type RedisLockAttempt =
   | { readonly acquired: true; readonly lock: BackendLock }
   | {
       readonly acquired: false;
-      /** The holder's remaining lease in ms (PTTL), or -1 when unknown (no expiry, no reply). */
+      /**
+       * The holder's remaining lease in ms (PTTL) for the head of the queue and a queued retry, or
+       * -1 when not read or unknown (no expiry, no reply).
+       */
       readonly remainingLeaseMs: number;
+      /**
+       * The fencing token the holder took the lock with, when someone else holds it: a different
+       * one in a later attempt means the lock changed hands in between.
+       */
+      readonly holderFence?: number;
       /** The reply did not come before `deadline`. */
       readonly deadlinePassed?: boolean;
     };

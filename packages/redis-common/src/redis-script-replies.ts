@@ -4,17 +4,23 @@
  * The generated script calls (generated/lua-scripts.ts) read every reply through these.
  */
 
-/** The acquire script's `{status, value}`: `[1, fencingToken]` or `[0, remainingMs]`. */
-export type AcquireReply = readonly [status: 0 | 1, value: number];
+/**
+ * The acquire script's `{status, value}`: `[1, fencingToken]` or `[0, remainingMs]`, the latter
+ * with the holder's fencing token when someone else holds the lock.
+ */
+export type AcquireReply = readonly [status: 0 | 1, value: number, holderFence?: number];
 
 /** The 0/1 reply of the extend and release scripts: whether the lock was ours. */
 export type FlagReply = boolean;
 
 export function parseAcquireReply(raw: unknown): AcquireReply {
-  if (Array.isArray(raw) && raw.length === 2) {
+  if (Array.isArray(raw) && (raw.length === 2 || raw.length === 3)) {
     const status = toInteger(raw[0]);
     const value = toInteger(raw[1]);
-    if ((status === 0 || status === 1) && value !== undefined) return [status, value];
+    const holderFence = raw.length === 3 ? toInteger(raw[2]) : undefined;
+    if ((status === 0 || status === 1) && value !== undefined) {
+      return holderFence === undefined ? [status, value] : [status, value, holderFence];
+    }
   }
   throw new TypeError(`Unexpected reply from the acquire script: ${JSON.stringify(raw)}`);
 }

@@ -94,18 +94,24 @@ describe('Lua scripts against real Redis', () => {
     const ttl = await redis.pttl(keys.lock);
     expect(ttl).toBeGreaterThan(4000);
     expect(ttl).toBeLessThanOrEqual(5000);
-    // A caller that does not queue (try-once, spin) has no use for it: no PTTL is run.
-    expect(await acquire(keys, 'token-b', 5000)).toEqual([0, -1]);
+    // A caller that does not queue (try-once, spin) has no use for it: no PTTL is run. Every
+    // caller finding it held learns the holder's fence (a spinner sees the lock change hands).
+    expect(await acquire(keys, 'token-b', 5000)).toEqual([0, -1, fence]);
     // The first waiter, the head of a new queue, takes over if the holder dies: it gets the lease.
     const [taken, remaining] = await queueFor(keys, 'token-c');
     expect(taken).toBe(0);
     expect(remaining).toBeGreaterThan(4000);
     expect(remaining).toBeLessThanOrEqual(5000);
     // Waiters behind it are served by releases: none.
-    expect(await queueFor(keys, 'token-d')).toEqual([0, -1]);
+    expect(await queueFor(keys, 'token-d')).toEqual([0, -1, fence]);
     // A retry (after a nap: the head may have left meanwhile) gets it again.
     expect((await retryQueued(keys, 'token-d'))[1]).toBeGreaterThan(4000);
     expect(await ownerOf(keys)).toBe('token-a');
+    // Handed to the head: a spinner now reads the new holder's (greater) fence.
+    await release(keys, 'token-a');
+    const [, , handedFence] = await acquire(keys, 'token-b', 5000);
+    expect(handedFence).toBeGreaterThan(fence);
+    for (const token of ['token-d', 'token-c']) await release(keys, token);
   });
 
   it('extend with the wrong token returns 0 and leaves the lease alone; with ours it resets it', async () => {
@@ -135,7 +141,7 @@ describe('Lua scripts against real Redis', () => {
     const keys = freshKeys();
     await acquire(keys, 'owner');
     const before = parseRedisLockValue(await redis.get(keys.lock))!.fencingToken;
-    expect(await queueFor(keys, 'waiter')).toEqual([0, expect.any(Number)]);
+    expect(await queueFor(keys, 'waiter')).toEqual([0, expect.any(Number), expect.any(Number)]);
     const messages = await channelMessages(keys, async () => {
       expect(await release(keys, 'owner')).toBe(true);
     });

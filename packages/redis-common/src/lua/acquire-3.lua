@@ -21,10 +21,13 @@
 
   Reply    AcquireReply
            {1, fencingToken}   the lock is ours (taken free, or claimed after a handoff to us)
-           {0, remainingMs}    not ours: remainingMs is the holder's remaining lease (PTTL) for a
-                               waiter at the head of the queue or retrying, -1 for others (and
-                               for callers that do not queue, or a lock without expiry), or the
-                               pickup lease when we just handed it to the waiter ahead of us
+           {0, remainingMs, holderFence}  held by someone else: remainingMs is the holder's
+                               remaining lease (PTTL) for a waiter at the head of the queue or
+                               retrying, -1 for others (and for callers that do not queue, or a
+                               lock without expiry); holderFence is the fence the holder took it
+                               with, so a spinner sees the lock change hands at no extra command
+           {0, remainingMs}    not ours: the pickup lease when we just handed it to the waiter
+                               ahead of us
 
   Waiters are served earliest deadline first, which is first come, first served when they wait
   equally long. While the lock is held or handed to a waiter, nobody barges past the queue: a
@@ -108,15 +111,15 @@ if owner == token then
 end
 
 if owner and owner ~= '' then
-  if queueWaitMs == 0 then return {0, -1} end
+  if queueWaitMs == 0 then return {0, -1, fence} end
   if not nowMs then nowMs, nowUs = serverTime() end
   local head = joinQueue(nowMs)
   if flag ~= 'q' then redis.call('SET', lockKey, lockValue(fence, 'q', owner, heldRecord), 'KEEPTTL') end
   -- The holder's lease, for when to look again if it dies, matters to the head of the queue only
   -- (everyone behind it is served by releases): a waiter that made the queue, or a retry (rare: it
   -- comes after a nap, and the head may have left meanwhile). Others re-check every maxSleepMs.
-  if head or queued then return {0, redis.call('PTTL', lockKey)} end
-  return {0, -1}
+  if head or queued then return {0, redis.call('PTTL', lockKey), fence} end
+  return {0, -1, fence}
 end
 
 -- Free (absent, or a tombstone keeping the last fence): serve the head of the queue first.

@@ -101,5 +101,5 @@ export {
   SemaphorePermitsMismatchError,
 } from './shared-lock-errors.js';
 export type { WaitOrAbortOptions } from './wait-or-abort.js';
-export { waitOrAbort } from './wait-or-abort.js';
+export { SharedDeadlines, waitOrAbort } from './wait-or-abort.js';
 export { Wakeup } from './wakeup.js';

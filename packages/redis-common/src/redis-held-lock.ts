@@ -78,6 +78,7 @@ export async function attemptThroughScript<R extends readonly [number, number]>(
   try {
     parsed = await waitOrAbort(reply, {
       signal,
+      deadlines: health.replyDeadlines,
       timeoutMs: Math.min(commandTimeoutMs, deadlineMs),
       timeoutError: () => {
         if (deadlineMs >= commandTimeoutMs) return noAnswerError(calls, 'acquiring', health);
@@ -108,6 +109,7 @@ async function callScript(calls: RedisLockCalls, action: string, reply: Promise<
   const health = RedisConnectionHealth.of(calls.client);
   try {
     return await waitOrAbort(reply, {
+      deadlines: health.replyDeadlines,
       timeoutMs: calls.commandTimeoutMs,
       timeoutError: () => noAnswerError(calls, action, health),
     });

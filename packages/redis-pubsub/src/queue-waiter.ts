@@ -52,17 +52,6 @@ export async function waitInQueue(
 ): Promise<BackendLock | null> {
   const { signal, deadline } = call;
   const waits = request.waitMs > 0;
-  // Queue for what is left of the wait; a reply still missing at the deadline is abandoned (and
-  // handed on if it won). The first attempt passes the whole wait, not a re-measured remainder,
-  // so callers that wait equally long keep their arrival order in the queue.
-  const attempt = (first: boolean) =>
-    hold.attempt({
-      leaseMs: request.leaseMs,
-      queueWaitMs: first ? request.waitMs : Math.max(0, deadline - Date.now()),
-      queued: !first,
-      signal,
-      deadline: !waits ? undefined : first ? deadline : Math.max(deadline, Date.now() + 1),
-    });
   const { channel, member } = hold;
 
   // If this process already listens on the key's channel (another waiter, or the linger after
@@ -76,7 +65,7 @@ export async function waitInQueue(
   try {
     // Try-once: exactly one round trip. A waiting caller joins the queue in the same round trip.
     const firstSentAt = Date.now();
-    const first = await attempt(true);
+    const first = await attemptOnce(hold, request, call, true);
     if (first.acquired) {
       acquired = true;
       return first.lock;
@@ -118,7 +107,7 @@ export async function waitInQueue(
         }
       }
       // Claims the hold if it was granted to us; takes it if free and we are next; else re-queues.
-      const result = await attempt(false);
+      const result = await attemptOnce(hold, request, call, false);
       if (result.acquired) {
         acquired = true;
         return result.lock;
@@ -132,6 +121,28 @@ export async function waitInQueue(
     // for a caller that gave up, timed out or failed while queued).
     if (!acquired && waits) void hold.leaveQueue();
   }
+}
+
+/**
+ * One attempt of a wait. Queue for what is left of the wait; a reply still missing at the deadline
+ * is abandoned (and handed on if it won). The first attempt passes the whole wait, not a
+ * re-measured remainder, so callers that wait equally long keep their arrival order in the queue.
+ */
+function attemptOnce(
+  hold: QueuedHold,
+  request: BackendAcquireRequest,
+  call: QueueWaitCall,
+  first: boolean,
+): Promise<RedisLockAttempt> {
+  const { signal, deadline } = call;
+  const waits = request.waitMs > 0;
+  return hold.attempt({
+    leaseMs: request.leaseMs,
+    queueWaitMs: first ? request.waitMs : Math.max(0, deadline - Date.now()),
+    queued: !first,
+    signal,
+    deadline: !waits ? undefined : first ? deadline : Math.max(deadline, Date.now() + 1),
+  });
 }
 
 /** Wait for the SUBSCRIBE reply; false if the deadline came first. */

@@ -13,6 +13,8 @@ export interface QueueWaitParts {
 export interface QueueWaitCall {
   readonly signal: AbortSignal;
   readonly deadline: number;
+  /** Called once when the wait is over, whatever its outcome. */
+  dispose(): void;
 }
 
 /**
@@ -39,7 +41,7 @@ export interface QueuedHold {
 /**
  * Wait for `hold` on pub/sub, fairly: the first attempt joins the key's queue in Redis, then the
  * caller sleeps until a release names it (or the holder's lease ends, or `maxSleepMs` passes) and
- * claims in one round trip. Returns `null` when the wait ends first.
+ * claims in one round trip. Returns `null` when the wait ends first. Disposes `call` when done.
  *
  * @example
  * return waitInQueue(parts, call, request, { channel, member, attempt, leaveQueue });
@@ -57,12 +59,11 @@ export async function waitInQueue(
   // If this process already listens on the key's channel (another waiter, or the linger after
   // one), register before the first attempt is sent, so a handoff right after it reaches us.
   // Otherwise attempt first (an uncontended caller never subscribes) and re-check once subscribed.
-  let membership: ChannelMembership | undefined =
-    waits && parts.subscriptions.confirmedEntry(channel)
-      ? parts.subscriptions.join(channel, member)
-      : undefined;
+  let membership: ChannelMembership | undefined;
   let acquired = false;
   try {
+    membership =
+      waits && parts.subscriptions.confirmedEntry(channel) ? parts.subscriptions.join(channel, member) : undefined;
     // Try-once: exactly one round trip. A waiting caller joins the queue in the same round trip.
     const firstSentAt = Date.now();
     const first = await attemptOnce(hold, request, call, true);
@@ -120,6 +121,7 @@ export async function waitInQueue(
     // Leave the queue, passing on a hold granted to us at the last moment (one round trip, only
     // for a caller that gave up, timed out or failed while queued).
     if (!acquired && waits) void hold.leaveQueue();
+    call.dispose();
   }
 }
 

@@ -14,6 +14,7 @@ import {
   leaveRedisLockQueue,
   leaveRedisSharedLock,
   type RedisAcquireAttempt,
+  type RedisAcquireCall,
   RedisBackendCore,
   type RedisLockAttempt,
   type RedisLockClient,
@@ -159,16 +160,25 @@ export class RedisPubSubLockBackend implements LockBackend {
     this.#subscriptions.close();
   }
 
-  async #wait(
+  /** Not async: waitInQueue is, and disposes the call (one async frame per acquire, not two). */
+  #wait(
     request: BackendAcquireRequest,
     holdOf: (target: RedisLockTarget) => QueuedHold,
   ): Promise<BackendLock | null> {
-    const call = this.#core.beginAcquire(request);
+    let call: RedisAcquireCall;
+    let hold: QueuedHold;
     try {
-      return await waitInQueue(this.#parts, call, request, holdOf(call.target));
-    } finally {
-      call.dispose();
+      call = this.#core.beginAcquire(request);
+    } catch (error) {
+      return Promise.reject(error);
     }
+    try {
+      hold = holdOf(call.target);
+    } catch (error) {
+      call.dispose();
+      return Promise.reject(error);
+    }
+    return waitInQueue(this.#parts, call, request, hold);
   }
 }
 

@@ -142,15 +142,32 @@ class AcquireReplyWait implements WaitOrAbortOptions {
 
 /** A flag-returning script call bounded by commandTimeoutMs only: no caller deadline reaches it. */
 async function callScript(calls: RedisLockCalls, action: string, reply: Promise<boolean>): Promise<boolean> {
-  const health = RedisConnectionHealth.of(calls.client);
+  const wait = new FlagReplyWait(calls, action);
   try {
-    return await waitOrAbort(reply, {
-      deadlines: health.replyDeadlines,
-      timeoutMs: calls.commandTimeoutMs,
-      timeoutError: () => noAnswerError(calls, action, health),
-    });
+    return await waitOrAbort(reply, wait);
   } catch (error) {
-    throw commandFailure(error, calls.subject, action, health.address);
+    throw commandFailure(error, calls.subject, action, wait.health.address);
+  }
+}
+
+/** How an extend or release waits for its reply: commandTimeoutMs (one object, no closure). */
+class FlagReplyWait implements WaitOrAbortOptions {
+  readonly health: RedisConnectionHealth;
+  readonly deadlines: SharedDeadlines;
+  readonly timeoutMs: number;
+  readonly #calls: RedisLockCalls;
+  readonly #action: string;
+
+  constructor(calls: RedisLockCalls, action: string) {
+    this.#calls = calls;
+    this.#action = action;
+    this.health = RedisConnectionHealth.of(calls.client);
+    this.deadlines = this.health.replyDeadlines;
+    this.timeoutMs = calls.commandTimeoutMs;
+  }
+
+  timeoutError(): unknown {
+    return noAnswerError(this.#calls, this.#action, this.health);
   }
 }
 

@@ -1,5 +1,11 @@
 export type { AbortLink } from './abort-link.js';
-export { AbortLinks, abortableDelay, createClosingController, linkAbortSignals, onAbort } from './abort-link.js';
+export {
+  AbortLinks,
+  abortableDelay,
+  createClosingController,
+  linkAbortSignals,
+  onAbort,
+} from './abort-link.js';
 export { getDefaultLockManager, setDefaultLockManager } from './default-manager.js';
 export { DistributedLock, DistributedSemaphore, getDistributedLockMetadata } from './distributed-lock.js';
 export type {

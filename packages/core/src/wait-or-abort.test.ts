@@ -87,9 +87,11 @@ describe('waitOrAbort on SharedDeadlines', () => {
     const deadlines = new SharedDeadlines();
     const outcomes: string[] = [];
     for (const timeoutMs of [300, 100, 200]) {
-      waitOrAbort(new Promise(() => {}), { timeoutMs, timeoutError: () => `late ${timeoutMs}`, deadlines }).catch(
-        (error: unknown) => outcomes.push(String(error)),
-      );
+      waitOrAbort(new Promise(() => {}), {
+        timeoutMs,
+        timeoutError: () => `late ${timeoutMs}`,
+        deadlines,
+      }).catch((error: unknown) => outcomes.push(String(error)));
     }
     expect(vi.getTimerCount()).toBe(1);
     await vi.advanceTimersByTimeAsync(99);
@@ -106,7 +108,12 @@ describe('waitOrAbort on SharedDeadlines', () => {
     const deadlines = new SharedDeadlines();
     const onAbandoned = vi.fn();
     await expect(
-      waitOrAbort(Promise.resolve(7), { timeoutMs: 1_000, timeoutError: () => 'late', deadlines, onAbandoned }),
+      waitOrAbort(Promise.resolve(7), {
+        timeoutMs: 1_000,
+        timeoutError: () => 'late',
+        deadlines,
+        onAbandoned,
+      }),
     ).resolves.toBe(7);
     expect(deadlines.size).toBe(0);
     let resolveLater!: (value: number) => void;

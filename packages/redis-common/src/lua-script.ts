@@ -26,7 +26,9 @@ export function runLuaScript(
   // Not async: a lock call waits for this reply, and an async frame here cost it a promise more.
   try {
     if (keys.length !== script.numberOfKeys) {
-      throw new TypeError(`Lua script "${script.name}" takes ${script.numberOfKeys} keys, got ${keys.length}.`);
+      throw new TypeError(
+        `Lua script "${script.name}" takes ${script.numberOfKeys} keys, got ${keys.length}.`,
+      );
     }
     return client.evalsha(script.sha1, keys.length, ...keys, ...args).then(undefined, (error: unknown) => {
       if (!isNoScriptError(error)) throw error;

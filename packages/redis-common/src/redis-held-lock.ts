@@ -131,7 +131,9 @@ class AcquireReplyWait implements WaitOrAbortOptions {
   timeoutError(): unknown {
     if (!this.#deadlineFirst) return noAnswerError(this.#calls, 'acquiring', this.#health);
     const cause = this.#health.unreachableCause;
-    return cause ? unreachableError(this.#calls.subject, 'acquiring', cause, this.#health.address) : DEADLINE_PASSED;
+    return cause
+      ? unreachableError(this.#calls.subject, 'acquiring', cause, this.#health.address)
+      : DEADLINE_PASSED;
   }
 
   onAbandoned(): void {

@@ -98,7 +98,10 @@ export type RedisLockAttempt =
  * const attempt = await attemptRedisLock(target, { leaseMs: 30_000 });
  * if (attempt.acquired) return attempt.lock;
  */
-export function attemptRedisLock(target: RedisLockTarget, attempt: RedisAcquireAttempt): Promise<RedisLockAttempt> {
+export function attemptRedisLock(
+  target: RedisLockTarget,
+  attempt: RedisAcquireAttempt,
+): Promise<RedisLockAttempt> {
   // Not async: the caller awaits this, and an async wrapper around a promise cost it two ticks.
   // A caller that already gave up sends nothing (no grant to hand back, no round trip).
   if (attempt.signal?.aborted) return Promise.reject(attempt.signal.reason);

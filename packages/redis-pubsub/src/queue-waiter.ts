@@ -63,7 +63,9 @@ export async function waitInQueue(
   let acquired = false;
   try {
     membership =
-      waits && parts.subscriptions.confirmedEntry(channel) ? parts.subscriptions.join(channel, member) : undefined;
+      waits && parts.subscriptions.confirmedEntry(channel)
+        ? parts.subscriptions.join(channel, member)
+        : undefined;
     // Try-once: exactly one round trip. A waiting caller joins the queue in the same round trip.
     const firstSentAt = Date.now();
     const first = await attemptOnce(hold, request, call, true);

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { abortableDelay, linkAbortSignals, onAbort } from './abort-link.js';
+import { AbortLinks, abortableDelay, linkAbortSignals, onAbort } from './abort-link.js';
 
 describe('linkAbortSignals', () => {
   it('aborts with the reason of the first parent that aborts', () => {
@@ -92,5 +92,43 @@ describe('abortableDelay', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+describe('AbortLinks', () => {
+  it('calls with the same signal share one link, which aborts with the parent or the closing signal', () => {
+    const closing = new AbortController();
+    const links = new AbortLinks(closing.signal);
+    const manager = new AbortController();
+    const first = links.link(manager.signal);
+    const second = links.link(manager.signal);
+    expect(second.signal).toBe(first.signal);
+    first.dispose();
+    second.dispose();
+    expect(links.link(manager.signal).signal).toBe(first.signal);
+    closing.abort('closed');
+    expect(first.signal.reason).toBe('closed');
+  });
+
+  it('a link replaced by another signal is detached once its last call ends', () => {
+    const links = new AbortLinks(new AbortController().signal);
+    const old = new AbortController();
+    const oldLink = links.link(old.signal);
+    const other = new AbortController();
+    const otherLink = links.link(other.signal);
+    expect(otherLink.signal).not.toBe(oldLink.signal);
+    old.abort('still reaches the call in flight');
+    expect(oldLink.signal.reason).toBe('still reaches the call in flight');
+    otherLink.dispose();
+    const third = new AbortController();
+    links.link(third.signal).dispose();
+    other.abort('detached');
+    expect(otherLink.signal.aborted).toBe(false);
+  });
+
+  it('a parent aborted already gives an aborted link of its own', () => {
+    const links = new AbortLinks(new AbortController().signal);
+    const link = links.link(AbortSignal.abort('done'));
+    expect(link.signal.reason).toBe('done');
   });
 });

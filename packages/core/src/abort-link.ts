@@ -13,6 +13,14 @@ interface AbortFanout {
 const fanouts = new WeakMap<AbortSignal, AbortFanout>();
 
 /**
+ * Signals made here that live long and are waited on call after call (a backend's closing signal,
+ * a kept link): their one real listener stays when the last subscriber leaves, so a call that
+ * subscribes and leaves does not add and remove an event listener each time. Only our own signals:
+ * a signal we do not own gets its listener back out.
+ */
+const keptFanouts = new WeakSet<AbortSignal>();
+
+/**
  * Call `listener` once when `signal` aborts; the returned function unsubscribes (call it when the
  * wait ends, or a long-lived signal keeps every finished call alive). Does nothing for a signal
  * that is already aborted: check `signal.aborted` first.
@@ -40,7 +48,7 @@ export function onAbort(signal: AbortSignal, listener: () => void): () => void {
   const subscribed = fanout;
   return () => {
     subscribed.listeners.delete(subscription);
-    if (subscribed.listeners.size === 0 && fanouts.get(signal) === subscribed) {
+    if (subscribed.listeners.size === 0 && !keptFanouts.has(signal) && fanouts.get(signal) === subscribed) {
       fanouts.delete(signal);
       signal.removeEventListener('abort', subscribed.dispatch);
     }
@@ -92,7 +100,87 @@ export function createClosingController(): AbortController {
   const controller = new AbortController();
   // Our own signal: many links to it are expected (one per waiting call).
   setMaxListeners(0, controller.signal);
+  keptFanouts.add(controller.signal);
   return controller;
+}
+
+/**
+ * Links each call's signal with one long-lived signal (a backend's closing signal), like
+ * {@link linkAbortSignals}, but keeps the link of the last call's signal for the next call: every
+ * call from a `LockManager` without a signal of its own passes the manager's one signal, so those
+ * calls share one link instead of each making an AbortController and adding and removing listeners
+ * (most of what an uncontended acquire cost on the client). At most one caller signal is kept; a
+ * link no call uses any more is detached as soon as a call with another signal comes.
+ *
+ * @example
+ * readonly #links = new AbortLinks(this.#closing.signal);
+ * const link = this.#links.link(request.signal);
+ * try { await work(link.signal); } finally { link.dispose(); }
+ */
+export class AbortLinks {
+  readonly #closing: AbortSignal;
+  #kept: SharedAbortLink | undefined;
+
+  constructor(closing: AbortSignal) {
+    this.#closing = closing;
+  }
+
+  /** `parent` linked with the closing signal; `dispose()` the link once, when the call ends. */
+  link(parent: AbortSignal): AbortLink {
+    const kept = this.#kept;
+    if (kept && kept.parent === parent && !kept.signal.aborted) {
+      kept.users++;
+      return kept;
+    }
+    if (parent.aborted || this.#closing.aborted) return linkAbortSignals([parent, this.#closing]);
+    if (kept) kept.retire();
+    const link = new SharedAbortLink(parent, this.#closing);
+    this.#kept = link;
+    return link;
+  }
+}
+
+/** A link shared by the calls that pass the same signal; detached once retired and unused. */
+class SharedAbortLink implements AbortLink {
+  readonly parent: AbortSignal;
+  readonly #controller = new AbortController();
+  readonly #unsubscribes: readonly (() => void)[];
+  users = 1;
+  #retired = false;
+
+  constructor(parent: AbortSignal, closing: AbortSignal) {
+    this.parent = parent;
+    const abort = (reason: unknown) => {
+      this.#detach();
+      this.#controller.abort(reason);
+    };
+    this.#unsubscribes = [
+      onAbort(parent, () => abort(parent.reason)),
+      onAbort(closing, () => abort(closing.reason)),
+    ];
+    setMaxListeners(0, this.#controller.signal);
+    keptFanouts.add(this.#controller.signal);
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** One call is over with the link (a shared method: the calls make no function of their own). */
+  readonly dispose = (): void => {
+    this.users--;
+    if (this.#retired && this.users === 0) this.#detach();
+  };
+
+  /** No new call will get this link: detach it when its last call ends. */
+  retire(): void {
+    this.#retired = true;
+    if (this.users === 0) this.#detach();
+  }
+
+  #detach(): void {
+    for (const unsubscribe of this.#unsubscribes) unsubscribe();
+  }
 }
 
 /**

@@ -74,7 +74,14 @@ export class HeldLock implements LeaseListener {
     // Keeps the registry, not `init`: a held lock keeps no copy of the acquisition's bookkeeping
     // (heap per held lock, issue #18).
     this.#listener = init.listener;
-    this.#watch = new LeaseWatch(init.backendLock, this, init, this.#expiresAt);
+    // Armed after this tick: a lock released in the same tick (acquire then release, the
+    // uncontended path) sets and clears no timer.
+    this.#watch = new LeaseWatch(
+      init.backendLock,
+      this,
+      { leaseMs: init.leaseMs, renew: init.renew, armAfterTick: true },
+      this.#expiresAt,
+    );
     const lostSignal = init.backendLock.lostSignal;
     if (lostSignal) {
       const storeLost = () => {

@@ -1,5 +1,11 @@
 export type { AbortLink } from './abort-link.js';
-export { abortableDelay, createClosingController, linkAbortSignals, onAbort } from './abort-link.js';
+export {
+  AbortLinks,
+  abortableDelay,
+  createClosingController,
+  linkAbortSignals,
+  onAbort,
+} from './abort-link.js';
 export { getDefaultLockManager, setDefaultLockManager } from './default-manager.js';
 export { DistributedLock, DistributedSemaphore, getDistributedLockMetadata } from './distributed-lock.js';
 export type {
@@ -101,5 +107,5 @@ export {
   SemaphorePermitsMismatchError,
 } from './shared-lock-errors.js';
 export type { WaitOrAbortOptions } from './wait-or-abort.js';
-export { waitOrAbort } from './wait-or-abort.js';
+export { SharedDeadlines, waitOrAbort } from './wait-or-abort.js';
 export { Wakeup } from './wakeup.js';

@@ -136,8 +136,13 @@ const SUSPICIOUS_PART = /(?:^|[^A-Za-z0-9_])(undefined|null|NaN|\[object Object\
 /** In `u` mode a valid surrogate pair is one code point, so only a lone half matches. */
 const LONE_SURROGATE = /\p{Cs}/u;
 
+/** The key {@link validateLockKey} passed last (validation depends on the key alone). */
+let lastValidKey: string | undefined;
+
 /** Check a final key; returns it unchanged when valid. */
 export function validateLockKey(key: unknown): string {
+  // The same key again (a loop, a hot endpoint): it passed every check below already.
+  if (key === lastValidKey && lastValidKey !== undefined) return lastValidKey;
   if (typeof key !== 'string') {
     throw new InvalidLockKeyError(`A lock key must be a string, got ${key === null ? 'null' : typeof key}.`);
   }
@@ -166,5 +171,6 @@ export function validateLockKey(key: unknown): string {
       key.slice(0, 64),
     );
   }
+  lastValidKey = key;
   return key;
 }

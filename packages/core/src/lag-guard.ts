@@ -7,7 +7,7 @@ const TICK_MS = 50;
 /**
  * Notices event-loop stalls (a long synchronous parse, a GC pause, a frozen process) while locks
  * are held: no lease timer can run during one, so a stall can cost a lock. A cheap tick check (one
- * unref'd timer per manager, only while it holds a lock) measures how late the tick came. A stall
+ * unref'd timer per manager, only while it holds a lock, and one tick after) measures how late the tick came. A stall
  * longer than `alarmShare` of a held lock's renewal margin (the two thirds of the lease between a
  * due renewal and the lease end) is reported as a `lag` event with the keys at risk, and those
  * locks are renewed at once if their lease is not over yet. An `await`, however long, is no stall.
@@ -18,6 +18,7 @@ export class LagGuard {
   readonly #alarmShare: number;
   #timer: NodeJS.Timeout | undefined;
   #expectedAt = 0;
+  #holding = false;
 
   constructor(options: {
     readonly locks: () => Iterable<HeldLock>;
@@ -31,11 +32,10 @@ export class LagGuard {
 
   /** Call whenever the number of held locks changed. */
   watch(heldCount: number): void {
-    if (heldCount > 0 && !this.#timer) this.#schedule();
-    else if (heldCount === 0 && this.#timer) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
+    // Started with the first lock, stopped by the first tick that finds none: a process that
+    // takes and releases locks one after another must not set and clear a timer per lock.
+    this.#holding = heldCount > 0;
+    if (this.#holding && !this.#timer) this.#schedule();
   }
 
   #schedule(): void {
@@ -46,6 +46,10 @@ export class LagGuard {
   }
 
   #tick(): void {
+    if (!this.#holding) {
+      this.#timer = undefined;
+      return;
+    }
     const now = Date.now();
     const stalledMs = now - this.#expectedAt;
     this.#schedule();

@@ -113,4 +113,21 @@ describe('LeaseWatch', () => {
     expect(events).toEqual(['renewed']);
     expect(extend).toHaveBeenCalledTimes(1);
   });
+
+  it('armAfterTick: no timer for a watch stopped within its tick, the same deadlines otherwise', async () => {
+    const listener = { leaseRenewed: () => {}, leaseRenewalFailed: () => {}, leaseRanOut: vi.fn() };
+    const lock = fakeLock(async () => true);
+    const settings = { leaseMs: 300, renew: false, armAfterTick: true };
+    new LeaseWatch(lock, listener, settings, lock.expiresAt).stop();
+    const kept = new LeaseWatch(lock, listener, settings, lock.expiresAt);
+    expect(vi.getTimerCount()).toBe(0);
+    await new Promise((resolve) => process.nextTick(resolve));
+    expect(vi.getTimerCount()).toBe(1);
+    await vi.advanceTimersByTimeAsync(299);
+    expect(listener.leaseRanOut).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(listener.leaseRanOut).toHaveBeenCalledTimes(1);
+    kept.stop();
+    expect(vi.getTimerCount()).toBe(0);
+  });
 });

@@ -14,6 +14,12 @@ export interface LeaseWatchSettings {
   readonly leaseMs: number;
   /** Renew at all? A handle from `acquire()` without `autoRenew` only watches its expiry. */
   readonly renew: boolean;
+  /**
+   * Arm the timer once the current tick's promise jobs are done (`process.nextTick`), not now: a
+   * lock released within that tick (an uncontended acquire and release in a row) never sets one.
+   * The timer is armed for the same times either way (no timer can fire within the tick).
+   */
+  readonly armAfterTick?: boolean | undefined;
 }
 
 const MIN_RETRY_DELAY_MS = 10;
@@ -48,13 +54,20 @@ export class LeaseWatch {
     this.#renews = settings.renew;
     this.#expiresAt = expiresAt;
     if (this.#renews) this.#renewAt = Date.now() + this.#leaseMs / 3;
-    this.#arm();
+    if (settings.armAfterTick) armAfterTick(this);
+    else this.#arm();
+  }
+
+  /** The tick the watch was made in is over: arm, unless stopped or armed meanwhile. @internal */
+  armIfIdle(): void {
+    if (!this.#stopped && this.#timer === undefined && !this.#renewing) this.#arm();
   }
 
   /** Stop renewing and watching (the scope ended or the lock is being released). */
   stop(): void {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    unarmed.delete(this);
   }
 
   /**
@@ -155,4 +168,25 @@ function unrefTimer(watch: LeaseWatch, delayMs: number): NodeJS.Timeout {
 
 function fireTimer(watch: LeaseWatch): void {
   watch.timerFired();
+}
+
+/**
+ * Watches made in this tick and not stopped yet: armed together by one `process.nextTick` when the
+ * tick's promise jobs are done. A stopped watch leaves at once, so a loop that never yields to the
+ * event loop (a memory backend) does not pile them up.
+ */
+const unarmed = new Set<LeaseWatch>();
+let armScheduled = false;
+
+function armAfterTick(watch: LeaseWatch): void {
+  unarmed.add(watch);
+  if (armScheduled) return;
+  armScheduled = true;
+  process.nextTick(armUnarmed);
+}
+
+function armUnarmed(): void {
+  armScheduled = false;
+  for (const watch of unarmed) watch.armIfIdle();
+  unarmed.clear();
 }

@@ -9,7 +9,8 @@ export type LocalTurn = 'admitted' | 'busy' | 'timeout';
  * An entry exists only while someone is inside, so distinct keys never accumulate.
  */
 export class LocalKeyQueue {
-  readonly #waiting = new Map<string, KeyQueue>();
+  /** A key is in the map while someone has its turn; its queue is made with its first waiter. */
+  readonly #waiting = new Map<string, KeyQueue | null>();
 
   /** Whether some caller of this process currently has the turn for `key`. */
   isEntered(key: string): boolean {
@@ -31,7 +32,7 @@ export class LocalKeyQueue {
   /** Take the turn for `key` now if nobody of this process has it. */
   tryEnter(key: string): boolean {
     if (this.#waiting.has(key)) return false;
-    this.#waiting.set(key, new KeyQueue());
+    this.#waiting.set(key, null);
     return true;
   }
 
@@ -40,8 +41,12 @@ export class LocalKeyQueue {
    * for at most `waitMs`; `signal` ends the wait early (a microtask later if it is aborted already).
    */
   wait<W extends LocalWaiter>(waiter: W, waitMs: number, signal: AbortSignal | undefined): W {
-    const queue = this.#waiting.get(waiter.key);
-    if (!queue) throw new Error(`LocalKeyQueue.wait: nobody holds the turn for ${waiter.key}`);
+    let queue = this.#waiting.get(waiter.key);
+    if (queue === undefined) throw new Error(`LocalKeyQueue.wait: nobody holds the turn for ${waiter.key}`);
+    if (queue === null) {
+      queue = new KeyQueue();
+      this.#waiting.set(waiter.key, queue);
+    }
     waiter.start(this, Date.now() + waitMs, signal);
     queue.add(waiter);
     return waiter;
@@ -50,8 +55,8 @@ export class LocalKeyQueue {
   /** Give the turn for `key` to the next local waiter, or forget the key. */
   leave(key: string): void {
     const queue = this.#waiting.get(key);
-    if (!queue) return;
-    const next = queue.next();
+    if (queue === undefined) return;
+    const next = queue?.next();
     if (next) next.admit();
     else this.#waiting.delete(key);
   }
@@ -67,7 +72,7 @@ export class LocalKeyQueue {
    */
   abortAll(reason: unknown): void {
     for (const queue of [...this.#waiting.values()]) {
-      for (const waiter of [...queue.waiters]) waiter.giveUp(reason, false);
+      if (queue) for (const waiter of [...queue.waiters]) waiter.giveUp(reason, false);
     }
   }
 }

@@ -201,8 +201,9 @@ export class LockAcquirer {
     // the store together, or a process could never hold more than one of them.
     const { kind } = plan;
     const exclusive = kind.type === 'exclusive';
-    if (exclusive && !admitted) {
-      if (plan.waitMs > 0 && localQueue.isEntered(key)) onContended();
+    // A free local turn is taken at once, without awaiting a promise for it.
+    if (exclusive && !admitted && !localQueue.tryEnter(key)) {
+      if (plan.waitMs > 0) onContended();
       let turn: Awaited<ReturnType<LocalKeyQueue['enter']>>;
       try {
         turn = await localQueue.enter(key, remainingMs(plan.waitMs, call.startedAt), call.signal);

@@ -120,11 +120,8 @@ export class LockPlanner {
     if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
       throw new InvalidLockOptionsError('signal must be an AbortSignal.');
     }
-    for (const name of ['label', 'keyTemplate'] as const) {
-      if (options[name] !== undefined && typeof options[name] !== 'string') {
-        throw new InvalidLockOptionsError(`${name} must be a string, got ${describeValue(options[name])}.`);
-      }
-    }
+    assertOptionalString('label', options.label);
+    assertOptionalString('keyTemplate', options.keyTemplate);
     return {
       keys: sortedKeys,
       backendName,
@@ -141,6 +138,8 @@ export class LockPlanner {
 }
 
 function normalizeKeys(keys: string | readonly string[]): string[] {
+  // One key, the usual call: nothing to sort or de-duplicate.
+  if (typeof keys === 'string') return [validateLockKey(keys)];
   const list = typeof keys === 'string' ? [keys] : keys;
   if (!Array.isArray(list)) {
     throw new InvalidLockKeyError(
@@ -151,6 +150,12 @@ function normalizeKeys(keys: string | readonly string[]): string[] {
     throw new InvalidLockKeyError('At least one lock key is required; got an empty array.');
   // Sorted by code unit so every process takes the same keys in the same order.
   return [...new Set(list.map(validateLockKey))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function assertOptionalString(name: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'string') {
+    throw new InvalidLockOptionsError(`${name} must be a string, got ${describeValue(value)}.`);
+  }
 }
 
 function modeKind(mode: unknown): LockKind {

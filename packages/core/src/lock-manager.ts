@@ -215,11 +215,14 @@ export class LockManager<B extends string = string> extends EventEmitter<LockMan
    * try { await buildReport(lock.signal); } finally { await lock.release(); }
    */
   acquire(key: string, options: AcquireOptions<B> = {}): Promise<LockHandle> {
-    return settle(() => {
+    // settle() inlined: no closure per call.
+    try {
       if (Array.isArray(key))
         throw new InvalidLockKeyError('acquire() takes one key; use withLock() for several.');
       return this.#runner.handle(this.#plan(key, options), options?.autoRenew === true);
-    });
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**

@@ -79,8 +79,9 @@ export class LockScopeRunner {
   }
 
   /** Made once: a handle call adds no closure of its own while it waits. */
-  readonly #toHandle = ([taken]: TakenLock[]): LockHandle => {
-    const { lock, fresh } = taken!;
+  readonly #toHandle = (taken: TakenLock[]): LockHandle => {
+    // Indexed, not destructured: array destructuring runs the iterator protocol.
+    const { lock, fresh } = taken[0]!;
     return new LockHandle(lock, fresh ? this.#handleControl : undefined);
   };
 

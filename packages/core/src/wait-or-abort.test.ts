@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { waitOrAbort } from './wait-or-abort.js';
+import { SharedDeadlines, waitOrAbort } from './wait-or-abort.js';
 
 describe('waitOrAbort', () => {
   beforeEach(() => vi.useFakeTimers());
@@ -76,5 +76,72 @@ describe('waitOrAbort', () => {
     expect(settled).toBe(false);
     await vi.advanceTimersByTimeAsync(1_100);
     expect(settled).toBe(true);
+  });
+});
+
+describe('waitOrAbort on SharedDeadlines', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('times each wait out at its own deadline, in any order, with one timer', async () => {
+    const deadlines = new SharedDeadlines();
+    const outcomes: string[] = [];
+    for (const timeoutMs of [300, 100, 200]) {
+      waitOrAbort(new Promise(() => {}), {
+        timeoutMs,
+        timeoutError: () => `late ${timeoutMs}`,
+        deadlines,
+      }).catch((error: unknown) => outcomes.push(String(error)));
+    }
+    expect(vi.getTimerCount()).toBe(1);
+    await vi.advanceTimersByTimeAsync(99);
+    expect(outcomes).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(outcomes).toEqual(['late 100']);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(outcomes).toEqual(['late 100', 'late 200', 'late 300']);
+    expect(deadlines.size).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('a settled wait leaves the heap at once; the idle timer stops at its next firing', async () => {
+    const deadlines = new SharedDeadlines();
+    const onAbandoned = vi.fn();
+    await expect(
+      waitOrAbort(Promise.resolve(7), {
+        timeoutMs: 1_000,
+        timeoutError: () => 'late',
+        deadlines,
+        onAbandoned,
+      }),
+    ).resolves.toBe(7);
+    expect(deadlines.size).toBe(0);
+    let resolveLater!: (value: number) => void;
+    const later = waitOrAbort(new Promise<number>((resolve) => (resolveLater = resolve)), {
+      timeoutMs: 5_000,
+      timeoutError: () => 'late',
+      deadlines,
+    });
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(deadlines.size).toBe(1);
+    resolveLater(8);
+    await expect(later).resolves.toBe(8);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(vi.getTimerCount()).toBe(0);
+    expect(onAbandoned).not.toHaveBeenCalled();
+  });
+
+  it('an abort takes the wait out of the heap and rejects with the reason', async () => {
+    const deadlines = new SharedDeadlines();
+    const controller = new AbortController();
+    const wait = waitOrAbort(new Promise(() => {}), {
+      signal: controller.signal,
+      timeoutMs: 1_000,
+      timeoutError: () => 'late',
+      deadlines,
+    });
+    controller.abort('stop');
+    await expect(wait).rejects.toBe('stop');
+    expect(deadlines.size).toBe(0);
   });
 });

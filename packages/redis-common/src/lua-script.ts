@@ -17,20 +17,25 @@ export interface LuaScript {
  * @example
  * const reply = await runLuaScript(redis, LUA_SCRIPTS.extend, [keys.lock], [token, '30000']);
  */
-export async function runLuaScript(
+export function runLuaScript(
   client: RedisLockClient,
   script: LuaScript,
   keys: readonly string[],
   args: readonly (string | number)[],
 ): Promise<unknown> {
-  if (keys.length !== script.numberOfKeys) {
-    throw new TypeError(`Lua script "${script.name}" takes ${script.numberOfKeys} keys, got ${keys.length}.`);
-  }
+  // Not async: a lock call waits for this reply, and an async frame here cost it a promise more.
   try {
-    return await client.evalsha(script.sha1, keys.length, ...keys, ...args);
+    if (keys.length !== script.numberOfKeys) {
+      throw new TypeError(
+        `Lua script "${script.name}" takes ${script.numberOfKeys} keys, got ${keys.length}.`,
+      );
+    }
+    return client.evalsha(script.sha1, keys.length, ...keys, ...args).then(undefined, (error: unknown) => {
+      if (!isNoScriptError(error)) throw error;
+      return client.eval(script.source, keys.length, ...keys, ...args);
+    });
   } catch (error) {
-    if (!isNoScriptError(error)) throw error;
-    return client.eval(script.source, keys.length, ...keys, ...args);
+    return Promise.reject(error);
   }
 }
 

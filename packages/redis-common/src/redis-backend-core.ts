@@ -1,4 +1,4 @@
-import { type BackendAcquireRequest, createClosingController } from '@dlock/core';
+import { AbortLinks, type BackendAcquireRequest, createClosingController } from '@dlock/core';
 import { assertRedisClient, type RedisLockClient } from './redis-client.js';
 import { RedisLockInspector } from './redis-lock-inspection.js';
 import {
@@ -35,7 +35,8 @@ export class RedisBackendCore {
     assertRedisClient(client, backend);
     this.format = resolveRedisLockFormat(client, options, backend);
     this.inspector = new RedisLockInspector(client, this.format);
-    this.#context = { client, format: this.format, name: backend, closing: this.#closing.signal };
+    const closing = this.#closing.signal;
+    this.#context = { client, format: this.format, name: backend, closing, links: new AbortLinks(closing) };
   }
 
   /** {@link beginRedisAcquire} for this backend: `dispose()` the call in a `finally`. */

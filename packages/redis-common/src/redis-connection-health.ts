@@ -1,3 +1,4 @@
+import { SharedDeadlines } from '@dlock/core';
 import type { RedisLockClient } from './redis-client.js';
 
 /**
@@ -6,6 +7,11 @@ import type { RedisLockClient } from './redis-client.js';
  * backends sharing one client add one listener between them.
  */
 export class RedisConnectionHealth {
+  /**
+   * Times the replies awaited on this client (commandTimeoutMs, or a caller's deadline): one Node
+   * timer for them all instead of one set and cleared per command.
+   */
+  readonly replyDeadlines = new SharedDeadlines();
   readonly #client: RedisLockClient;
   #lastError: Error | undefined;
 

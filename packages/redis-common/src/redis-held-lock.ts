@@ -1,4 +1,10 @@
-import { type BackendLock, type LockBackendError, waitOrAbort } from '@dlock/core';
+import {
+  type BackendLock,
+  type LockBackendError,
+  type SharedDeadlines,
+  type WaitOrAbortOptions,
+  waitOrAbort,
+} from '@dlock/core';
 import {
   commandFailure,
   type RedisCommandSubject,
@@ -63,7 +69,6 @@ export async function attemptThroughScript<R extends readonly [number, number, n
   checkReply?: (reply: R) => void,
 ): Promise<RedisLockAttempt> {
   const { signal, deadline } = attempt;
-  const { commandTimeoutMs } = calls;
   const health = RedisConnectionHealth.of(calls.client);
   const down = health.unreachableCause;
   // Known down and not willing to wait: say so now instead of after commandTimeoutMs.
@@ -72,27 +77,14 @@ export async function attemptThroughScript<R extends readonly [number, number, n
 
   const sentAt = Date.now();
   const reply = send();
-  const deadlineMs = deadline === undefined ? Number.POSITIVE_INFINITY : deadline - Date.now();
+  const wait = new AcquireReplyWait(calls, health, reply, signal, deadline);
   let parsed: R;
-  let abandoned = false;
   try {
-    parsed = await waitOrAbort(reply, {
-      signal,
-      timeoutMs: Math.min(commandTimeoutMs, deadlineMs),
-      timeoutError: () => {
-        if (deadlineMs >= commandTimeoutMs) return noAnswerError(calls, 'acquiring', health);
-        const cause = health.unreachableCause;
-        return cause ? unreachableError(calls.subject, 'acquiring', cause, health.address) : DEADLINE_PASSED;
-      },
-      onAbandoned: () => {
-        abandoned = true;
-        releaseIfGranted(calls, reply);
-      },
-    });
+    parsed = await waitOrAbort(reply, wait);
   } catch (error) {
     // The script may have run (reply lost with the connection, or unreadable): the token-checked
     // release frees the hold if it was granted, and does nothing otherwise.
-    if (!abandoned) void leave(calls);
+    if (!wait.abandoned) void leave(calls);
     if (error === DEADLINE_PASSED) return { acquired: false, remainingLeaseMs: -1, deadlinePassed: true };
     if (signal?.aborted && error === signal.reason) throw error;
     throw commandFailure(error, calls.subject, 'acquiring', health.address);
@@ -108,16 +100,81 @@ export async function attemptThroughScript<R extends readonly [number, number, n
   return { acquired: true, lock: new RedisHeldLock(calls, value, sentAt + attempt.leaseMs) };
 }
 
+/**
+ * How an acquire attempt waits for its reply: until the caller's signal, its deadline or
+ * commandTimeoutMs. One object with methods, not an options object and two closures per attempt.
+ */
+class AcquireReplyWait implements WaitOrAbortOptions {
+  readonly signal: AbortSignal | undefined;
+  readonly deadlines: SharedDeadlines;
+  readonly timeoutMs: number;
+  /** The caller stopped waiting (abort or timeout) before the reply came. */
+  abandoned = false;
+  readonly #calls: RedisLockCalls;
+  readonly #health: RedisConnectionHealth;
+  readonly #reply: Promise<readonly [number, number]>;
+  /** Whether the caller's deadline comes before commandTimeoutMs. */
+  readonly #deadlineFirst: boolean;
+
+  constructor(
+    calls: RedisLockCalls,
+    health: RedisConnectionHealth,
+    reply: Promise<readonly [number, number]>,
+    signal: AbortSignal | undefined,
+    deadline: number | undefined,
+  ) {
+    this.#calls = calls;
+    this.#health = health;
+    this.#reply = reply;
+    this.signal = signal;
+    this.deadlines = health.replyDeadlines;
+    const deadlineMs = deadline === undefined ? Number.POSITIVE_INFINITY : deadline - Date.now();
+    this.#deadlineFirst = deadlineMs < calls.commandTimeoutMs;
+    this.timeoutMs = Math.min(calls.commandTimeoutMs, deadlineMs);
+  }
+
+  timeoutError(): unknown {
+    if (!this.#deadlineFirst) return noAnswerError(this.#calls, 'acquiring', this.#health);
+    const cause = this.#health.unreachableCause;
+    return cause
+      ? unreachableError(this.#calls.subject, 'acquiring', cause, this.#health.address)
+      : DEADLINE_PASSED;
+  }
+
+  onAbandoned(): void {
+    this.abandoned = true;
+    releaseIfGranted(this.#calls, this.#reply);
+  }
+}
+
 /** A flag-returning script call bounded by commandTimeoutMs only: no caller deadline reaches it. */
 async function callScript(calls: RedisLockCalls, action: string, reply: Promise<boolean>): Promise<boolean> {
-  const health = RedisConnectionHealth.of(calls.client);
+  const wait = new FlagReplyWait(calls, action);
   try {
-    return await waitOrAbort(reply, {
-      timeoutMs: calls.commandTimeoutMs,
-      timeoutError: () => noAnswerError(calls, action, health),
-    });
+    return await waitOrAbort(reply, wait);
   } catch (error) {
-    throw commandFailure(error, calls.subject, action, health.address);
+    throw commandFailure(error, calls.subject, action, wait.health.address);
+  }
+}
+
+/** How an extend or release waits for its reply: commandTimeoutMs (one object, no closure). */
+class FlagReplyWait implements WaitOrAbortOptions {
+  readonly health: RedisConnectionHealth;
+  readonly deadlines: SharedDeadlines;
+  readonly timeoutMs: number;
+  readonly #calls: RedisLockCalls;
+  readonly #action: string;
+
+  constructor(calls: RedisLockCalls, action: string) {
+    this.#calls = calls;
+    this.#action = action;
+    this.health = RedisConnectionHealth.of(calls.client);
+    this.deadlines = this.health.replyDeadlines;
+    this.timeoutMs = calls.commandTimeoutMs;
+  }
+
+  timeoutError(): unknown {
+    return noAnswerError(this.#calls, this.#action, this.health);
   }
 }
 

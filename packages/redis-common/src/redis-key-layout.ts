@@ -62,6 +62,8 @@ export class LockKeyNames implements RedisLockKeys {
  * escapeHashTag('a{b}'); // 'a%7Bb%7D'
  */
 export function escapeHashTag(key: string): string {
+  // Most keys have none of the three: no regular expression, no new string.
+  if (key.indexOf('%') < 0 && key.indexOf('{') < 0 && key.indexOf('}') < 0) return key;
   return key.replace(/[%{}]/g, (char) => (char === '%' ? '%25' : char === '{' ? '%7B' : '%7D'));
 }
 

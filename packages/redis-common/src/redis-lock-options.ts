@@ -1,4 +1,5 @@
 import {
+  type AbortLinks,
   assertDuration,
   type BackendAcquireRequest,
   InvalidLockOptionsError,
@@ -105,6 +106,11 @@ export interface RedisBackendContext {
   readonly name: string;
   /** Aborted by the backend's `close()`. */
   readonly closing: AbortSignal;
+  /**
+   * Links callers' signals with `closing`, keeping the link of the last one (a manager's calls
+   * share one signal): without it, every call links its own.
+   */
+  readonly links?: AbortLinks | undefined;
 }
 
 /** What one acquire call works with; `dispose()` it in a `finally`. */
@@ -145,7 +151,9 @@ export function beginRedisAcquire(
       { backend: context.name },
     );
   }
-  const { signal, dispose } = linkAbortSignals([request.signal, context.closing]);
+  const { signal, dispose } = context.links
+    ? context.links.link(request.signal)
+    : linkAbortSignals([request.signal, context.closing]);
   return {
     target: {
       client: context.client,

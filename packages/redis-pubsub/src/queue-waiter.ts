@@ -13,6 +13,8 @@ export interface QueueWaitParts {
 export interface QueueWaitCall {
   readonly signal: AbortSignal;
   readonly deadline: number;
+  /** Called once when the wait is over, whatever its outcome. */
+  dispose(): void;
 }
 
 /**
@@ -39,7 +41,7 @@ export interface QueuedHold {
 /**
  * Wait for `hold` on pub/sub, fairly: the first attempt joins the key's queue in Redis, then the
  * caller sleeps until a release names it (or the holder's lease ends, or `maxSleepMs` passes) and
- * claims in one round trip. Returns `null` when the wait ends first.
+ * claims in one round trip. Returns `null` when the wait ends first. Disposes `call` when done.
  *
  * @example
  * return waitInQueue(parts, call, request, { channel, member, attempt, leaveQueue });
@@ -52,31 +54,21 @@ export async function waitInQueue(
 ): Promise<BackendLock | null> {
   const { signal, deadline } = call;
   const waits = request.waitMs > 0;
-  // Queue for what is left of the wait; a reply still missing at the deadline is abandoned (and
-  // handed on if it won). The first attempt passes the whole wait, not a re-measured remainder,
-  // so callers that wait equally long keep their arrival order in the queue.
-  const attempt = (first: boolean) =>
-    hold.attempt({
-      leaseMs: request.leaseMs,
-      queueWaitMs: first ? request.waitMs : Math.max(0, deadline - Date.now()),
-      queued: !first,
-      signal,
-      deadline: !waits ? undefined : first ? deadline : Math.max(deadline, Date.now() + 1),
-    });
   const { channel, member } = hold;
 
   // If this process already listens on the key's channel (another waiter, or the linger after
   // one), register before the first attempt is sent, so a handoff right after it reaches us.
   // Otherwise attempt first (an uncontended caller never subscribes) and re-check once subscribed.
-  let membership: ChannelMembership | undefined =
-    waits && parts.subscriptions.confirmedEntry(channel)
-      ? parts.subscriptions.join(channel, member)
-      : undefined;
+  let membership: ChannelMembership | undefined;
   let acquired = false;
   try {
+    membership =
+      waits && parts.subscriptions.confirmedEntry(channel)
+        ? parts.subscriptions.join(channel, member)
+        : undefined;
     // Try-once: exactly one round trip. A waiting caller joins the queue in the same round trip.
     const firstSentAt = Date.now();
-    const first = await attempt(true);
+    const first = await attemptOnce(hold, request, call, true);
     if (first.acquired) {
       acquired = true;
       return first.lock;
@@ -118,7 +110,7 @@ export async function waitInQueue(
         }
       }
       // Claims the hold if it was granted to us; takes it if free and we are next; else re-queues.
-      const result = await attempt(false);
+      const result = await attemptOnce(hold, request, call, false);
       if (result.acquired) {
         acquired = true;
         return result.lock;
@@ -131,7 +123,30 @@ export async function waitInQueue(
     // Leave the queue, passing on a hold granted to us at the last moment (one round trip, only
     // for a caller that gave up, timed out or failed while queued).
     if (!acquired && waits) void hold.leaveQueue();
+    call.dispose();
   }
+}
+
+/**
+ * One attempt of a wait. Queue for what is left of the wait; a reply still missing at the deadline
+ * is abandoned (and handed on if it won). The first attempt passes the whole wait, not a
+ * re-measured remainder, so callers that wait equally long keep their arrival order in the queue.
+ */
+function attemptOnce(
+  hold: QueuedHold,
+  request: BackendAcquireRequest,
+  call: QueueWaitCall,
+  first: boolean,
+): Promise<RedisLockAttempt> {
+  const { signal, deadline } = call;
+  const waits = request.waitMs > 0;
+  return hold.attempt({
+    leaseMs: request.leaseMs,
+    queueWaitMs: first ? request.waitMs : Math.max(0, deadline - Date.now()),
+    queued: !first,
+    signal,
+    deadline: !waits ? undefined : first ? deadline : Math.max(deadline, Date.now() + 1),
+  });
 }
 
 /** Wait for the SUBSCRIBE reply; false if the deadline came first. */

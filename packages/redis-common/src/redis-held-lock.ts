@@ -112,14 +112,14 @@ class AcquireReplyWait implements WaitOrAbortOptions {
   abandoned = false;
   readonly #calls: RedisLockCalls;
   readonly #health: RedisConnectionHealth;
-  readonly #reply: Promise<readonly [number, number]>;
+  readonly #reply: Promise<readonly [number, number, number?]>;
   /** Whether the caller's deadline comes before commandTimeoutMs. */
   readonly #deadlineFirst: boolean;
 
   constructor(
     calls: RedisLockCalls,
     health: RedisConnectionHealth,
-    reply: Promise<readonly [number, number]>,
+    reply: Promise<readonly [number, number, number?]>,
     signal: AbortSignal | undefined,
     deadline: number | undefined,
   ) {

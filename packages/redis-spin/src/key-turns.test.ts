@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { KeyTurns, leaseRestarted } from './key-turns.js';
+
+/** KeyTurns on a fake clock moved by hand. */
+function turnsAt(start = 1_000) {
+  const clock = { now: start };
+  const turns = new KeyTurns({ turnMs: 100, yieldMs: 30, maxTurnMs: 400 }, () => clock.now);
+  return { clock, turns };
+}
+
+/** Take and release `key` as this process would: begin, take on the first attempt, hold, release. */
+function takeAndRelease(turns: KeyTurns, clock: { now: number }, key: string, holdMs: number) {
+  const plan = turns.begin(key, true);
+  if (plan.yieldUntil > clock.now) clock.now = plan.yieldUntil;
+  const turn = turns.taken(plan, true);
+  clock.now += holdMs;
+  turns.released(key, turn);
+  return { plan, turn };
+}
+
+describe('KeyTurns', () => {
+  it('lets a process re-take a key right after its release until its turn is used up', () => {
+    const { clock, turns } = turnsAt();
+    const plans = Array.from({ length: 25 }, () => takeAndRelease(turns, clock, 'k', 5).plan);
+    // 20 holds of 5 ms fill the 100 ms turn: the 21st caller leaves the key free for 30 ms first.
+    const yields = plans.flatMap((plan, index) => (plan.yieldUntil > 0 ? [index] : []));
+    expect(yields).toEqual([20]);
+    expect(plans[20]!.yieldUntil).toBe(1_000 + 100 + 30);
+  });
+
+  it('starts a new turn after the key lay free for a whole yield, or after someone else had it', () => {
+    const { clock, turns } = turnsAt();
+    for (let i = 0; i < 20; i++) takeAndRelease(turns, clock, 'k', 5);
+    clock.now += 30; // free for a yield: others had their window
+    expect(turns.begin('k', true).yieldUntil).toBe(0);
+
+    for (let i = 0; i < 20; i++) takeAndRelease(turns, clock, 'k', 5);
+    const plan = turns.begin('k', true);
+    expect(plan.yieldUntil).toBeGreaterThan(0);
+    clock.now = plan.yieldUntil;
+    // The first attempt after the yield found another holder: the lock came after a wait.
+    clock.now += 50;
+    expect(turns.taken(plan, false)).toEqual({ startedAt: clock.now, turnMs: 100 });
+  });
+
+  it('doubles the turn after a yield nobody used, up to maxTurnMs', () => {
+    const { clock, turns } = turnsAt();
+    const turnLengths = new Set<number>();
+    for (let i = 0; i < 400; i++) turnLengths.add(takeAndRelease(turns, clock, 'k', 5).turn.turnMs);
+    expect([...turnLengths]).toEqual([100, 200, 400]);
+  });
+
+  it('never holds back a try-once caller', () => {
+    const { clock, turns } = turnsAt();
+    for (let i = 0; i < 20; i++) takeAndRelease(turns, clock, 'k', 5);
+    expect(turns.begin('k', false).yieldUntil).toBe(0);
+  });
+
+  it('keeps turns per key', () => {
+    const { clock, turns } = turnsAt();
+    for (let i = 0; i < 20; i++) takeAndRelease(turns, clock, 'a', 5);
+    expect(turns.begin('b', true).yieldUntil).toBe(0);
+    expect(turns.begin('a', true).yieldUntil).toBeGreaterThan(0);
+  });
+
+  it('remembers only keys released within the last yield', () => {
+    const { clock, turns } = turnsAt();
+    for (let i = 0; i < 1_000; i++) {
+      takeAndRelease(turns, clock, `key:${i}`, 0);
+      clock.now += 1;
+    }
+    // 30 ms of releases, one per ms, plus the one just made.
+    expect(turns.rememberedKeys).toBeLessThanOrEqual(31);
+  });
+
+  it('caps the pause between retries only for a caller that waited a turn while the key changed hands', () => {
+    const { turns } = turnsAt();
+    const ceiling = (waitedMs: number, handsChanged: boolean) =>
+      turns.retryCeilingMs({ waitedMs, handsChanged, roundTripMs: 2 }, 200);
+    expect(ceiling(50, true)).toBe(200);
+    expect(ceiling(5_000, false)).toBe(200);
+    expect(ceiling(100, true)).toBe(28);
+    expect(turns.retryCeilingMs({ waitedMs: 100, handsChanged: true, roundTripMs: 2 }, 10)).toBe(10);
+  });
+});
+
+describe('leaseRestarted', () => {
+  const read = (leaseMs: number, sentAt: number, repliedAt = sentAt + 1) => ({ leaseMs, sentAt, repliedAt });
+
+  it('sees a lease that ran down less than the time between the reads', () => {
+    expect(leaseRestarted(read(29_000, 1_000), read(29_990, 1_100))).toBe(true);
+    expect(leaseRestarted(read(29_000, 1_000), read(28_950, 1_100))).toBe(true);
+  });
+
+  it('does not see one hold running down, even with replies handled late', () => {
+    expect(leaseRestarted(read(29_000, 1_000), read(28_900, 1_100))).toBe(false);
+    // The first reply was handled 40 ms late (busy event loop): its lease was read long before.
+    expect(leaseRestarted(read(29_000, 1_000, 1_041), read(28_900, 1_100))).toBe(false);
+  });
+
+  it('knows nothing from an unknown lease', () => {
+    expect(leaseRestarted(read(-1, 1_000), read(29_990, 1_100))).toBe(false);
+    expect(leaseRestarted(read(29_000, 1_000), read(-1, 1_100))).toBe(false);
+  });
+});

@@ -1,0 +1,166 @@
+/**
+ * How long one process may keep a key it takes back from its own releases, and how long it then
+ * leaves the key free for others (see {@link KeyTurns}).
+ */
+export interface KeyTurnSettings {
+  /** A turn: how long this process keeps re-taking a key before it leaves it free once. */
+  readonly turnMs: number;
+  /** How long the key lies free after such a turn before this process tries again. */
+  readonly yieldMs: number;
+  /** The longest a turn grows to while nobody else takes the key in the yields (doubling from turnMs). */
+  readonly maxTurnMs: number;
+}
+
+/** The turn a lock taken by this process belongs to, kept by the held lock until its release. */
+export interface KeyTurn {
+  /** Epoch ms at which this process took the key after someone else had it (or nobody wanted it). */
+  readonly startedAt: number;
+  /** How long this turn may last (grows while yields find nobody else waiting). */
+  readonly turnMs: number;
+}
+
+/** What a waiting caller does before its first attempt (see {@link KeyTurns.begin}). */
+export interface TurnPlan {
+  /** Epoch ms before which the caller must not try: the key lies free for other processes till then. 0: try now. */
+  readonly yieldUntil: number;
+  /** The turn the lock continues if the first attempt (after the yield, if any) takes it. */
+  readonly turn: KeyTurn;
+}
+
+/** The most released keys remembered at once, whatever the release rate (memory stays bounded). */
+const MAX_REMEMBERED_KEYS = 4_096;
+
+/**
+ * Why: a process's callers of one key queue locally, and the next one tries microseconds after
+ * the release, while other processes' callers sleep in backoff: the key would stay in one process
+ * as long as it has callers. This policy bounds that run ("turn"): a process that keeps re-taking a
+ * key (each acquisition within `yieldMs` of its own release) for `turnMs` makes its next waiting
+ * caller hold back until the key has been free for `yieldMs`, so the retry of a caller of another
+ * process, which polls at least every `yieldMs` once it has waited a turn (see
+ * {@link KeyTurns.retryCeilingMs}), lands in that window and takes the key.
+ *
+ * A yield that nobody used doubles the next turn (up to `maxTurnMs`): a process alone on a key
+ * pays a yield per long turn, not per short one. Losing the key resets it.
+ *
+ * Pure bookkeeping with an injectable clock; it never decides who holds a lock (the store does),
+ * so it can only delay a caller, never let two hold one key. Memory: only keys released within the
+ * last `yieldMs` are remembered, at most {@link MAX_REMEMBERED_KEYS}.
+ *
+ * @example
+ * const turns = new KeyTurns({ turnMs: 100, yieldMs: 20, maxTurnMs: 1_600 });
+ * const plan = turns.begin('orders:42', true);
+ * // ...sleep until plan.yieldUntil, try; once taken, keep turns.taken(plan, tookFirstTry) with the lock...
+ * turns.released('orders:42', turn);
+ */
+export class KeyTurns {
+  readonly settings: KeyTurnSettings;
+  readonly #now: () => number;
+  /** Recently released keys, oldest release first (re-inserted on release, so in release order). */
+  readonly #released = new Map<string, KeyTurn & { readonly releasedAt: number }>();
+
+  constructor(settings: KeyTurnSettings, now: () => number = Date.now) {
+    this.settings = settings;
+    this.#now = now;
+  }
+
+  /**
+   * A caller starts acquiring `key`: whether to hold back first, and which turn it continues.
+   * Only a caller that may wait (`mayWait`) holds back: a try-once caller just tries.
+   */
+  begin(key: string, mayWait: boolean): TurnPlan {
+    const now = this.#now();
+    const last = this.#released.get(key);
+    if (last) this.#released.delete(key);
+    // Free for a whole yield since our release: others had their window, a new turn starts.
+    if (!last || now - last.releasedAt >= this.settings.yieldMs) {
+      return { yieldUntil: 0, turn: { startedAt: now, turnMs: this.settings.turnMs } };
+    }
+    if (!mayWait || now - last.startedAt < last.turnMs) {
+      return { yieldUntil: 0, turn: { startedAt: last.startedAt, turnMs: last.turnMs } };
+    }
+    // Turn used up: leave the key free until a yield after our release. If we still take it
+    // first after that, nobody else polled in the window: the next turn may be longer.
+    return {
+      yieldUntil: last.releasedAt + this.settings.yieldMs,
+      turn: { startedAt: Number.NaN, turnMs: Math.min(last.turnMs * 2, this.settings.maxTurnMs) },
+    };
+  }
+
+  /**
+   * The turn of a lock just taken: the planned one if the first attempt took it, a fresh one at
+   * the base length if the caller had to wait for another holder first.
+   */
+  taken(plan: TurnPlan, firstAttempt: boolean): KeyTurn {
+    const now = this.#now();
+    if (!firstAttempt) return { startedAt: now, turnMs: this.settings.turnMs };
+    if (Number.isNaN(plan.turn.startedAt)) return { startedAt: now, turnMs: plan.turn.turnMs };
+    return plan.turn;
+  }
+
+  /** This process released `key` (held in `turn`): a caller of ours taking it soon continues the turn. */
+  released(key: string, turn: KeyTurn): void {
+    const now = this.#now();
+    this.#forgetOlderThan(now - this.settings.yieldMs);
+    this.#released.delete(key);
+    if (this.#released.size >= MAX_REMEMBERED_KEYS) this.#forgetOldest();
+    this.#released.set(key, { startedAt: turn.startedAt, turnMs: turn.turnMs, releasedAt: now });
+  }
+
+  /**
+   * The longest pause between two retries of a caller (of `maxDelayMs` configured). Once it has
+   * waited a whole turn and seen the key change hands behind its back (see {@link leaseRestarted}),
+   * at most `yieldMs` less the round trip, so its retries cannot jump over a holder's yield window.
+   * A caller behind one long hold backs off as configured: polling faster would not help it, and
+   * thousands of such callers (one per key) must not flood Redis.
+   */
+  retryCeilingMs(
+    wait: { waitedMs: number; handsChanged: boolean; roundTripMs: number },
+    maxDelayMs: number,
+  ): number {
+    if (!wait.handsChanged || wait.waitedMs < this.settings.turnMs) return maxDelayMs;
+    return Math.min(maxDelayMs, Math.max(1, this.settings.yieldMs - wait.roundTripMs));
+  }
+
+  /** How many released keys are remembered now (for tests). */
+  get rememberedKeys(): number {
+    return this.#released.size;
+  }
+
+  #forgetOlderThan(cutoff: number): void {
+    for (const [key, entry] of this.#released) {
+      if (entry.releasedAt > cutoff) return;
+      this.#released.delete(key);
+    }
+  }
+
+  #forgetOldest(): void {
+    const oldest = this.#released.keys().next();
+    if (!oldest.done) this.#released.delete(oldest.value);
+  }
+}
+
+/** One failed attempt's reading of the holder's remaining lease, and when it was taken. */
+export interface LeaseReading {
+  /** The holder's remaining lease (PTTL) in ms; negative when unknown. */
+  readonly leaseMs: number;
+  /** Epoch ms the attempt was sent: Redis read the lease after it. */
+  readonly sentAt: number;
+  /** Epoch ms its reply was handled: Redis read the lease before it. */
+  readonly repliedAt: number;
+}
+
+/**
+ * Whether the key's lock was taken anew (or its lease extended) between two failed attempts: the
+ * holder's remaining lease ran down less than the least time that can have passed between the two
+ * reads. Only the send and reply times bound when Redis read it, and a busy event loop handles a
+ * reply late, so the least time is from the first reply to the second send, and Redis' whole
+ * milliseconds get 1 ms. A waiter that sees this keeps missing short holds, not waiting out a long one.
+ *
+ * @example
+ * leaseRestarted({ leaseMs: 29_000, sentAt: 999, repliedAt: 1_000 }, { leaseMs: 29_990, sentAt: 1_100, repliedAt: 1_101 }); // true
+ */
+export function leaseRestarted(before: LeaseReading, after: LeaseReading): boolean {
+  if (before.leaseMs < 0 || after.leaseMs < 0) return false;
+  const leastElapsedMs = Math.max(0, after.sentAt - before.repliedAt);
+  return after.leaseMs > before.leaseMs - leastElapsedMs + 1;
+}

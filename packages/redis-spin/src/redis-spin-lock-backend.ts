@@ -21,7 +21,9 @@ import {
   type RedisLockTarget,
   redisSharedLockTarget,
 } from '@dlock/redis-common';
+import { KeyTurns, type LeaseReading, leaseRestarted, type TurnPlan } from './key-turns.js';
 import { backoffDelayMs } from './spin-backoff.js';
+import { TurnHeldLock } from './turn-held-lock.js';
 
 const BACKEND = 'redis-spin';
 
@@ -44,6 +46,21 @@ export interface RedisSpinLockBackendOptions extends RedisLockFormatOptions {
    * pause), so waiters of many servers do not retry in lockstep. Default 0.5.
    */
   readonly jitter?: number | undefined;
+  /**
+   * Longest run, in ms, of this process re-taking a key right after its own release while callers
+   * of other processes may be waiting for it (its callers of one key queue locally, and the next
+   * one tries microseconds after the release while the others sleep in backoff). Past it, the
+   * next waiting caller first leaves the key free for `yieldMs`, and a caller of another process
+   * that has waited this long retries at least every `yieldMs`, so it takes the key in that window.
+   * A window nobody used doubles the next run (up to 16 times), so a process alone on a key pays
+   * little. `false`: no turns (the key stays with whichever process keeps re-taking it). Default 100.
+   */
+  readonly turnMs?: number | false | undefined;
+  /**
+   * How long a key lies free between two turns, and the longest pause between retries of a caller
+   * that has waited a turn while the key changed hands (see `turnMs`). Default 30 ms.
+   */
+  readonly yieldMs?: number | undefined;
 }
 
 /**
@@ -62,6 +79,8 @@ export class RedisSpinLockBackend implements LockBackend {
   readonly #minDelayMs: number;
   readonly #maxDelayMs: number;
   readonly #jitter: number;
+  /** Turns of a key between processes; undefined when `turnMs` is false. */
+  readonly #turns: KeyTurns | undefined;
 
   constructor(redis: RedisLockClient, options: RedisSpinLockBackendOptions = {}) {
     const core = new RedisBackendCore(redis, options, BACKEND);
@@ -86,14 +105,24 @@ export class RedisSpinLockBackend implements LockBackend {
         },
       );
     }
+    const turns = resolveTurns(options);
     this.#core = core;
+    this.#turns = turns;
     this.#minDelayMs = minDelayMs;
     this.#maxDelayMs = maxDelayMs;
     this.#jitter = jitter;
   }
 
+  /**
+   * Take the lock, retrying with backoff while it is taken. Callers of other processes get turns:
+   * see `turnMs` in {@link RedisSpinLockBackendOptions}.
+   */
   async acquire(request: BackendAcquireRequest): Promise<BackendLock | null> {
-    return this.#spin(request, (target, attempt) => attemptRedisLock(target, attempt));
+    const turns = this.#turns;
+    if (!turns) return (await this.#spin(request, attemptRedisLock))?.held ?? null;
+    const plan = turns.begin(request.key, request.waitMs > 0);
+    const lock = await this.#spin(request, attemptRedisLock, plan);
+    return lock && new TurnHeldLock(lock.held, turns, request.key, turns.taken(plan, lock.firstAttempt));
   }
 
   /**
@@ -102,18 +131,28 @@ export class RedisSpinLockBackend implements LockBackend {
    * served in arrival order: wait with the pub/sub backend when fairness matters.
    */
   async acquireShared(request: BackendSharedAcquireRequest): Promise<BackendLock | null> {
-    return this.#spin(request, (target, attempt) =>
+    const lock = await this.#spin(request, (target, attempt) =>
       attemptRedisSharedLock(redisSharedLockTarget(target, request.kind), attempt),
     );
+    return lock?.held ?? null;
   }
 
+  /**
+   * `plan`: the key's turn (exclusive locks only): hold back before the first attempt while the key
+   * lies free for other processes, and retry often enough, once waited long, to land in such windows.
+   */
   async #spin(
     request: BackendAcquireRequest,
     attemptOnce: (target: RedisLockTarget, attempt: RedisAcquireAttempt) => Promise<RedisLockAttempt>,
-  ): Promise<BackendLock | null> {
+    plan?: TurnPlan,
+  ): Promise<SpinResult | null> {
     const { target, signal, deadline, dispose } = this.#core.beginAcquire(request);
     const { leaseMs } = request;
+    const startedAt = Date.now();
     try {
+      // At most half the wait: a short wait must keep time for its attempt.
+      const holdBackMs = plan ? Math.min(plan.yieldUntil - startedAt, (deadline - startedAt) / 2) : 0;
+      if (holdBackMs > 0) await abortableDelay(holdBackMs, signal);
       // Try-once: exactly one round trip. A waiting caller's first attempt is bounded by its wait.
       let sentAt = Date.now();
       const first = await attemptOnce(target, {
@@ -121,7 +160,7 @@ export class RedisSpinLockBackend implements LockBackend {
         signal,
         deadline: request.waitMs > 0 ? deadline : undefined,
       });
-      if (first.acquired) return first.lock;
+      if (first.acquired) return { held: first.lock, firstAttempt: true };
       if (request.waitMs <= 0) return null;
       request.onContended?.();
 
@@ -130,14 +169,23 @@ export class RedisSpinLockBackend implements LockBackend {
       // The fastest round trip seen, and never more than MAX_REPLY_ROOM_MS: one slow reply (a
       // stall, a fresh connection) must not end the wait early.
       let roundTripMs = Math.min(Date.now() - sentAt, MAX_REPLY_ROOM_MS);
+      // The holder's lease as last read, to tell a key changing hands from one long hold.
+      let lease: LeaseReading = { leaseMs: first.remainingLeaseMs, sentAt, repliedAt: Date.now() };
+      let handsChanged = false;
       for (let retry = 0; ; retry++) {
         const remaining = deadline - Date.now();
         if (remaining <= 0) return null;
         const room = remaining - roundTripMs;
+        const maxDelayMs = plan
+          ? this.#turns!.retryCeilingMs(
+              { waitedMs: Date.now() - startedAt, handsChanged, roundTripMs },
+              this.#maxDelayMs,
+            )
+          : this.#maxDelayMs;
         const delay = backoffDelayMs({
           retry,
-          minDelayMs: this.#minDelayMs,
-          maxDelayMs: this.#maxDelayMs,
+          minDelayMs: Math.min(this.#minDelayMs, maxDelayMs),
+          maxDelayMs,
           jitter: this.#jitter,
         });
         await abortableDelay(Math.max(0, Math.min(delay, room)), signal);
@@ -149,8 +197,11 @@ export class RedisSpinLockBackend implements LockBackend {
           signal,
           deadline: Math.max(deadline, Date.now() + 1),
         });
-        if (next.acquired) return next.lock;
-        roundTripMs = Math.min(roundTripMs, Date.now() - sentAt);
+        if (next.acquired) return { held: next.lock, firstAttempt: false };
+        const read: LeaseReading = { leaseMs: next.remainingLeaseMs, sentAt, repliedAt: Date.now() };
+        handsChanged ||= leaseRestarted(lease, read);
+        lease = read;
+        roundTripMs = Math.min(roundTripMs, read.repliedAt - sentAt);
         // That was the attempt sent with no room left for another: the wait is over.
         if (room <= delay) return null;
       }
@@ -177,4 +228,18 @@ export class RedisSpinLockBackend implements LockBackend {
   async close(): Promise<void> {
     this.#core.close();
   }
+}
+
+/** A lock `#spin` took, and whether its first attempt took it (no other holder in between). */
+interface SpinResult {
+  readonly held: BackendLock;
+  readonly firstAttempt: boolean;
+}
+
+/** Validated `turnMs` / `yieldMs`, or undefined when turns are off. */
+function resolveTurns(options: RedisSpinLockBackendOptions): KeyTurns | undefined {
+  const yieldMs = assertDuration('yieldMs', options.yieldMs ?? 30, { backend: BACKEND });
+  if (options.turnMs === false) return undefined;
+  const turnMs = assertDuration('turnMs', options.turnMs ?? 100, { backend: BACKEND });
+  return new KeyTurns({ turnMs, yieldMs, maxTurnMs: turnMs * 16 });
 }

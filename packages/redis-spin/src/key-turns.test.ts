@@ -4,7 +4,7 @@ import { KeyTurns, leaseRestarted } from './key-turns.js';
 /** KeyTurns on a fake clock moved by hand. */
 function turnsAt(start = 1_000) {
   const clock = { now: start };
-  const turns = new KeyTurns({ turnMs: 100, yieldMs: 30, maxTurnMs: 400 }, () => clock.now);
+  const turns = new KeyTurns({ turnMs: 100, yieldMs: 30, maxTurnScale: 4 }, () => clock.now);
   return { clock, turns };
 }
 
@@ -40,14 +40,14 @@ describe('KeyTurns', () => {
     clock.now = plan.yieldUntil;
     // The first attempt after the yield found another holder: the lock came after a wait.
     clock.now += 50;
-    expect(turns.taken(plan, false)).toEqual({ startedAt: clock.now, turnMs: 100 });
+    expect(turns.taken(plan, false)).toEqual({ startedAt: clock.now, scale: 1 });
   });
 
   it('doubles the turn after a yield nobody used, up to maxTurnMs', () => {
     const { clock, turns } = turnsAt();
-    const turnLengths = new Set<number>();
-    for (let i = 0; i < 400; i++) turnLengths.add(takeAndRelease(turns, clock, 'k', 5).turn.turnMs);
-    expect([...turnLengths]).toEqual([100, 200, 400]);
+    const scales = new Set<number>();
+    for (let i = 0; i < 400; i++) scales.add(takeAndRelease(turns, clock, 'k', 5).turn.scale);
+    expect([...scales]).toEqual([1, 2, 4]);
   });
 
   it('never holds back a try-once caller', () => {
@@ -73,14 +73,28 @@ describe('KeyTurns', () => {
     expect(turns.rememberedKeys).toBeLessThanOrEqual(31);
   });
 
-  it('caps the pause between retries only for a caller that waited a turn while the key changed hands', () => {
+  it('makes a caller that saw the key change hands retry the more often the longer it waited', () => {
     const { turns } = turnsAt();
-    const ceiling = (waitedMs: number, handsChanged: boolean) =>
-      turns.retryCeilingMs({ waitedMs, handsChanged, roundTripMs: 2 }, 200);
-    expect(ceiling(50, true)).toBe(200);
-    expect(ceiling(5_000, false)).toBe(200);
-    expect(ceiling(100, true)).toBe(28);
-    expect(turns.retryCeilingMs({ waitedMs: 100, handsChanged: true, roundTripMs: 2 }, 10)).toBe(10);
+    const configured = { minDelayMs: 10, maxDelayMs: 200, jitter: 0.5 };
+    const ceiling = (waitedMs: number) =>
+      turns.windowBackoff(configured, { waitedMs, roundTripMs: 2 }).maxDelayMs;
+    // Two turns (200 ms) waited: a retry within every 30 ms window (less the round trip).
+    expect(ceiling(200)).toBe(28);
+    expect(ceiling(5_000)).toBe(28);
+    // One turn: every other window, so the longer waiters come first.
+    expect(ceiling(100)).toBe(58);
+    // Just started: the configured backoff.
+    expect(ceiling(10)).toBe(200);
+    expect(turns.windowBackoff(configured, { waitedMs: 200, roundTripMs: 2 })).toEqual({
+      minDelayMs: 10,
+      maxDelayMs: 28,
+      jitter: 0.25,
+    });
+    // Configured tighter already: kept.
+    const tight = { minDelayMs: 2, maxDelayMs: 10, jitter: 0.1 };
+    expect(turns.windowBackoff(tight, { waitedMs: 200, roundTripMs: 2 })).toEqual(tight);
+    // A round trip as long as the window: still a pause, the shortest.
+    expect(turns.windowBackoff(configured, { waitedMs: 200, roundTripMs: 50 }).maxDelayMs).toBe(1);
   });
 });
 

@@ -1,25 +1,39 @@
 /**
  * How long one process may keep a key it takes back from its own releases, and how long it then
  * leaves the key free for others (see {@link KeyTurns}).
+ *
+ * @example
+ * const settings: KeyTurnSettings = { turnMs: 100, yieldMs: 30, maxTurnScale: 16 };
  */
 export interface KeyTurnSettings {
   /** A turn: how long this process keeps re-taking a key before it leaves it free once. */
   readonly turnMs: number;
   /** How long the key lies free after such a turn before this process tries again. */
   readonly yieldMs: number;
-  /** The longest a turn grows to while nobody else takes the key in the yields (doubling from turnMs). */
-  readonly maxTurnMs: number;
+  /** The most a turn grows (x turnMs) while nobody else takes the key in the yields (doubling). */
+  readonly maxTurnScale: number;
 }
 
-/** The turn a lock taken by this process belongs to, kept by the held lock until its release. */
+/**
+ * The turn a lock taken by this process belongs to, kept by the held lock until its release.
+ *
+ * @example
+ * const turn: KeyTurn = { startedAt: Date.now(), scale: 1 };
+ */
 export interface KeyTurn {
   /** Epoch ms at which this process took the key after someone else had it (or nobody wanted it). */
   readonly startedAt: number;
-  /** How long this turn may last (grows while yields find nobody else waiting). */
-  readonly turnMs: number;
+  /** This turn may last `scale` x turnMs (grows while yields find nobody else waiting). */
+  readonly scale: number;
 }
 
-/** What a waiting caller does before its first attempt (see {@link KeyTurns.begin}). */
+/**
+ * What a caller does before its first attempt (see {@link KeyTurns.begin}).
+ *
+ * @example
+ * const plan = turns.begin('orders:42', true);
+ * if (plan.yieldUntil > Date.now()) await sleep(plan.yieldUntil - Date.now());
+ */
 export interface TurnPlan {
   /** Epoch ms before which the caller must not try: the key lies free for other processes till then. 0: try now. */
   readonly yieldUntil: number;
@@ -27,27 +41,37 @@ export interface TurnPlan {
   readonly turn: KeyTurn;
 }
 
+/** The pauses between a waiting caller's retries (see `backoffDelayMs`). */
+export interface RetryBackoff {
+  readonly minDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly jitter: number;
+}
+
+/** A window-bound caller's pauses vary by at most this share (see {@link KeyTurns.windowBackoff}). */
+const MAX_WINDOW_JITTER = 0.25;
+
 /** The most released keys remembered at once, whatever the release rate (memory stays bounded). */
 const MAX_REMEMBERED_KEYS = 4_096;
 
 /**
  * Why: a process's callers of one key queue locally, and the next one tries microseconds after
  * the release, while other processes' callers sleep in backoff: the key would stay in one process
- * as long as it has callers. This policy bounds that run ("turn"): a process that keeps re-taking a
- * key (each acquisition within `yieldMs` of its own release) for `turnMs` makes its next waiting
- * caller hold back until the key has been free for `yieldMs`, so the retry of a caller of another
- * process, which polls at least every `yieldMs` once it has waited a turn (see
- * {@link KeyTurns.retryCeilingMs}), lands in that window and takes the key.
+ * as long as it has callers. This policy bounds that run (a "turn"): a process that keeps re-taking
+ * a key (each acquisition within `yieldMs` of its own release) for `turnMs` makes its next
+ * waiting caller hold back until the key has been free for `yieldMs`, so the retry of a caller of
+ * another process, which has seen the key change hands while it waited and so retries more often
+ * the longer it has waited (see {@link KeyTurns.windowBackoff}), lands in that window and takes the key.
  *
- * A yield that nobody used doubles the next turn (up to `maxTurnMs`): a process alone on a key
- * pays a yield per long turn, not per short one. Losing the key resets it.
+ * A yield that nobody used doubles the next turn (up to `maxTurnScale` times): a process alone on
+ * a key pays a yield per long turn, not per short one. Losing the key resets it.
  *
  * Pure bookkeeping with an injectable clock; it never decides who holds a lock (the store does),
  * so it can only delay a caller, never let two hold one key. Memory: only keys released within the
  * last `yieldMs` are remembered, at most {@link MAX_REMEMBERED_KEYS}.
  *
  * @example
- * const turns = new KeyTurns({ turnMs: 100, yieldMs: 20, maxTurnMs: 1_600 });
+ * const turns = new KeyTurns({ turnMs: 100, yieldMs: 30, maxTurnScale: 16 });
  * const plan = turns.begin('orders:42', true);
  * // ...sleep until plan.yieldUntil, try; once taken, keep turns.taken(plan, tookFirstTry) with the lock...
  * turns.released('orders:42', turn);
@@ -73,16 +97,16 @@ export class KeyTurns {
     if (last) this.#released.delete(key);
     // Free for a whole yield since our release: others had their window, a new turn starts.
     if (!last || now - last.releasedAt >= this.settings.yieldMs) {
-      return { yieldUntil: 0, turn: { startedAt: now, turnMs: this.settings.turnMs } };
+      return { yieldUntil: 0, turn: { startedAt: now, scale: 1 } };
     }
-    if (!mayWait || now - last.startedAt < last.turnMs) {
-      return { yieldUntil: 0, turn: { startedAt: last.startedAt, turnMs: last.turnMs } };
+    if (!mayWait || now - last.startedAt < this.settings.turnMs * last.scale) {
+      return { yieldUntil: 0, turn: { startedAt: last.startedAt, scale: last.scale } };
     }
     // Turn used up: leave the key free until a yield after our release. If we still take it
     // first after that, nobody else polled in the window: the next turn may be longer.
     return {
       yieldUntil: last.releasedAt + this.settings.yieldMs,
-      turn: { startedAt: Number.NaN, turnMs: Math.min(last.turnMs * 2, this.settings.maxTurnMs) },
+      turn: { startedAt: now, scale: Math.min(last.scale * 2, this.settings.maxTurnScale) },
     };
   }
 
@@ -92,8 +116,9 @@ export class KeyTurns {
    */
   taken(plan: TurnPlan, firstAttempt: boolean): KeyTurn {
     const now = this.#now();
-    if (!firstAttempt) return { startedAt: now, turnMs: this.settings.turnMs };
-    if (Number.isNaN(plan.turn.startedAt)) return { startedAt: now, turnMs: plan.turn.turnMs };
+    if (!firstAttempt) return { startedAt: now, scale: 1 };
+    // Taken after a yield: a new turn, counted from now.
+    if (plan.yieldUntil > 0) return { startedAt: now, scale: plan.turn.scale };
     return plan.turn;
   }
 
@@ -103,22 +128,31 @@ export class KeyTurns {
     this.#forgetOlderThan(now - this.settings.yieldMs);
     this.#released.delete(key);
     if (this.#released.size >= MAX_REMEMBERED_KEYS) this.#forgetOldest();
-    this.#released.set(key, { startedAt: turn.startedAt, turnMs: turn.turnMs, releasedAt: now });
+    this.#released.set(key, { startedAt: turn.startedAt, scale: turn.scale, releasedAt: now });
   }
 
   /**
-   * The longest pause between two retries of a caller (of `maxDelayMs` configured). Once it has
-   * waited a whole turn and seen the key change hands behind its back (see {@link leaseRestarted}),
-   * at most `yieldMs` less the round trip, so its retries cannot jump over a holder's yield window.
-   * A caller behind one long hold backs off as configured: polling faster would not help it, and
-   * thousands of such callers (one per key) must not flood Redis.
+   * The backoff of a caller that has seen the key change hands behind its back while it waited
+   * (see {@link leaseRestarted}): the longer it has waited, the more often it retries, so the
+   * process that has waited longest most likely takes the next yield window. Pauses of at most
+   * `yieldMs x 2 turnMs / waitedMs` (never under `yieldMs`: from two turns on, every window gets a
+   * retry), less the round trip, drawn from the top quarter below that (jitter at most 0.25), so it
+   * sends no more retries than that takes. A caller behind one long hold keeps the backoff as
+   * configured: polling faster would not help it, and thousands of such callers (one per key) must
+   * not flood Redis.
    */
-  retryCeilingMs(
-    wait: { waitedMs: number; handsChanged: boolean; roundTripMs: number },
-    maxDelayMs: number,
-  ): number {
-    if (!wait.handsChanged || wait.waitedMs < this.settings.turnMs) return maxDelayMs;
-    return Math.min(maxDelayMs, Math.max(1, this.settings.yieldMs - wait.roundTripMs));
+  windowBackoff(
+    configured: RetryBackoff,
+    wait: { readonly waitedMs: number; readonly roundTripMs: number },
+  ): RetryBackoff {
+    const { turnMs, yieldMs } = this.settings;
+    const ceiling = yieldMs * Math.max(1, (2 * turnMs) / Math.max(1, wait.waitedMs));
+    const maxDelayMs = Math.min(configured.maxDelayMs, Math.max(1, ceiling - wait.roundTripMs));
+    return {
+      minDelayMs: Math.min(configured.minDelayMs, maxDelayMs),
+      maxDelayMs,
+      jitter: Math.min(configured.jitter, MAX_WINDOW_JITTER),
+    };
   }
 
   /** How many released keys are remembered now (for tests). */
@@ -139,7 +173,12 @@ export class KeyTurns {
   }
 }
 
-/** One failed attempt's reading of the holder's remaining lease, and when it was taken. */
+/**
+ * One failed attempt's reading of the holder's remaining lease, and when it was taken.
+ *
+ * @example
+ * const reading: LeaseReading = { leaseMs: attempt.remainingLeaseMs, sentAt, repliedAt: Date.now() };
+ */
 export interface LeaseReading {
   /** The holder's remaining lease (PTTL) in ms; negative when unknown. */
   readonly leaseMs: number;

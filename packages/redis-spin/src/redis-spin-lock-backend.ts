@@ -21,11 +21,20 @@ import {
   type RedisLockTarget,
   redisSharedLockTarget,
 } from '@dlock/redis-common';
-import { KeyTurns, type LeaseReading, leaseRestarted, type TurnPlan } from './key-turns.js';
+import {
+  KeyTurns,
+  type LeaseReading,
+  leaseRestarted,
+  type RetryBackoff,
+  type TurnPlan,
+} from './key-turns.js';
 import { backoffDelayMs } from './spin-backoff.js';
 import { TurnHeldLock } from './turn-held-lock.js';
 
 const BACKEND = 'redis-spin';
+
+/** How many times a turn may double while nobody else uses the yields (x turnMs). */
+const MAX_TURN_SCALE = 16;
 
 /** The most of a wait kept free for the last attempt's reply (see the retry loop). */
 const MAX_REPLY_ROOM_MS = 50;
@@ -47,18 +56,23 @@ export interface RedisSpinLockBackendOptions extends RedisLockFormatOptions {
    */
   readonly jitter?: number | undefined;
   /**
-   * Longest run, in ms, of this process re-taking a key right after its own release while callers
-   * of other processes may be waiting for it (its callers of one key queue locally, and the next
-   * one tries microseconds after the release while the others sleep in backoff). Past it, the
+   * Longest turn, in ms, of this process at a key other processes wait for: a run of its callers
+   * re-taking the key right after its own releases (they queue locally, so the next one tries
+   * microseconds after a release while the other processes' callers sleep in backoff). Then its
    * next waiting caller first leaves the key free for `yieldMs`, and a caller of another process
-   * that has waited this long retries at least every `yieldMs`, so it takes the key in that window.
-   * A window nobody used doubles the next run (up to 16 times), so a process alone on a key pays
-   * little. `false`: no turns (the key stays with whichever process keeps re-taking it). Default 100.
+   * that has seen the key change hands while it waited retries the more often the longer it has
+   * waited (from two turns on, at least every `yieldMs`), so it takes the key in that window. A
+   * window nobody used doubles the next turn (up to 16 times), so a process alone on a key rarely
+   * pays for one. `false`: no turns (the key stays with whichever process keeps re-taking it).
+   * Default 100.
+   *
+   * @example
+   * const spin = new RedisSpinLockBackend(redis, { turnMs: 50, yieldMs: 20 });
    */
   readonly turnMs?: number | false | undefined;
   /**
    * How long a key lies free between two turns, and the longest pause between retries of a caller
-   * that has waited a turn while the key changed hands (see `turnMs`). Default 30 ms.
+   * that has seen the key change hands while it waited two turns (see `turnMs`). Default 30 ms.
    */
   readonly yieldMs?: number | undefined;
 }
@@ -76,9 +90,7 @@ export interface RedisSpinLockBackendOptions extends RedisLockFormatOptions {
  */
 export class RedisSpinLockBackend implements LockBackend {
   readonly #core: RedisBackendCore;
-  readonly #minDelayMs: number;
-  readonly #maxDelayMs: number;
-  readonly #jitter: number;
+  readonly #backoff: RetryBackoff;
   /** Turns of a key between processes; undefined when `turnMs` is false. */
   readonly #turns: KeyTurns | undefined;
 
@@ -108,9 +120,7 @@ export class RedisSpinLockBackend implements LockBackend {
     const turns = resolveTurns(options);
     this.#core = core;
     this.#turns = turns;
-    this.#minDelayMs = minDelayMs;
-    this.#maxDelayMs = maxDelayMs;
-    this.#jitter = jitter;
+    this.#backoff = { minDelayMs, maxDelayMs, jitter };
   }
 
   /**
@@ -128,7 +138,9 @@ export class RedisSpinLockBackend implements LockBackend {
   /**
    * A read lock of a key (excluding its write lock, the plain lock, whichever backend takes it) or
    * a semaphore permit, by retrying like `acquire`. A spinning caller never queues, so it is not
-   * served in arrival order: wait with the pub/sub backend when fairness matters.
+   * served in arrival order: wait with the pub/sub backend when fairness matters. No turns
+   * (`turnMs`) here: the manager does not queue shared callers locally, so each one spins like
+   * the callers of other processes.
    */
   async acquireShared(request: BackendSharedAcquireRequest): Promise<BackendLock | null> {
     const lock = await this.#spin(request, (target, attempt) =>
@@ -139,7 +151,8 @@ export class RedisSpinLockBackend implements LockBackend {
 
   /**
    * `plan`: the key's turn (exclusive locks only): hold back before the first attempt while the key
-   * lies free for other processes, and retry often enough, once waited long, to land in such windows.
+   * lies free for other processes, and, once the key changed hands while waiting, retry often enough
+   * to land in such windows.
    */
   async #spin(
     request: BackendAcquireRequest,
@@ -176,18 +189,11 @@ export class RedisSpinLockBackend implements LockBackend {
         const remaining = deadline - Date.now();
         if (remaining <= 0) return null;
         const room = remaining - roundTripMs;
-        const maxDelayMs = plan
-          ? this.#turns!.retryCeilingMs(
-              { waitedMs: Date.now() - startedAt, handsChanged, roundTripMs },
-              this.#maxDelayMs,
-            )
-          : this.#maxDelayMs;
-        const delay = backoffDelayMs({
-          retry,
-          minDelayMs: Math.min(this.#minDelayMs, maxDelayMs),
-          maxDelayMs,
-          jitter: this.#jitter,
-        });
+        const backoff =
+          plan && handsChanged
+            ? this.#turns!.windowBackoff(this.#backoff, { waitedMs: Date.now() - startedAt, roundTripMs })
+            : this.#backoff;
+        const delay = backoffDelayMs({ retry, ...backoff });
         await abortableDelay(Math.max(0, Math.min(delay, room)), signal);
         // A reply still missing at the deadline is abandoned (and handed back if it won), so
         // waiting never outlasts waitMs, even while commands sit in ioredis' offline queue.
@@ -241,5 +247,5 @@ function resolveTurns(options: RedisSpinLockBackendOptions): KeyTurns | undefine
   const yieldMs = assertDuration('yieldMs', options.yieldMs ?? 30, { backend: BACKEND });
   if (options.turnMs === false) return undefined;
   const turnMs = assertDuration('turnMs', options.turnMs ?? 100, { backend: BACKEND });
-  return new KeyTurns({ turnMs, yieldMs, maxTurnMs: turnMs * 16 });
+  return new KeyTurns({ turnMs, yieldMs, maxTurnScale: MAX_TURN_SCALE });
 }

@@ -21,9 +21,14 @@ import {
   type RedisLockTarget,
   redisSharedLockTarget,
 } from '@dlock/redis-common';
+import { changedHands, KeyTurns, type RetryBackoff, type TurnPlan } from './key-turns.js';
 import { backoffDelayMs } from './spin-backoff.js';
+import { TurnHeldLock } from './turn-held-lock.js';
 
 const BACKEND = 'redis-spin';
+
+/** How many times a turn may double while nobody else uses the yields (x turnMs). */
+const MAX_TURN_SCALE = 16;
 
 /** The most of a wait kept free for the last attempt's reply (see the retry loop). */
 const MAX_REPLY_ROOM_MS = 50;
@@ -44,6 +49,26 @@ export interface RedisSpinLockBackendOptions extends RedisLockFormatOptions {
    * pause), so waiters of many servers do not retry in lockstep. Default 0.5.
    */
   readonly jitter?: number | undefined;
+  /**
+   * Longest turn, in ms, of this process at a key other processes wait for: a run of its callers
+   * re-taking the key right after its own releases (they queue locally, so the next one tries
+   * microseconds after a release while the other processes' callers sleep in backoff). Then its
+   * next waiting caller first leaves the key free for `yieldMs`, and a caller of another process
+   * that has seen the key change hands while it waited retries the more often the longer it has
+   * waited (from two turns on, at least every `yieldMs`), so it takes the key in that window. A
+   * window nobody used doubles the next turn (up to 16 times), so a process alone on a key rarely
+   * pays for one. `false`: no turns (the key stays with whichever process keeps re-taking it).
+   * Default 100.
+   *
+   * @example
+   * const spin = new RedisSpinLockBackend(redis, { turnMs: 50, yieldMs: 20 });
+   */
+  readonly turnMs?: number | false | undefined;
+  /**
+   * How long a key lies free between two turns, and the longest pause between retries of a caller
+   * that has seen the key change hands while it waited two turns (see `turnMs`). Default 30 ms.
+   */
+  readonly yieldMs?: number | undefined;
 }
 
 /**
@@ -59,9 +84,9 @@ export interface RedisSpinLockBackendOptions extends RedisLockFormatOptions {
  */
 export class RedisSpinLockBackend implements LockBackend {
   readonly #core: RedisBackendCore;
-  readonly #minDelayMs: number;
-  readonly #maxDelayMs: number;
-  readonly #jitter: number;
+  readonly #backoff: RetryBackoff;
+  /** Turns of a key between processes; undefined when `turnMs` is false. */
+  readonly #turns: KeyTurns | undefined;
 
   constructor(redis: RedisLockClient, options: RedisSpinLockBackendOptions = {}) {
     const core = new RedisBackendCore(redis, options, BACKEND);
@@ -86,35 +111,55 @@ export class RedisSpinLockBackend implements LockBackend {
         },
       );
     }
+    const turns = resolveTurns(options);
     this.#core = core;
-    this.#minDelayMs = minDelayMs;
-    this.#maxDelayMs = maxDelayMs;
-    this.#jitter = jitter;
+    this.#turns = turns;
+    this.#backoff = { minDelayMs, maxDelayMs, jitter };
   }
 
-  acquire(request: BackendAcquireRequest): Promise<BackendLock | null> {
-    // Not async, no closure: #spin is (it never throws), and an async wrapper cost two ticks.
-    return this.#spin(request, attemptRedisLock);
+  /**
+   * Take the lock, retrying with backoff while it is taken. Callers of other processes get turns:
+   * see `turnMs` in {@link RedisSpinLockBackendOptions}.
+   */
+  async acquire(request: BackendAcquireRequest): Promise<BackendLock | null> {
+    const turns = this.#turns;
+    if (!turns) return (await this.#spin(request, attemptRedisLock))?.held ?? null;
+    const plan = turns.begin(request.key, request.waitMs > 0);
+    const lock = await this.#spin(request, attemptRedisLock, plan);
+    return lock && new TurnHeldLock(lock.held, turns, request.key, turns.taken(plan, lock.firstAttempt));
   }
 
   /**
    * A read lock of a key (excluding its write lock, the plain lock, whichever backend takes it) or
    * a semaphore permit, by retrying like `acquire`. A spinning caller never queues, so it is not
-   * served in arrival order: wait with the pub/sub backend when fairness matters.
+   * served in arrival order: wait with the pub/sub backend when fairness matters. No turns
+   * (`turnMs`) here: the manager does not queue shared callers locally, so each one spins like
+   * the callers of other processes.
    */
   async acquireShared(request: BackendSharedAcquireRequest): Promise<BackendLock | null> {
-    return this.#spin(request, (target, attempt) =>
+    const lock = await this.#spin(request, (target, attempt) =>
       attemptRedisSharedLock(redisSharedLockTarget(target, request.kind), attempt),
     );
+    return lock?.held ?? null;
   }
 
+  /**
+   * `plan`: the key's turn (exclusive locks only): hold back before the first attempt while the key
+   * lies free for other processes, and, once the key changed hands while waiting, retry often enough
+   * to land in such windows.
+   */
   async #spin(
     request: BackendAcquireRequest,
     attemptOnce: (target: RedisLockTarget, attempt: RedisAcquireAttempt) => Promise<RedisLockAttempt>,
-  ): Promise<BackendLock | null> {
+    plan?: TurnPlan,
+  ): Promise<SpinResult | null> {
     const { target, signal, deadline, dispose } = this.#core.beginAcquire(request);
     const { leaseMs } = request;
+    const startedAt = Date.now();
     try {
+      // At most half the wait: a short wait must keep time for its attempt.
+      const holdBackMs = plan ? Math.min(plan.yieldUntil - startedAt, (deadline - startedAt) / 2) : 0;
+      if (holdBackMs > 0) await abortableDelay(holdBackMs, signal);
       // Try-once: exactly one round trip. A waiting caller's first attempt is bounded by its wait.
       let sentAt = Date.now();
       const first = await attemptOnce(target, {
@@ -122,7 +167,7 @@ export class RedisSpinLockBackend implements LockBackend {
         signal,
         deadline: request.waitMs > 0 ? deadline : undefined,
       });
-      if (first.acquired) return first.lock;
+      if (first.acquired) return { held: first.lock, firstAttempt: true };
       if (request.waitMs <= 0) return null;
       request.onContended?.();
 
@@ -131,16 +176,19 @@ export class RedisSpinLockBackend implements LockBackend {
       // The fastest round trip seen, and never more than MAX_REPLY_ROOM_MS: one slow reply (a
       // stall, a fresh connection) must not end the wait early.
       let roundTripMs = Math.min(Date.now() - sentAt, MAX_REPLY_ROOM_MS);
+      // The holder's fence as last read: another one later means the key changed hands while we
+      // waited (short holds we keep missing), not one long hold.
+      let holderFence = first.holderFence;
+      let handsChanged = false;
       for (let retry = 0; ; retry++) {
         const remaining = deadline - Date.now();
         if (remaining <= 0) return null;
         const room = remaining - roundTripMs;
-        const delay = backoffDelayMs({
-          retry,
-          minDelayMs: this.#minDelayMs,
-          maxDelayMs: this.#maxDelayMs,
-          jitter: this.#jitter,
-        });
+        const backoff =
+          plan && handsChanged
+            ? this.#turns!.windowBackoff(this.#backoff, { waitedMs: Date.now() - startedAt, roundTripMs })
+            : this.#backoff;
+        const delay = backoffDelayMs({ retry, ...backoff });
         await abortableDelay(Math.max(0, Math.min(delay, room)), signal);
         // A reply still missing at the deadline is abandoned (and handed back if it won), so
         // waiting never outlasts waitMs, even while commands sit in ioredis' offline queue.
@@ -150,7 +198,9 @@ export class RedisSpinLockBackend implements LockBackend {
           signal,
           deadline: Math.max(deadline, Date.now() + 1),
         });
-        if (next.acquired) return next.lock;
+        if (next.acquired) return { held: next.lock, firstAttempt: false };
+        handsChanged ||= changedHands(holderFence, next.holderFence);
+        holderFence = next.holderFence ?? holderFence;
         roundTripMs = Math.min(roundTripMs, Date.now() - sentAt);
         // That was the attempt sent with no room left for another: the wait is over.
         if (room <= delay) return null;
@@ -178,4 +228,18 @@ export class RedisSpinLockBackend implements LockBackend {
   async close(): Promise<void> {
     this.#core.close();
   }
+}
+
+/** A lock `#spin` took, and whether its first attempt took it (no other holder in between). */
+interface SpinResult {
+  readonly held: BackendLock;
+  readonly firstAttempt: boolean;
+}
+
+/** Validated `turnMs` / `yieldMs`, or undefined when turns are off. */
+function resolveTurns(options: RedisSpinLockBackendOptions): KeyTurns | undefined {
+  const yieldMs = assertDuration('yieldMs', options.yieldMs ?? 30, { backend: BACKEND });
+  if (options.turnMs === false) return undefined;
+  const turnMs = assertDuration('turnMs', options.turnMs ?? 100, { backend: BACKEND });
+  return new KeyTurns({ turnMs, yieldMs, maxTurnScale: MAX_TURN_SCALE });
 }

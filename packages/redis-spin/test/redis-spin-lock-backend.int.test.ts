@@ -6,7 +6,7 @@ import { InvalidLockOptionsError, LockBackendError, LockManager } from '@dlock/c
 import { LUA_SCRIPTS, parseRedisLockValue, redisLockKeys } from '@dlock/redis-common';
 import { Redis } from 'ioredis';
 import { describe, expect, it, vi } from 'vitest';
-import { RedisSpinLockBackend } from '../src/index.js';
+import { RedisSpinLockBackend, type RedisSpinLockBackendOptions } from '../src/index.js';
 
 const newClient = clientFactory();
 const keyPrefix = testPrefix('spin');
@@ -131,6 +131,58 @@ describe('RedisSpinLockBackend', () => {
     offline.disconnect();
   });
 
+  describe('turns (a process that keeps re-taking a key leaves it free between turns)', () => {
+    /** A backend that just held `key` for a whole (1 ms) turn: its next waiting caller holds back. */
+    async function afterATurn(yieldMs: number) {
+      const backend = new RedisSpinLockBackend(newClient(), { keyPrefix, turnMs: 1, yieldMs });
+      const key = freshKey();
+      const lock = await backend.acquire(request(key, { waitMs: 1_000 }));
+      await sleep(5);
+      await lock!.release();
+      return { backend, key };
+    }
+
+    it('a caller holding back for another process never waits past waitMs, and then takes the free key', async () => {
+      const { backend, key } = await afterATurn(60_000);
+      const startedAt = Date.now();
+      const lock = await backend.acquire(request(key, { waitMs: 1_000 }));
+      // It held back for half its wait (the yield is far longer), then its attempt took the key.
+      expect(lock).not.toBeNull();
+      expect(Date.now() - startedAt).toBeGreaterThanOrEqual(490);
+      expect(Date.now() - startedAt).toBeLessThan(1_000 + 100);
+      await lock!.release();
+    });
+
+    it('an abort ends the hold-back at once', async () => {
+      const { backend, key } = await afterATurn(60_000);
+      const controller = new AbortController();
+      const acquiring = backend.acquire(request(key, { waitMs: 20_000, signal: controller.signal }));
+      await sleep(20);
+      const reason = new Error('caller gave up');
+      controller.abort(reason);
+      await expect(acquiring).rejects.toBe(reason);
+    });
+
+    it('a try-once caller never holds back', async () => {
+      const { backend, key } = await afterATurn(60_000);
+      const startedAt = Date.now();
+      const lock = await backend.acquire(request(key));
+      expect(lock).not.toBeNull();
+      expect(Date.now() - startedAt).toBeLessThan(1_000);
+      await lock!.release();
+    });
+
+    it('another process takes the key in the window a turn leaves', async () => {
+      const { backend, key } = await afterATurn(60_000);
+      const other = new RedisSpinLockBackend(newClient(), { keyPrefix });
+      const theirs = await other.acquire(request(key));
+      expect(theirs).not.toBeNull();
+      // Ours waits for theirs: the window was real, the key was free for them.
+      expect(await backend.acquire(request(key, { waitMs: 50 }))).toBeNull();
+      await theirs!.release();
+    });
+  });
+
   it('close() rejects later calls without touching the client', async () => {
     const client = newClient();
     const backend = new RedisSpinLockBackend(client, { keyPrefix });
@@ -143,7 +195,7 @@ describe('RedisSpinLockBackend', () => {
 describe('RedisSpinLockBackend bad input (typed errors before any Redis call)', () => {
   const lazy = () => newClient({ lazyConnect: true });
 
-  it.each([
+  it.each<[string, RedisSpinLockBackendOptions]>([
     ['minDelayMs', { minDelayMs: 0 }],
     ['minDelayMs', { minDelayMs: -5 }],
     ['maxDelayMs', { maxDelayMs: Number.NaN }],
@@ -153,6 +205,11 @@ describe('RedisSpinLockBackend bad input (typed errors before any Redis call)', 
     ['jitter', { jitter: -0.1 }],
     ['fenceRetentionMs', { fenceRetentionMs: -1 }],
     ['keyPrefix', { keyPrefix: 'app:{x}' }],
+    ['turnMs', { turnMs: 0 }],
+    ['turnMs', { turnMs: '100' as unknown as number }],
+    ['turnMs', { turnMs: true as unknown as number }],
+    ['yieldMs', { yieldMs: -1 }],
+    ['yieldMs', { turnMs: false, yieldMs: Number.NaN }],
   ])('rejects a bad %s', (option, options) => {
     const client = lazy();
     expect(() => new RedisSpinLockBackend(client, options)).toThrow(InvalidLockOptionsError);

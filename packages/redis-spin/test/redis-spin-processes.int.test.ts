@@ -30,6 +30,41 @@ describe('RedisSpinLockBackend across OS processes', () => {
     expect(await readFileCounter(counterFile)).toBe(100);
   });
 
+  it('processes whose callers all keep waiting for one key take turns: no process keeps it for long', async () => {
+    // 3 processes x 6 callers loop acquire -> 2 ms -> release on one key for 3 s. Without turns
+    // the process that has the key re-takes it from its own releases (its next caller tries at
+    // once, the others sleep in backoff) for most of the run. With the default 100 ms turns, one
+    // process keeps it for a few dozen acquisitions. The bound is far from both, and counted in
+    // acquisitions, not time: a slow machine makes runs shorter, not longer.
+    const processes = 3;
+    const results = await runWorkers(processes, {
+      script: join(workers, 'turns-worker.ts'),
+      env: {
+        REDIS_URL,
+        LOCK_KEY: `test:spin-turns:${randomUUID()}`,
+        START_AT: String(Date.now() + 4_000), // after every worker has started (tsx takes a while)
+        RUN_MS: '3000',
+        HOLD_MS: '2',
+        CALLERS: '6',
+      },
+    });
+    const acquisitions = results.flatMap((result, worker) => {
+      expect(result.code, result.stderr).toBe(0);
+      const fences = JSON.parse(/^fences (.*)$/m.exec(result.stdout)![1]!) as number[];
+      return fences.map((fence) => ({ fence, worker }));
+    });
+    acquisitions.sort((a, b) => a.fence - b.fence);
+    const perWorker = Array.from(
+      { length: processes },
+      (_, worker) => acquisitions.filter((acquisition) => acquisition.worker === worker).length,
+    );
+    for (const count of perWorker) expect(count, `acquisitions per process: ${perWorker}`).toBeGreaterThan(0);
+    expect(
+      longestRun(acquisitions.map((acquisition) => acquisition.worker)),
+      `per process: ${perWorker}`,
+    ).toBeLessThan(acquisitions.length / 3);
+  }, 60_000);
+
   it('a holder killed with SIGKILL frees the lock when its lease ends: not before, and not never', async () => {
     const key = `test:spin-sigkill:${randomUUID()}`;
     const leaseMs = 1_500;
@@ -62,3 +97,14 @@ describe('RedisSpinLockBackend across OS processes', () => {
     await lock!.release();
   });
 });
+
+/** The longest stretch of equal neighbours in `items`. */
+function longestRun(items: readonly number[]): number {
+  let longest = 0;
+  let run = 0;
+  for (let i = 0; i < items.length; i++) {
+    run = i > 0 && items[i] === items[i - 1] ? run + 1 : 1;
+    longest = Math.max(longest, run);
+  }
+  return longest;
+}

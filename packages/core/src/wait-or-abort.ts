@@ -67,7 +67,8 @@ class PendingWait<T> implements DeadlineEntry {
     this.#resolve = resolve;
     this.#reject = reject;
     const timeoutMs = Math.max(0, options.timeoutMs);
-    this.due = Date.now() + timeoutMs;
+    // On the monotonic clock: a wall-clock step (NTP, a resumed VM) must not expire pending replies.
+    this.due = performance.now() + timeoutMs;
     if (options.deadlines) options.deadlines.add(this);
     else this.#timer = setTimeout(expireWait, Math.min(timeoutMs, MAX_DURATION_MS), this);
     const { signal } = options;
@@ -85,8 +86,8 @@ class PendingWait<T> implements DeadlineEntry {
   /** The timeout passed ({@link SharedDeadlines} or the own timer). @internal */
   expire(): void {
     // Node fires a timer set beyond 2^31-1 ms after 1 ms: wait out the rest in slices.
-    if (this.#timer !== undefined && Date.now() < this.due) {
-      this.#timer = setTimeout(expireWait, Math.min(this.due - Date.now(), MAX_DURATION_MS), this);
+    if (this.#timer !== undefined && performance.now() < this.due) {
+      this.#timer = setTimeout(expireWait, Math.min(this.due - performance.now(), MAX_DURATION_MS), this);
       return;
     }
     this.#timer = undefined;
@@ -114,7 +115,7 @@ function expireWait(wait: DeadlineEntry): void {
   wait.expire();
 }
 
-/** What {@link SharedDeadlines} times: `expire()` is called once `due` (epoch ms) has come. */
+/** What {@link SharedDeadlines} times: `expire()` is called once `due` (`performance.now()` ms) has come. */
 interface DeadlineEntry {
   readonly due: number;
   /** Its place in the timer's heap; -1 while not in it. */
@@ -152,7 +153,7 @@ export class SharedDeadlines {
     this.#siftUp(entry.index);
     // A timer already due but not fired yet (a busy event loop, or a clock that stepped) is
     // re-armed rather than trusted.
-    if (entry.due < this.#timerDue || this.#timerDue <= Date.now()) this.#arm(heap[0]!.due);
+    if (entry.due < this.#timerDue || this.#timerDue <= performance.now()) this.#arm(heap[0]!.due);
     else if (heap.length === 1) this.#timer?.ref();
   }
 
@@ -178,19 +179,26 @@ export class SharedDeadlines {
     this.#timer = undefined;
     this.#timerDue = Number.POSITIVE_INFINITY;
     const heap = this.#heap;
-    const now = Date.now();
+    const now = performance.now();
+    const due: DeadlineEntry[] = [];
     while (heap.length > 0 && heap[0]!.due <= now) {
       const entry = heap[0]!;
       this.remove(entry);
-      entry.expire();
+      due.push(entry);
     }
+    // Armed for the waits left before any expire() runs, which may settle, add or throw.
     if (heap.length > 0 && this.#timer === undefined) this.#arm(heap[0]!.due);
+    for (const entry of due) entry.expire();
   }
 
   #arm(due: number): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timerDue = due;
-    this.#timer = setTimeout(fireDeadlines, Math.min(Math.max(0, due - Date.now()), MAX_DURATION_MS), this);
+    this.#timer = setTimeout(
+      fireDeadlines,
+      Math.min(Math.max(0, due - performance.now()), MAX_DURATION_MS),
+      this,
+    );
   }
 
   #siftUp(at: number): void {

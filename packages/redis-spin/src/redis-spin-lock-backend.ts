@@ -121,12 +121,14 @@ export class RedisSpinLockBackend implements LockBackend {
    * Take the lock, retrying with backoff while it is taken. Callers of other processes get turns:
    * see `turnMs` in {@link RedisSpinLockBackendOptions}.
    */
-  async acquire(request: BackendAcquireRequest): Promise<BackendLock | null> {
+  acquire(request: BackendAcquireRequest): Promise<BackendLock | null> {
+    // Not async: #spin is (so nothing here throws synchronously), and a wrapper costs two ticks.
     const turns = this.#turns;
-    if (!turns) return (await this.#spin(request, attemptRedisLock))?.held ?? null;
+    if (!turns) return this.#spin(request, attemptRedisLock).then(heldLock);
     const plan = turns.begin(request.key, request.waitMs > 0);
-    const lock = await this.#spin(request, attemptRedisLock, plan);
-    return lock && new TurnHeldLock(lock.held, turns, request.key, turns.taken(plan, lock.firstAttempt));
+    return this.#spin(request, attemptRedisLock, plan).then(
+      (lock) => lock && new TurnHeldLock(lock.held, turns, request.key, turns.taken(plan, lock.firstAttempt)),
+    );
   }
 
   /**
@@ -136,11 +138,10 @@ export class RedisSpinLockBackend implements LockBackend {
    * (`turnMs`) here: the manager does not queue shared callers locally, so each one spins like
    * the callers of other processes.
    */
-  async acquireShared(request: BackendSharedAcquireRequest): Promise<BackendLock | null> {
-    const lock = await this.#spin(request, (target, attempt) =>
+  acquireShared(request: BackendSharedAcquireRequest): Promise<BackendLock | null> {
+    return this.#spin(request, (target, attempt) =>
       attemptRedisSharedLock(redisSharedLockTarget(target, request.kind), attempt),
-    );
-    return lock?.held ?? null;
+    ).then(heldLock);
   }
 
   /**
@@ -231,6 +232,10 @@ export class RedisSpinLockBackend implements LockBackend {
 }
 
 /** A lock `#spin` took, and whether its first attempt took it (no other holder in between). */
+function heldLock(result: SpinResult | null): BackendLock | null {
+  return result?.held ?? null;
+}
+
 interface SpinResult {
   readonly held: BackendLock;
   readonly firstAttempt: boolean;

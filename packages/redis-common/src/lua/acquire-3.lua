@@ -26,6 +26,7 @@
                                retrying, -1 for others (and for callers that do not queue, or a
                                lock without expiry); holderFence is the fence the holder took it
                                with, so a spinner sees the lock change hands at no extra command
+                               (none while readers hold it)
            {0, remainingMs}    not ours: the pickup lease when we just handed it to the waiter
                                ahead of us
 
@@ -81,7 +82,7 @@ local function joinQueue(nowMs)
   if not redis.REDIS_VERSION_NUM then
     local last = redis.call('ZRANGE', queueKey, -1, -1, 'WITHSCORES')
     redis.call('PEXPIRE', queueKey, math.ceil(tonumber(last[2]) - nowMs) + 1000)
-    return false
+    return redis.call('ZCARD', queueKey) == 1
   end
   -- Only ever lengthen the expiry (GT), which fails on a key without one: NX then succeeds only
   -- for the queue our ZADD just created. The expiry is the wait + 1 s rounded up to a power of two,
@@ -111,15 +112,19 @@ if owner == token then
 end
 
 if owner and owner ~= '' then
-  if queueWaitMs == 0 then return {0, -1, fence} end
+  -- The holder's fence tells a spinner the lock changed hands; readers (held "*readers*", see
+  -- lib/read-phase.lua) draw a fence per reader while the hold goes on, so they report none.
+  local holderFence = fence
+  if owner == '*readers*' then holderFence = nil end
+  if queueWaitMs == 0 then return {0, -1, holderFence} end
   if not nowMs then nowMs, nowUs = serverTime() end
   local head = joinQueue(nowMs)
   if flag ~= 'q' then redis.call('SET', lockKey, lockValue(fence, 'q', owner, heldRecord), 'KEEPTTL') end
   -- The holder's lease, for when to look again if it dies, matters to the head of the queue only
   -- (everyone behind it is served by releases): a waiter that made the queue, or a retry (rare: it
   -- comes after a nap, and the head may have left meanwhile). Others re-check every maxSleepMs.
-  if head or queued then return {0, redis.call('PTTL', lockKey), fence} end
-  return {0, -1, fence}
+  if head or queued then return {0, redis.call('PTTL', lockKey), holderFence} end
+  return {0, -1, holderFence}
 end
 
 -- Free (absent, or a tombstone keeping the last fence): serve the head of the queue first.

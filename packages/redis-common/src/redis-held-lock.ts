@@ -31,6 +31,11 @@ export interface RedisLockCalls {
    * at the last moment, so a waiter that gives up calls it too.
    */
   release(): Promise<boolean>;
+  /**
+   * After a release that freed the hold: whether someone who does not queue (a spinning or
+   * try-once caller) was turned away while it was held. Mutex locks only; others leave it unset.
+   */
+  readonly othersWaited?: boolean;
 }
 
 /** The held lock: extend and release go through the hold's own scripts. */
@@ -51,6 +56,11 @@ export class RedisHeldLock implements BackendLock {
 
   release(): Promise<boolean> {
     return callScript(this.#calls, 'releasing', this.#calls.release());
+  }
+
+  /** After `release()` freed it: whether a caller that does not queue was turned away meanwhile. */
+  get othersWaited(): boolean {
+    return this.#calls.othersWaited === true;
   }
 }
 

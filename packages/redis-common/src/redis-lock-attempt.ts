@@ -3,6 +3,7 @@ import { runAcquireScript, runExtendScript, runReleaseScript } from './generated
 import type { PublishCommand, RedisLockClient } from './redis-client.js';
 import { attemptThroughScript, type RedisLockCalls, toRedisMs } from './redis-held-lock.js';
 import type { RedisLockKeys } from './redis-key-layout.js';
+import type { ReleaseReply } from './redis-script-replies.js';
 
 /**
  * Default time a released lock keeps its last fencing token (as a tombstone): 0, none. The next
@@ -150,6 +151,7 @@ export function redisLockCalls(target: RedisLockTarget): RedisLockCalls {
 class RedisLockScripts implements RedisLockCalls {
   // A lock's errors name it as `lock "<key>"`, the subject's default noun.
   readonly subject: RedisLockTarget;
+  othersWaited = false;
 
   constructor(target: RedisLockTarget) {
     this.subject = target;
@@ -170,11 +172,14 @@ class RedisLockScripts implements RedisLockCalls {
   }
 
   release(): Promise<boolean> {
-    return releaseLock(this.subject);
+    return releaseLock(this.subject).then((reply) => {
+      this.othersWaited = reply === 2;
+      return reply !== 0;
+    });
   }
 }
 
-function releaseLock(target: RedisLockTarget): Promise<boolean> {
+function releaseLock(target: RedisLockTarget): Promise<ReleaseReply> {
   const { client, keys, token, settings } = target;
   return runReleaseScript(client, keys, {
     token,

@@ -101,7 +101,7 @@ export class RedisLockInspector {
         // The holder is not queued: no queue entry to name.
         ownerRecord: '',
       });
-      if (released) {
+      if (released !== 0) {
         return {
           released: true,
           previousOwner: before.fencingToken === holder.fencingToken ? before.owner : undefined,

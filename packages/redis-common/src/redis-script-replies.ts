@@ -10,8 +10,22 @@
  */
 export type AcquireReply = readonly [status: 0 | 1, value: number, holderFence?: number];
 
-/** The 0/1 reply of the extend and release scripts: whether the lock was ours. */
+/** The 0/1 reply of the extend scripts (and the shared locks' release): whether the hold was ours. */
 export type FlagReply = boolean;
+
+/**
+ * The release script's reply: 0 not ours (untouched), 1 released, 2 released and a caller that does
+ * not queue (spin, try-once) was turned away while it was held.
+ */
+export type ReleaseReply = 0 | 1 | 2;
+
+export function parseReleaseReply(raw: unknown): ReleaseReply {
+  const reply = toInteger(raw);
+  if (reply === 0 || reply === 1 || reply === 2) return reply;
+  throw new TypeError(
+    `Unexpected reply from the release script (expected 0, 1 or 2): ${JSON.stringify(raw)}`,
+  );
+}
 
 export function parseAcquireReply(raw: unknown): AcquireReply {
   if (Array.isArray(raw) && (raw.length === 2 || raw.length === 3)) {

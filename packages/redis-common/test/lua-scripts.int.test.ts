@@ -38,7 +38,8 @@ const queueFor = (keys: Keys, token: string, queueWaitMs = 10_000) =>
 const retryQueued = (keys: Keys, token: string) => acquire(keys, token, 10_000, 10_000, 1);
 const extend = (keys: Keys, token: string, leaseMs: number) =>
   runExtendScript(redis, keys, { token, leaseMs });
-const release = (keys: Keys, token: string, fenceRetentionMs = 0) =>
+/** The release script's reply: 0 not ours, 1 released, 2 released after turning a caller away. */
+const releaseReply = (keys: Keys, token: string, fenceRetentionMs = 0) =>
   runReleaseScript(redis, keys, {
     token,
     handoffLeaseMs: HANDOFF_LEASE_MS,
@@ -46,6 +47,8 @@ const release = (keys: Keys, token: string, fenceRetentionMs = 0) =>
     publishCommand: 'PUBLISH',
     ownerRecord: JSON.stringify({ l: token }),
   });
+const release = (keys: Keys, token: string, fenceRetentionMs = 0) =>
+  releaseReply(keys, token, fenceRetentionMs).then((reply) => reply !== 0);
 
 /** The owner token in the lock key, or null when the lock is free. */
 const ownerOf = async (keys: Keys) => parseRedisLockValue(await redis.get(keys.lock))?.owner ?? null;
@@ -112,6 +115,25 @@ describe('Lua scripts against real Redis', () => {
     const [, , handedFence] = await acquire(keys, 'token-b', 5000);
     expect(handedFence).toBeGreaterThan(fence);
     for (const token of ['token-d', 'token-c']) await release(keys, token);
+  });
+
+  it('a release reports a caller that does not queue turned away while the lock was held (flag "s", once per holder)', async () => {
+    const keys = freshKeys();
+    await acquire(keys, 'alone');
+    expect(await releaseReply(keys, 'alone')).toBe(1);
+    await acquire(keys, 'holder');
+    expect((await acquire(keys, 'spinner'))[0]).toBe(0);
+    expect(await redis.get(keys.lock)).toMatch(/^\d+:s:holder\n/);
+    expect((await acquire(keys, 'spinner'))[0]).toBe(0);
+    expect(await releaseReply(keys, 'holder')).toBe(2);
+    // A queued waiter raises "q" over it: its release hands the lock over, as before.
+    await acquire(keys, 'holder');
+    await acquire(keys, 'spinner');
+    await queueFor(keys, 'waiter');
+    expect(await redis.get(keys.lock)).toMatch(/^\d+:q:holder\n/);
+    expect(await releaseReply(keys, 'holder')).toBe(1);
+    expect(await ownerOf(keys)).toBe('waiter');
+    await release(keys, 'waiter');
   });
 
   it('extend with the wrong token returns 0 and leaves the lease alone; with ours it resets it', async () => {

@@ -44,7 +44,9 @@ const acquire = (
 const queueFor = (keys: Keys, token: string, record = recordOf(token)) =>
   acquire(keys, token, { queueWaitMs: 10_000, record });
 const release = (keys: Keys, token: string, fenceRetentionMs = 0, record = recordOf(token)) =>
-  runReleaseScript(redis, keys, { token, fenceRetentionMs, ownerRecord: record, ...pub });
+  runReleaseScript(redis, keys, { token, fenceRetentionMs, ownerRecord: record, ...pub }).then(
+    (reply) => reply !== 0,
+  );
 
 /** The record in the lock value: token, acquired-at and JSON record, or null when it has none. */
 async function ownerRecord(keys: Keys) {

@@ -32,7 +32,9 @@ const acquire = (keys: Keys, token: string, options: { queueWaitMs?: number; rec
     ...pub,
   });
 const release = (keys: Keys, token: string) =>
-  runReleaseScript(redis, keys, { token, fenceRetentionMs: 0, ownerRecord: '', ...pub });
+  runReleaseScript(redis, keys, { token, fenceRetentionMs: 0, ownerRecord: '', ...pub }).then(
+    (reply) => reply !== 0,
+  );
 
 /** The commands naming `keys.lock` (or its other names) that Redis ran while `run` ran. */
 async function commands(keys: Keys, run: () => Promise<unknown>): Promise<string[]> {
@@ -64,7 +66,9 @@ describe('commands the mutex scripts run', () => {
   it('a free lock is taken with one SET (owner record included, no queue check) and released with one DEL', async () => {
     const keys = freshKeys();
     expect(await commands(keys, () => acquire(keys, 'owner'))).toEqual(['evalsha', 'set']);
-    // A spinner finding it taken: the failed SET NX GET only (it does not queue: no PTTL either).
+    // A spinner finding it taken: the failed SET NX GET (it does not queue: no PTTL either), and
+    // once per holder the SET KEEPTTL raising flag "s", so the release reports it.
+    expect(await commands(keys, () => acquire(keys, 'spinner'))).toEqual(['evalsha', 'set', 'set']);
     expect(await commands(keys, () => acquire(keys, 'spinner'))).toEqual(['evalsha', 'set']);
     expect(
       await commands(keys, () => runExtendScript(redis, keys, { token: 'owner', leaseMs: 20_000 })),

@@ -120,7 +120,9 @@ describe('read-lock scripts on the mutex keys', () => {
       ...pub,
     });
   const writeRelease = (keys: ReturnType<typeof redisLockKeys>, token: string) =>
-    runReleaseScript(redis, keys, { token, fenceRetentionMs: 0, ownerRecord: '{}', ...pub });
+    runReleaseScript(redis, keys, { token, fenceRetentionMs: 0, ownerRecord: '{}', ...pub }).then(
+      (reply) => reply !== 0,
+    );
 
   it('readers share; the mutex scripts see the key held, and readers see a mutex holder', async () => {
     const lockKeys = lockKeysOf();

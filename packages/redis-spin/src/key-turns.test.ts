@@ -8,13 +8,22 @@ function turnsAt(start = 1_000) {
   return { clock, turns };
 }
 
-/** Take and release `key` as this process would: begin, take on the first attempt, hold, release. */
-function takeAndRelease(turns: KeyTurns, clock: { now: number }, key: string, holdMs: number) {
+/**
+ * Take and release `key` as this process would: begin, take on the first attempt, hold, release.
+ * `othersWaited`: the release reports a caller of another process turned away meanwhile.
+ */
+function takeAndRelease(
+  turns: KeyTurns,
+  clock: { now: number },
+  key: string,
+  holdMs: number,
+  othersWaited = true,
+) {
   const plan = turns.begin(key, true);
   if (plan.yieldUntil > clock.now) clock.now = plan.yieldUntil;
   const turn = turns.taken(plan, true);
   clock.now += holdMs;
-  turns.released(key, turn);
+  turns.released(key, turn, othersWaited);
   return { plan, turn };
 }
 
@@ -40,7 +49,26 @@ describe('KeyTurns', () => {
     clock.now = plan.yieldUntil;
     // The first attempt after the yield found another holder: the lock came after a wait.
     clock.now += 50;
-    expect(turns.taken(plan, false)).toEqual({ startedAt: clock.now, scale: 1 });
+    expect(turns.taken(plan, false)).toEqual({ startedAt: clock.now, scale: 1, contendedAt: clock.now });
+  });
+
+  it('never leaves a window while nobody else has wanted the key lately (a process alone on a hot key)', () => {
+    const { clock, turns } = turnsAt();
+    const alone = Array.from({ length: 500 }, () => takeAndRelease(turns, clock, 'k', 5, false).plan);
+    expect(alone.every((plan) => plan.yieldUntil === 0)).toBe(true);
+    // One release reports a caller turned away: the turn, long used up, ends with a window.
+    takeAndRelease(turns, clock, 'k', 5, true);
+    expect(turns.begin('k', true).yieldUntil).toBeGreaterThan(0);
+  });
+
+  it('forgets a sign of others after a while: 2 x turnMs x maxTurnScale', () => {
+    const { clock, turns } = turnsAt();
+    takeAndRelease(turns, clock, 'k', 5, true);
+    const plans = Array.from({ length: 200 }, () => takeAndRelease(turns, clock, 'k', 5, false).plan);
+    // Within the memory (800 ms here), used-up turns still end with windows...
+    expect(plans.some((plan) => plan.yieldUntil > 0)).toBe(true);
+    // Later turns run on without a window: 800 ms after the last sign, nothing more.
+    expect(plans.slice(-20).every((plan) => plan.yieldUntil === 0)).toBe(true);
   });
 
   it('doubles the turn after a yield nobody used, up to maxTurnMs', () => {

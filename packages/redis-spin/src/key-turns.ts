@@ -18,13 +18,18 @@ export interface KeyTurnSettings {
  * The turn a lock taken by this process belongs to, kept by the held lock until its release.
  *
  * @example
- * const turn: KeyTurn = { startedAt: Date.now(), scale: 1 };
+ * const turn: KeyTurn = { startedAt: Date.now(), scale: 1, contendedAt: 0 };
  */
 export interface KeyTurn {
   /** Epoch ms at which this process took the key after someone else had it (or nobody wanted it). */
   readonly startedAt: number;
   /** This turn may last `scale` x turnMs (grows while yields find nobody else waiting). */
   readonly scale: number;
+  /**
+   * Epoch ms of the latest sign that a caller elsewhere wanted the key (a release reporting a
+   * caller turned away, or one of ours having had to wait for another holder); 0: none.
+   */
+  readonly contendedAt: number;
 }
 
 /**
@@ -74,17 +79,20 @@ const MAX_REMEMBERED_KEYS = 4_096;
  * const turns = new KeyTurns({ turnMs: 100, yieldMs: 30, maxTurnScale: 16 });
  * const plan = turns.begin('orders:42', true);
  * // ...sleep until plan.yieldUntil, try; once taken, keep turns.taken(plan, tookFirstTry) with the lock...
- * turns.released('orders:42', turn);
+ * turns.released('orders:42', turn, lock.othersWaited);
  */
 export class KeyTurns {
   readonly settings: KeyTurnSettings;
   readonly #now: () => number;
+  /** How long a sign that others want a key counts: a turn ends with a yield only within it. */
+  readonly #contentionMemoryMs: number;
   /** Recently released keys, oldest release first (re-inserted on release, so in release order). */
   readonly #released = new Map<string, KeyTurn & { readonly releasedAt: number }>();
 
   constructor(settings: KeyTurnSettings, now: () => number = Date.now) {
     this.settings = settings;
     this.#now = now;
+    this.#contentionMemoryMs = 2 * settings.turnMs * settings.maxTurnScale;
   }
 
   /**
@@ -97,16 +105,25 @@ export class KeyTurns {
     if (last) this.#released.delete(key);
     // Free for a whole yield since our release: others had their window, a new turn starts.
     if (!last || now - last.releasedAt >= this.settings.yieldMs) {
-      return { yieldUntil: 0, turn: { startedAt: now, scale: 1 } };
+      return { yieldUntil: 0, turn: { startedAt: now, scale: 1, contendedAt: last?.contendedAt ?? 0 } };
     }
-    if (!mayWait || now - last.startedAt < this.settings.turnMs * last.scale) {
-      return { yieldUntil: 0, turn: { startedAt: last.startedAt, scale: last.scale } };
+    // Nobody else has wanted the key lately (a process alone on a hot key): no window to leave.
+    const contended = last.contendedAt > 0 && now - last.contendedAt < this.#contentionMemoryMs;
+    if (!mayWait || !contended || now - last.startedAt < this.settings.turnMs * last.scale) {
+      return {
+        yieldUntil: 0,
+        turn: { startedAt: last.startedAt, scale: last.scale, contendedAt: last.contendedAt },
+      };
     }
     // Turn used up: leave the key free until a yield after our release. If we still take it
     // first after that, nobody else polled in the window: the next turn may be longer.
     return {
       yieldUntil: last.releasedAt + this.settings.yieldMs,
-      turn: { startedAt: now, scale: Math.min(last.scale * 2, this.settings.maxTurnScale) },
+      turn: {
+        startedAt: now,
+        scale: Math.min(last.scale * 2, this.settings.maxTurnScale),
+        contendedAt: last.contendedAt,
+      },
     };
   }
 
@@ -116,19 +133,29 @@ export class KeyTurns {
    */
   taken(plan: TurnPlan, firstAttempt: boolean): KeyTurn {
     const now = this.#now();
-    if (!firstAttempt) return { startedAt: now, scale: 1 };
+    // Waited for another holder: the key is wanted elsewhere.
+    if (!firstAttempt) return { startedAt: now, scale: 1, contendedAt: now };
     // Taken after a yield: a new turn, counted from now.
-    if (plan.yieldUntil > 0) return { startedAt: now, scale: plan.turn.scale };
+    if (plan.yieldUntil > 0)
+      return { startedAt: now, scale: plan.turn.scale, contendedAt: plan.turn.contendedAt };
     return plan.turn;
   }
 
-  /** This process released `key` (held in `turn`): a caller of ours taking it soon continues the turn. */
-  released(key: string, turn: KeyTurn): void {
+  /**
+   * This process released `key` (held in `turn`): a caller of ours taking it soon continues the
+   * turn. `othersWaited`: the release reported a caller turned away while it was held.
+   */
+  released(key: string, turn: KeyTurn, othersWaited: boolean): void {
     const now = this.#now();
     this.#forgetOlderThan(now - this.settings.yieldMs);
     this.#released.delete(key);
     if (this.#released.size >= MAX_REMEMBERED_KEYS) this.#forgetOldest();
-    this.#released.set(key, { startedAt: turn.startedAt, scale: turn.scale, releasedAt: now });
+    this.#released.set(key, {
+      startedAt: turn.startedAt,
+      scale: turn.scale,
+      contendedAt: othersWaited ? now : turn.contendedAt,
+      releasedAt: now,
+    });
   }
 
   /**

@@ -38,7 +38,12 @@ export class TurnHeldLock implements BackendLock {
 
   async release(): Promise<boolean> {
     const released = await this.#lock.release();
-    if (released) this.#turns.released(this.#key, this.#turn);
+    if (released) this.#turns.released(this.#key, this.#turn, othersWaited(this.#lock));
     return released;
   }
+}
+
+/** Whether the store reported a caller turned away while `lock` was held (see RedisHeldLock). */
+function othersWaited(lock: BackendLock): boolean {
+  return 'othersWaited' in lock && lock.othersWaited === true;
 }

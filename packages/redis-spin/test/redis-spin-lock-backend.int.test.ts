@@ -132,15 +132,31 @@ describe('RedisSpinLockBackend', () => {
   });
 
   describe('turns (a process that keeps re-taking a key leaves it free between turns)', () => {
-    /** A backend that just held `key` for a whole (1 ms) turn: its next waiting caller holds back. */
-    async function afterATurn(yieldMs: number) {
+    /**
+     * A backend that just held `key` for a whole (1 ms) turn while a caller of another process was
+     * turned away (`contended`, the default): its next waiting caller holds back.
+     */
+    async function afterATurn(yieldMs: number, contended = true) {
       const backend = new RedisSpinLockBackend(newClient(), { keyPrefix, turnMs: 1, yieldMs });
       const key = freshKey();
       const lock = await backend.acquire(request(key, { waitMs: 1_000 }));
+      if (contended) {
+        const other = new RedisSpinLockBackend(newClient(), { keyPrefix });
+        expect(await other.acquire(request(key))).toBeNull();
+      }
       await sleep(5);
       await lock!.release();
       return { backend, key };
     }
+
+    it('a process alone on a key (nobody else turned away) never holds back', async () => {
+      const { backend, key } = await afterATurn(60_000, false);
+      const startedAt = Date.now();
+      const lock = await backend.acquire(request(key, { waitMs: 1_000 }));
+      expect(lock).not.toBeNull();
+      expect(Date.now() - startedAt).toBeLessThan(400);
+      await lock!.release();
+    });
 
     it('a caller holding back for another process never waits past waitMs, and then takes the free key', async () => {
       const { backend, key } = await afterATurn(60_000);

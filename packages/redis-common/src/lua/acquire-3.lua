@@ -116,7 +116,12 @@ if owner and owner ~= '' then
   -- lib/read-phase.lua) draw a fence per reader while the hold goes on, so they report none.
   local holderFence = fence
   if owner == '*readers*' then holderFence = nil end
-  if queueWaitMs == 0 then return {0, -1, holderFence} end
+  if queueWaitMs == 0 then
+    -- Flag "s" (once per holder): a caller was turned away, so the holder's release reports that
+    -- others want the key (a spinning backend bounds how long one process keeps it).
+    if flag == '-' then redis.call('SET', lockKey, lockValue(fence, 's', owner, heldRecord), 'KEEPTTL') end
+    return {0, -1, holderFence}
+  end
   if not nowMs then nowMs, nowUs = serverTime() end
   local head = joinQueue(nowMs)
   if flag ~= 'q' then redis.call('SET', lockKey, lockValue(fence, 'q', owner, heldRecord), 'KEEPTTL') end

@@ -12,9 +12,11 @@
   ARGV[5]  ownerRecord: string       the record the token queued with ('' none), which names its
                                      queue entry when it leaves the queue
 
-  Reply    FlagReply
+  Reply    ReleaseReply
            1 if the lock was ours: handed to the head of the queue (one message naming it is
            published), or deleted when nobody waits
+           2 if the lock was ours and deleted, and a caller that does not queue (spin, try-once)
+           was turned away while we held it (flag "s")
            0 if it is free or held under another token: left untouched, nothing published; the
            token is removed from the queue (a waiter giving up calls release too, so a lock handed
            to it at the last moment is passed on instead of idling until the pickup lease ends)
@@ -62,4 +64,5 @@ if fenceRetentionMs > 0 then
 else
   redis.call('DEL', lockKey)
 end
+if flag == 's' then return 2 end
 return 1

@@ -4,7 +4,8 @@
 -- The lock key's value is "<fence>:<flag>:<owner token>", followed by "\n<owner record>" when the
 -- holder records who it is (lib/owner-record.lua): the fencing token handed out with the lock lives
 -- in the lock itself (no separate fence key to outlive it), and the flag says whether a waiter may
--- be queued ("q") or not ("-"), so a release with nobody waiting never touches the queue. The record
+-- be queued ("q") or not ("-"), so a release with nobody waiting never touches the queue ("s": none
+-- queued, but a caller that does not queue was turned away, which the release reports). The record
 -- lives in the same value, so it is written, expired and deleted with the lock at no extra command.
 -- An empty owner is a tombstone: the lock is free, the value only keeps the last fence for
 -- fenceRetentionMs (an opt-in guard against the server clock stepping back).

@@ -146,6 +146,7 @@ export class SharedDeadlines {
     return this.#heap.length;
   }
 
+  /** Time `entry` (a wait of `waitOrAbort`). @internal */
   add(entry: DeadlineEntry): void {
     const heap = this.#heap;
     entry.index = heap.length;
@@ -157,6 +158,7 @@ export class SharedDeadlines {
     else if (heap.length === 1) this.#timer?.ref();
   }
 
+  /** Stop timing `entry` (it settled first). @internal */
   remove(entry: DeadlineEntry): void {
     const at = entry.index;
     if (at < 0) return;

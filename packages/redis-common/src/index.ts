@@ -33,7 +33,7 @@ export type {
 } from './redis-lock-options.js';
 export { beginRedisAcquire, redisBackendClosedError, resolveRedisLockFormat } from './redis-lock-options.js';
 export { decodeRedisOwner, encodeRedisOwner } from './redis-owner-record.js';
-export type { AcquireReply, FlagReply, SemaphoreReply } from './redis-script-replies.js';
+export type { AcquireReply, FlagReply, ReleaseReply, SemaphoreReply } from './redis-script-replies.js';
 export type {
   RedisReadLockKeys,
   RedisSemaphoreKeys,

@@ -115,7 +115,7 @@ if owner and owner ~= '' then
   -- The holder's fence tells a spinner the lock changed hands; readers (held "*readers*", see
   -- lib/read-phase.lua) draw a fence per reader while the hold goes on, so they report none.
   local holderFence = fence
-  if owner == '*readers*' then holderFence = nil end
+  if owner == READERS then holderFence = nil end
   if queueWaitMs == 0 then
     -- Flag "s" (once per holder): a caller was turned away, so the holder's release reports that
     -- others want the key (a spinning backend bounds how long one process keeps it).

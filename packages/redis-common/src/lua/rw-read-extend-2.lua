@@ -14,7 +14,6 @@
 -- @include lib/lock-value.lua
 -- @include lib/shared-holders.lua
 
-local READERS = '*readers*'
 local lockKey, readersKey, member = KEYS[1], KEYS[2], ARGV[1]
 local nowMs = serverTime()
 local _, _, owner = parseLock(redis.call('GET', lockKey))

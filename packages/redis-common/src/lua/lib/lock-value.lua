@@ -10,6 +10,10 @@
 -- An empty owner is a tombstone: the lock is free, the value only keeps the last fence for
 -- fenceRetentionMs (an opt-in guard against the server clock stepping back).
 
+-- The owner of a lock held by readers (lib/read-phase.lua): no caller's token looks like it, so to
+-- the mutex scripts it is simply a lock held by someone else.
+local READERS = '*readers*'
+
 -- fence (number), flag, owner token, owner record (nil if none) of a lock value; nil when the key
 -- does not exist. Tokens never contain "\n", so the first "\n" ends the token ('.' would match it).
 local function parseLock(value)

@@ -8,8 +8,6 @@
 -- (so they queue behind it and never rewrite it); the readers themselves are in the readers set,
 -- and the lock key expires with the last reader's lease. Queued readers are "r:<token>" in the
 -- mutex queue, so writers and readers wait in one first come, first served order.
-local READERS = '*readers*'
-
 local function isReader(member)
   return string.sub(member, 1, 2) == 'r:'
 end

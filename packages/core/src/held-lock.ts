@@ -1,4 +1,5 @@
 import { onAbort } from './abort-link.js';
+import { type AfterTickTask, cancelAfterTick, scheduleAfterTick } from './after-tick.js';
 import { LockLostError } from './errors.js';
 import { type LeaseListener, LeaseWatch } from './lease-watch.js';
 import type { BackendLock } from './lock-backend.js';
@@ -36,7 +37,7 @@ export interface HeldLockListener {
 }
 
 /** A lock this process holds in the store: its lease watch, its abort signal, its loss. */
-export class HeldLock implements LeaseListener {
+export class HeldLock implements LeaseListener, AfterTickTask {
   readonly manager: object;
   readonly key: string;
   readonly label: string | undefined;
@@ -82,23 +83,32 @@ export class HeldLock implements LeaseListener {
       { leaseMs: init.leaseMs, renew: init.renew, armAfterTick: true },
       this.#expiresAt,
     );
-    const lostSignal = init.backendLock.lostSignal;
-    if (lostSignal) {
-      const storeLost = () => {
-        if (this.markLost('the store reported it gone (its connection or session ended)', lostSignal.reason))
-          this.#listener.reportLost(this);
-      };
-      // Unsubscribed at release or loss: a backend may share one lostSignal between many locks
-      // (one per connection), and a listener left on it would keep every finished lock alive.
-      if (lostSignal.aborted) queueMicrotask(storeLost);
-      else this.#stopWatchingStore = onAbort(lostSignal, storeLost);
-    }
+    // The store's signal is read and watched from after this tick, like the lease: a lock's own
+    // AbortSignal costs tens of µs to make and subscribe to (Node makes it on first read), which
+    // a handed-over lock's caller would otherwise wait for before it starts.
+    scheduleAfterTick(this);
+  }
+
+  /** {@link AfterTickTask}: the tick the lock was taken in is over; watch the store's signal. @internal */
+  runAfterTick(): void {
+    const lostSignal = this.backendLock.lostSignal;
+    if (!lostSignal || this.#released || this.#lostError) return;
+    const storeLost = () => {
+      if (this.#released) return;
+      if (this.markLost('the store reported it gone (its connection or session ended)', lostSignal.reason))
+        this.#listener.reportLost(this);
+    };
+    // Unsubscribed at release or loss: a backend may share one lostSignal between many locks
+    // (one per connection), and a listener left on it would keep every finished lock alive.
+    if (lostSignal.aborted) storeLost();
+    else this.#stopWatchingStore = onAbort(lostSignal, storeLost);
   }
 
   get fencingToken(): number | undefined {
     return this.backendLock.fencingToken;
   }
   get signal(): AbortSignal {
+    this.#catchUpWithStore();
     if (!this.#controller) {
       this.#controller = new AbortController();
       if (this.#lostError) this.#controller.abort(this.#lostError);
@@ -113,7 +123,17 @@ export class HeldLock implements LeaseListener {
     return this.#released;
   }
   get lostError(): LockLostError | undefined {
+    this.#catchUpWithStore();
     return this.#lostError;
+  }
+
+  /**
+   * The store's signal may have aborted in the tick the lock was taken, before it is watched: a
+   * caller that looks at the lock then still learns of the loss at once.
+   */
+  #catchUpWithStore(): void {
+    if (this.#stopWatchingStore || this.#released || this.#lostError) return;
+    if (this.backendLock.lostSignal?.aborted) this.runAfterTick();
   }
 
   /** The live, read-only view user code gets (made on first use: most locks are never looked at). */
@@ -153,7 +173,7 @@ export class HeldLock implements LeaseListener {
   markLost(detail: string, cause?: unknown): boolean {
     if (this.#lostError) return false;
     this.#watch.stop();
-    this.#stopWatchingStore?.();
+    this.stopWatchingStore();
     this.#lostError = new LockLostError(this.key, this.backend, detail, cause);
     this.#controller?.abort(this.#lostError);
     return true;
@@ -162,8 +182,17 @@ export class HeldLock implements LeaseListener {
   /** Stop renewing and hide the lock from the async context before it is released in the store. */
   retire(): void {
     this.#watch.stop();
-    this.#stopWatchingStore?.();
     this.#released = true;
+  }
+
+  /**
+   * Stop listening for the store's loss signal: called once the release was sent, as unsubscribing
+   * costs more than the send (a signal that fires meanwhile is ignored: the lock is retired).
+   */
+  stopWatchingStore(): void {
+    cancelAfterTick(this);
+    this.#stopWatchingStore?.();
+    this.#stopWatchingStore = undefined;
   }
 
   /**

@@ -1,3 +1,4 @@
+import { type AfterTickTask, cancelAfterTick, scheduleAfterTick } from './after-tick.js';
 import type { BackendLock } from './lock-backend.js';
 
 /** What a {@link LeaseWatch} tells the lock it watches (the held lock itself: no closures per lock). */
@@ -30,7 +31,7 @@ const MIN_RETRY_DELAY_MS = 10;
  * is separate from the renewal call so that a renewal that hangs (store unreachable, commands
  * queued offline) still ends in a reported loss on time. Never throws, never leaves a rejected promise.
  */
-export class LeaseWatch {
+export class LeaseWatch implements AfterTickTask {
   readonly #lock: BackendLock;
   readonly #listener: LeaseListener;
   readonly #leaseMs: number;
@@ -54,12 +55,12 @@ export class LeaseWatch {
     this.#renews = settings.renew;
     this.#expiresAt = expiresAt;
     if (this.#renews) this.#renewAt = Date.now() + this.#leaseMs / 3;
-    if (settings.armAfterTick) armAfterTick(this);
+    if (settings.armAfterTick) scheduleAfterTick(this);
     else this.#arm();
   }
 
   /** The tick the watch was made in is over: arm, unless stopped or armed meanwhile. @internal */
-  armIfIdle(): void {
+  runAfterTick(): void {
     if (!this.#stopped && this.#timer === undefined && !this.#renewing) this.#arm();
   }
 
@@ -67,7 +68,7 @@ export class LeaseWatch {
   stop(): void {
     this.#stopped = true;
     clearTimeout(this.#timer);
-    unarmed.delete(this);
+    cancelAfterTick(this);
   }
 
   /**
@@ -168,25 +169,4 @@ function unrefTimer(watch: LeaseWatch, delayMs: number): NodeJS.Timeout {
 
 function fireTimer(watch: LeaseWatch): void {
   watch.timerFired();
-}
-
-/**
- * Watches made in this tick and not stopped yet: armed together by one `process.nextTick` when the
- * tick's promise jobs are done. A stopped watch leaves at once, so a loop that never yields to the
- * event loop (a memory backend) does not pile them up.
- */
-const unarmed = new Set<LeaseWatch>();
-let armScheduled = false;
-
-function armAfterTick(watch: LeaseWatch): void {
-  unarmed.add(watch);
-  if (armScheduled) return;
-  armScheduled = true;
-  process.nextTick(armUnarmed);
-}
-
-function armUnarmed(): void {
-  armScheduled = false;
-  for (const watch of unarmed) watch.armIfIdle();
-  unarmed.clear();
 }

@@ -40,7 +40,10 @@ export class LockReleaser {
       // holdAtLeastMs: let the store drop it when the time is up instead of deleting it now.
       const holdMs = mode.honorHold ? lock.acquiredAt + lock.holdAtLeastMs - Date.now() : 0;
       untilLeaseEnd = holdMs >= 1;
-      stillOurs = untilLeaseEnd ? await lock.backendLock.extend(holdMs) : await lock.backendLock.release();
+      const settled = untilLeaseEnd ? lock.backendLock.extend(holdMs) : lock.backendLock.release();
+      // Once the call is sent: unsubscribing from the store's signal costs more than sending.
+      lock.stopWatchingStore();
+      stillOurs = await settled;
       if (!stillOurs && lock.markLost('another owner holds it now, or it expired')) {
         this.#registry.reportLost(lock);
       }
@@ -54,6 +57,7 @@ export class LockReleaser {
       });
       process.emitWarning(failure.message, { code: 'DLOCK_RELEASE_FAILED', detail: String(failure.cause) });
     } finally {
+      lock.stopWatchingStore();
       this.#registry.forget(lock);
     }
     // The event object is built only for listeners: most managers have none.

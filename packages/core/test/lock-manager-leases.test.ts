@@ -51,6 +51,30 @@ describe('LockManager: leases', () => {
     expect(backend.count('extend')).toBe(0);
   });
 
+  it("reads a lock's lostSignal only once the tick it was taken in is over, and still reports a loss from that tick", async () => {
+    const { manager, backend } = createManager();
+    // Node makes an AbortSignal on first read, and subscribing costs tens of µs: a handed-over
+    // lock's caller starts before that bookkeeping.
+    const lock = await manager.acquire('k', { leaseMs: 60_000 });
+    expect(backend.lostSignalReads).toBe(0);
+    backend.storeLoss.abort(new Error('session killed'));
+    // Looking at the lock catches up with the store at once.
+    expect(lock.signal.aborted).toBe(true);
+    await expect(lock.release()).rejects.toBeInstanceOf(LockLostError);
+  });
+
+  it('a loss the store signals while the release is under way is not reported (the lock is being given back)', async () => {
+    const { manager, backend } = createManager();
+    const lost: string[] = [];
+    manager.on('lost', (event) => lost.push(event.key));
+    const lock = await manager.acquire('k', { leaseMs: 60_000 });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(backend.lostSignalReads).toBeGreaterThan(0);
+    backend.onRelease = () => backend.storeLoss.abort(new Error('session ended with the release'));
+    await expect(lock.release()).resolves.toBeUndefined();
+    expect(lost).toEqual([]);
+  });
+
   it('a store that stays unreachable past the lease means the lock is lost, without unhandled rejections', async () => {
     const { manager, backend } = createManager();
     backend.extendError = new Error('ECONNREFUSED');

@@ -16,6 +16,10 @@ export class RecordingBackend implements LockBackend {
   releaseError: Error | undefined;
   /** Aborting it tells the manager, through `lostSignal`, that every lock of this backend is gone. */
   readonly storeLoss = new AbortController();
+  /** How often the manager read a lock's `lostSignal`. */
+  lostSignalReads = 0;
+  /** Called inside release(), before it resolves (to fire a loss while a release is in flight). */
+  onRelease: (() => void) | undefined;
 
   constructor(store = new MemoryLockStore()) {
     this.inner = new MemoryLockBackend({ store });
@@ -29,10 +33,14 @@ export class RecordingBackend implements LockBackend {
     this.calls.push({ op: 'acquire', key: request.key, waitMs: request.waitMs });
     const lock = await this.inner.acquire(request);
     if (!lock) return null;
+    const backend = this;
     return {
       fencingToken: lock.fencingToken,
       expiresAt: lock.expiresAt,
-      lostSignal: this.storeLoss.signal,
+      get lostSignal() {
+        backend.lostSignalReads++;
+        return backend.storeLoss.signal;
+      },
       extend: async (leaseMs) => {
         this.calls.push({ op: 'extend', key: request.key });
         if (this.extendError) throw this.extendError;
@@ -41,6 +49,7 @@ export class RecordingBackend implements LockBackend {
       release: async () => {
         this.calls.push({ op: 'release', key: request.key });
         if (this.releaseError) throw this.releaseError;
+        this.onRelease?.();
         return lock.release();
       },
     };

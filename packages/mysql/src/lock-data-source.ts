@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { lockDataSourceStartFailed } from './mysql-backend-error.js';
 import { invalid } from './mysql-lock-options.js';
 
 const SUPPORTED_TYPES = new Set(['mysql', 'mariadb']);
@@ -22,6 +23,10 @@ export interface LockDataSourceOptions {
  * the connections their own transactions need. Destroy it with `dataSource.destroy()` after the
  * backend's `close()`.
  *
+ * @throws LockBackendError (backend `"mysql"`, the driver's error as `cause`) when it cannot connect,
+ * after closing whatever it had opened. `isRetryable` is true for network failures (reset, refused,
+ * timed out) and false when the server refuses (wrong password, unknown database, too many connections).
+ *
  * @example
  * const locks = await createLockDataSource({ url: process.env.MYSQL_URL!, poolSize: 10 });
  * const backend = new MySqlNamedLockBackend(locks, { maxConnections: 9 });
@@ -36,7 +41,35 @@ export async function createLockDataSource(options: LockDataSourceOptions): Prom
     synchronize: false,
     logging: false,
   });
-  return dataSource.initialize();
+  try {
+    return await dataSource.initialize();
+  } catch (error) {
+    await closeFailedStart(dataSource);
+    throw lockDataSourceStartFailed(error, addressOf(options.url));
+  }
+}
+
+// TypeORM ends the mysql2 pool itself only when the pool's first connection fails. A failure after
+// that (the link reset during `SELECT version()`) leaves the pool open, and `destroy()` refuses a
+// DataSource that never finished initializing, so the pool has to be ended through the driver.
+async function closeFailedStart(dataSource: DataSource): Promise<void> {
+  const driver = dataSource.driver as { pool?: unknown; poolCluster?: unknown; disconnect(): Promise<void> };
+  try {
+    if (dataSource.isInitialized) await dataSource.destroy();
+    else if (driver.pool !== undefined || driver.poolCluster !== undefined) await driver.disconnect();
+  } catch {
+    // Best effort: the caller needs the start-up error, not one from tidying up after it.
+  }
+}
+
+// Host and port only: the URL may carry a password, and the error message ends up in logs.
+function addressOf(url: string): string {
+  try {
+    const { hostname, port } = new URL(url);
+    return `${hostname}:${port || 3306}`;
+  } catch {
+    return 'the configured URL';
+  }
 }
 
 /**

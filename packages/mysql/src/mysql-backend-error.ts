@@ -119,6 +119,31 @@ export function toMySqlBackendError(error: unknown, context: MySqlErrorContext):
 }
 
 /**
+ * Why `createLockDataSource` could not start, as a {@link LockBackendError} that keeps the error as
+ * `cause`. The network failing on the way (ECONNRESET, EPIPE, ETIMEDOUT, ECONNREFUSED,
+ * PROTOCOL_CONNECTION_LOST...) may pass, so a retry can help; a refusal by the server (wrong
+ * password, unknown database, too many connections) repeats on every retry until someone fixes it.
+ *
+ * @example
+ * try { return await dataSource.initialize(); }
+ * catch (error) { throw lockDataSourceStartFailed(error, '127.0.0.1:3306'); }
+ */
+export function lockDataSourceStartFailed(error: unknown, address: string): LockBackendError {
+  const { code, errno } = shape(error);
+  const detail = error instanceof Error ? error.message : String(error);
+  // A killed session or a server going down is an ER_ reply too, but says nothing about the next try.
+  const sessionEnded = errno === ER_CONNECTION_KILLED || errno === ER_SERVER_SHUTDOWN;
+  const serverRefused = typeof code === 'string' && code.startsWith('ER_') && !sessionEnded;
+  const advice = serverRefused
+    ? "The server refused it: retrying will not help until the URL's user, password or database (or the server's limits) are fixed."
+    : 'Nothing was left open, and the failure was not a refusal by the server: calling createLockDataSource again may succeed.';
+  return new LockBackendError(
+    `The lock DataSource (backend "${BACKEND}") could not connect to MySQL at ${address}: ${detail}. ${advice}`,
+    { backend: BACKEND, cause: error, isRetryable: !serverRefused },
+  );
+}
+
+/**
  * `GET_LOCK` returned `NULL`: the server hit an error or the session was interrupted
  * (`KILL QUERY`) while it waited. Not a "held by someone else" answer, so it must not look like one.
  *

@@ -2,11 +2,10 @@
 // DataSource, fencing tokens from a table every fault-kit run shares (keys never collide).
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CreateFaultBackend } from '@dlock/conformance/fault';
+import { LockBackendError } from '@dlock/core';
 import type { DataSource } from 'typeorm';
 import { createLockDataSource, MySqlNamedLockBackend } from '../../src/index.js';
 
-/** Network failures of the link (not server refusals such as ER_ACCESS_DENIED_ERROR): try again. */
-const LINK_FAILURES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'PROTOCOL_CONNECTION_LOST']);
 /** How long the link may keep failing the DataSource's first connection before creation gives up. */
 const CONNECT_WITHIN_MS = 20_000;
 
@@ -26,8 +25,9 @@ async function connectThroughFaults(url: string): Promise<DataSource> {
     try {
       return await createLockDataSource({ url, poolSize: 6, connectTimeoutMs: 3_000 });
     } catch (error) {
-      const code = (error as { code?: unknown } | null)?.code;
-      if (typeof code !== 'string' || !LINK_FAILURES.has(code) || Date.now() >= giveUpAt) throw error;
+      // Retryable means the link failed, not the server refusing (e.g. ER_ACCESS_DENIED_ERROR).
+      const linkFailed = LockBackendError.isInstance(error) && error.isRetryable;
+      if (!linkFailed || Date.now() >= giveUpAt) throw error;
       await sleep(100);
     }
   }

@@ -20,8 +20,8 @@ export function scheduleAfterTick(task: AfterTickTask): void {
 }
 
 /**
- * Drop `task` if it has not run yet: a loop that never yields to the event loop (a memory backend)
- * must not pile up finished locks.
+ * Drop `task` if it has not run yet (even if other tasks of its batch are running): a loop that
+ * never yields to the event loop (a memory backend) must not pile up finished locks.
  */
 export function cancelAfterTick(task: AfterTickTask): void {
   pending.delete(task);
@@ -29,7 +29,16 @@ export function cancelAfterTick(task: AfterTickTask): void {
 
 function runPending(): void {
   scheduled = false;
-  const tasks = [...pending];
-  pending.clear();
-  for (const task of tasks) task.runAfterTick();
+  // The live set, not a copy: a task that an earlier one cancels does not run.
+  for (const task of pending) {
+    pending.delete(task);
+    try {
+      task.runAfterTick();
+    } catch (error) {
+      // One task's failure must not leave the others (other locks' lease watches) unarmed.
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  }
 }

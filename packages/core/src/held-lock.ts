@@ -5,6 +5,8 @@ import { type LeaseListener, LeaseWatch } from './lease-watch.js';
 import type { BackendLock } from './lock-backend.js';
 import { LockView } from './lock-handle.js';
 
+const STORE_LOST = 'the store reported it gone (its connection or session ended)';
+
 export interface HeldLockInit {
   readonly manager: object;
   readonly key: string;
@@ -49,14 +51,16 @@ export class HeldLock implements LeaseListener, AfterTickTask {
   readonly acquiredAt = Date.now();
   /** The end of the scope keeps the lock in the store until `acquiredAt` + this (`holdAtLeastMs`). */
   readonly holdAtLeastMs: number;
-  /** Made on first use of `signal` (most scopes never read it), or at a loss. */
+  /** Made on first use of `signal` (most scopes never read it); aborted at a loss if made. */
   #controller: AbortController | undefined;
   readonly #watch: LeaseWatch;
   readonly #listener: HeldLockListener;
   #expiresAt: number;
   #released = false;
   #lostError: LockLostError | undefined;
-  #stopWatchingStore: (() => void) | undefined;
+  /** Whether the store's `lostSignal` was looked at (after the tick, or earlier by a reader). */
+  #storeWatched = false;
+  #unsubscribeStore: (() => void) | undefined;
   #holdsLocalTurn: boolean;
   #view: LockView | undefined;
 
@@ -80,28 +84,53 @@ export class HeldLock implements LeaseListener, AfterTickTask {
     this.#watch = new LeaseWatch(
       init.backendLock,
       this,
-      { leaseMs: init.leaseMs, renew: init.renew, armAfterTick: true },
+      { leaseMs: init.leaseMs, renew: init.renew, armLater: true },
       this.#expiresAt,
     );
-    // The store's signal is read and watched from after this tick, like the lease: a lock's own
-    // AbortSignal costs tens of µs to make and subscribe to (Node makes it on first read), which
-    // a handed-over lock's caller would otherwise wait for before it starts.
+    // The store's signal is read and watched after this tick too: a lock with a signal of its own
+    // (a handed-over one) costs tens of µs to make it and subscribe, which its caller would
+    // otherwise wait for before it starts.
     scheduleAfterTick(this);
   }
 
-  /** {@link AfterTickTask}: the tick the lock was taken in is over; watch the store's signal. @internal */
+  /** {@link AfterTickTask}: the tick the lock was taken in is over. @internal */
   runAfterTick(): void {
+    this.#watch.armIfIdle();
+    this.#watchStore(false);
+  }
+
+  /**
+   * Listen for the store's loss signal. `fromReader`: a reader of the lock caught it aborted within
+   * the tick the lock was taken in; the lock is lost at once for that reader, and the loss is
+   * reported a microtask later, as events never fire from inside a property read.
+   */
+  #watchStore(fromReader: boolean): void {
+    if (this.#storeWatched) return;
+    this.#storeWatched = true;
     const lostSignal = this.backendLock.lostSignal;
     if (!lostSignal || this.#released || this.#lostError) return;
     const storeLost = () => {
+      // The release is under way (retire() came first): giving the lock back is what ends it.
       if (this.#released) return;
-      if (this.markLost('the store reported it gone (its connection or session ended)', lostSignal.reason))
-        this.#listener.reportLost(this);
+      if (this.markLost(STORE_LOST, lostSignal.reason)) this.#listener.reportLost(this);
     };
-    // Unsubscribed at release or loss: a backend may share one lostSignal between many locks
-    // (one per connection), and a listener left on it would keep every finished lock alive.
-    if (lostSignal.aborted) storeLost();
-    else this.#stopWatchingStore = onAbort(lostSignal, storeLost);
+    if (!lostSignal.aborted) {
+      // Unsubscribed at release or loss: a backend may share one lostSignal between many locks
+      // (one per connection), and a listener left on it would keep every finished lock alive.
+      this.#unsubscribeStore = onAbort(lostSignal, storeLost);
+    } else if (!fromReader) {
+      storeLost();
+    } else if (this.markLost(STORE_LOST, lostSignal.reason)) {
+      queueMicrotask(() => this.#listener.reportLost(this));
+    }
+  }
+
+  /**
+   * The store's signal may have aborted in the tick the lock was taken in, before it is watched: a
+   * caller that looks at the lock (or releases it) then still learns of the loss at once.
+   */
+  #catchUpWithStore(): void {
+    if (!this.#storeWatched && this.backendLock.lostSignal?.aborted) this.#watchStore(true);
   }
 
   get fencingToken(): number | undefined {
@@ -125,15 +154,6 @@ export class HeldLock implements LeaseListener, AfterTickTask {
   get lostError(): LockLostError | undefined {
     this.#catchUpWithStore();
     return this.#lostError;
-  }
-
-  /**
-   * The store's signal may have aborted in the tick the lock was taken, before it is watched: a
-   * caller that looks at the lock then still learns of the loss at once.
-   */
-  #catchUpWithStore(): void {
-    if (this.#stopWatchingStore || this.#released || this.#lostError) return;
-    if (this.backendLock.lostSignal?.aborted) this.runAfterTick();
   }
 
   /** The live, read-only view user code gets (made on first use: most locks are never looked at). */
@@ -179,8 +199,10 @@ export class HeldLock implements LeaseListener, AfterTickTask {
     return true;
   }
 
-  /** Stop renewing and hide the lock from the async context before it is released in the store. */
+  /** Stop renewing and mark the lock released, before it is released in the store. */
   retire(): void {
+    // A loss the store signalled within the lock's first tick is still this lock's loss.
+    this.#catchUpWithStore();
     this.#watch.stop();
     this.#released = true;
   }
@@ -191,8 +213,9 @@ export class HeldLock implements LeaseListener, AfterTickTask {
    */
   stopWatchingStore(): void {
     cancelAfterTick(this);
-    this.#stopWatchingStore?.();
-    this.#stopWatchingStore = undefined;
+    this.#storeWatched = true;
+    this.#unsubscribeStore?.();
+    this.#unsubscribeStore = undefined;
   }
 
   /**

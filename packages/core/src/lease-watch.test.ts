@@ -114,14 +114,17 @@ describe('LeaseWatch', () => {
     expect(extend).toHaveBeenCalledTimes(1);
   });
 
-  it('armAfterTick: no timer for a watch stopped within its tick, the same deadlines otherwise', async () => {
+  it('armLater: no timer until armIfIdle(), none for a watch stopped before it, the same deadlines otherwise', async () => {
     const listener = { leaseRenewed: () => {}, leaseRenewalFailed: () => {}, leaseRanOut: vi.fn() };
     const lock = fakeLock(async () => true);
-    const settings = { leaseMs: 300, renew: false, armAfterTick: true };
-    new LeaseWatch(lock, listener, settings, lock.expiresAt).stop();
+    const settings = { leaseMs: 300, renew: false, armLater: true };
+    const stopped = new LeaseWatch(lock, listener, settings, lock.expiresAt);
+    stopped.stop();
+    stopped.armIfIdle();
     const kept = new LeaseWatch(lock, listener, settings, lock.expiresAt);
     expect(vi.getTimerCount()).toBe(0);
-    await new Promise((resolve) => process.nextTick(resolve));
+    kept.armIfIdle();
+    kept.armIfIdle();
     expect(vi.getTimerCount()).toBe(1);
     await vi.advanceTimersByTimeAsync(299);
     expect(listener.leaseRanOut).not.toHaveBeenCalled();

@@ -1,4 +1,3 @@
-import { type AfterTickTask, cancelAfterTick, scheduleAfterTick } from './after-tick.js';
 import type { BackendLock } from './lock-backend.js';
 
 /** What a {@link LeaseWatch} tells the lock it watches (the held lock itself: no closures per lock). */
@@ -16,11 +15,11 @@ export interface LeaseWatchSettings {
   /** Renew at all? A handle from `acquire()` without `autoRenew` only watches its expiry. */
   readonly renew: boolean;
   /**
-   * Arm the timer once the current tick's promise jobs are done (`process.nextTick`), not now: a
-   * lock released within that tick (an uncontended acquire and release in a row) never sets one.
-   * The timer is armed for the same times either way (no timer can fire within the tick).
+   * Leave the timer unarmed until the owner calls {@link LeaseWatch.armIfIdle} (a held lock does once
+   * its tick is over: a lock released within that tick never sets a timer). The timer is armed for
+   * the same times either way (no timer can fire within the tick).
    */
-  readonly armAfterTick?: boolean | undefined;
+  readonly armLater?: boolean | undefined;
 }
 
 const MIN_RETRY_DELAY_MS = 10;
@@ -31,7 +30,7 @@ const MIN_RETRY_DELAY_MS = 10;
  * is separate from the renewal call so that a renewal that hangs (store unreachable, commands
  * queued offline) still ends in a reported loss on time. Never throws, never leaves a rejected promise.
  */
-export class LeaseWatch implements AfterTickTask {
+export class LeaseWatch {
   readonly #lock: BackendLock;
   readonly #listener: LeaseListener;
   readonly #leaseMs: number;
@@ -55,12 +54,11 @@ export class LeaseWatch implements AfterTickTask {
     this.#renews = settings.renew;
     this.#expiresAt = expiresAt;
     if (this.#renews) this.#renewAt = Date.now() + this.#leaseMs / 3;
-    if (settings.armAfterTick) scheduleAfterTick(this);
-    else this.#arm();
+    if (!settings.armLater) this.#arm();
   }
 
-  /** The tick the watch was made in is over: arm, unless stopped or armed meanwhile. @internal */
-  runAfterTick(): void {
+  /** Arm a watch made with `armLater`, unless it was stopped or armed meanwhile. */
+  armIfIdle(): void {
     if (!this.#stopped && this.#timer === undefined && !this.#renewing) this.#arm();
   }
 
@@ -68,7 +66,6 @@ export class LeaseWatch implements AfterTickTask {
   stop(): void {
     this.#stopped = true;
     clearTimeout(this.#timer);
-    cancelAfterTick(this);
   }
 
   /**

@@ -41,7 +41,8 @@ export class LockReleaser {
       const holdMs = mode.honorHold ? lock.acquiredAt + lock.holdAtLeastMs - Date.now() : 0;
       untilLeaseEnd = holdMs >= 1;
       const settled = untilLeaseEnd ? lock.backendLock.extend(holdMs) : lock.backendLock.release();
-      // Once the call is sent: unsubscribing from the store's signal costs more than sending.
+      // After starting the call, not before: unsubscribing from an AbortSignal costs more than
+      // starting it, so it overlaps the round trip (the finally covers a call that throws at once).
       lock.stopWatchingStore();
       stillOurs = await settled;
       if (!stillOurs && lock.markLost('another owner holds it now, or it expired')) {

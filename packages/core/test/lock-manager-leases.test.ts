@@ -63,6 +63,22 @@ describe('LockManager: leases', () => {
     await expect(lock.release()).rejects.toBeInstanceOf(LockLostError);
   });
 
+  it('a loss the store signals within the tick, released within that tick by a release that fails, is still reported', async () => {
+    const { manager, backend } = createManager();
+    const lost: string[] = [];
+    manager.on('lost', (event) => lost.push(event.key));
+    backend.releaseError = new Error('ECONNRESET');
+    const error = await manager
+      .withLock('k', { leaseMs: 60_000 }, () => {
+        backend.storeLoss.abort(new Error('session killed'));
+        return 'ok';
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LockLostError);
+    expect((error as LockLostError).cause).toEqual(new Error('session killed'));
+    expect(lost).toEqual(['k']);
+  });
+
   it('a loss the store signals while the release is under way is not reported (the lock is being given back)', async () => {
     const { manager, backend } = createManager();
     const lost: string[] = [];

@@ -8,9 +8,9 @@ export interface RedisLockKeys {
   /**
    * `<prefix>{<key>}`: string `"<fencing token>:<flag>:<owner token>"`, followed by
    * `"\n<acquired at, server ms>\n<JSON owner record>"` when the holder records its owner, with the
-   * lease as its PX expiry (flag `q`: waiters may be queued; `s`: a caller that does not queue was turned away; `-`: none). The record lives in the
-   * lock value so that it is written, expired and deleted with the lock at no extra command. Read
-   * it with {@link parseRedisLockValue}.
+   * lease as its PX expiry (flag `q`: waiters may be queued; `s`: a caller that does not queue was
+   * turned away; `-`: none). The record lives in the lock value so that it is written, expired and
+   * deleted with the lock at no extra command. Read it with {@link parseRedisLockValue}.
    */
   readonly lock: string;
   /**

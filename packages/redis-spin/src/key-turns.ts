@@ -40,7 +40,10 @@ export interface KeyTurn {
  * if (plan.yieldUntil > Date.now()) await sleep(plan.yieldUntil - Date.now());
  */
 export interface TurnPlan {
-  /** Epoch ms before which the caller must not try: the key lies free for other processes till then. 0: try now. */
+  /**
+   * Epoch ms before which the caller must not try: the key lies free for other processes till
+   * then. 0: try now.
+   */
   readonly yieldUntil: number;
   /** The turn the lock continues if the first attempt (after the yield, if any) takes it. */
   readonly turn: KeyTurn;

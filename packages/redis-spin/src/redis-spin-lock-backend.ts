@@ -231,11 +231,12 @@ export class RedisSpinLockBackend implements LockBackend {
   }
 }
 
-/** A lock `#spin` took, and whether its first attempt took it (no other holder in between). */
+/** The store's lock of a `#spin` result, or null when it was not taken. */
 function heldLock(result: SpinResult | null): BackendLock | null {
   return result?.held ?? null;
 }
 
+/** A lock `#spin` took, and whether its first attempt took it (no other holder in between). */
 interface SpinResult {
   readonly held: BackendLock;
   readonly firstAttempt: boolean;
